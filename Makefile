@@ -1,0 +1,119 @@
+# sembark - build, run and test.
+#
+#   make             build build/bin/* (installs missing Debian packages first)
+#   make run         private PostgreSQL under var/, migrate, run all daemons
+#   make test        unit (cmocka) + integration (pytest) suites
+#   make test-asan   the same suite with AddressSanitizer + UBSan
+#   make check-units systemd-analyze verify + security on systemd/*.service
+#   make bench       wrk benchmarks against a running `make run`
+
+BUILD    ?= build
+PORT     ?= 8080
+SAN      ?=
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+
+PKGS := libevent libevent_pthreads libzmq msgpack libpq libsodium libsystemd \
+        libcrypt jansson inih openssl
+
+# pkg-config is asked lazily: on a fresh machine it runs after deps.sh.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) libevent_openssl 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -g $(WARN) -I. -Ishared -Iipc $(PKG_CFLAGS) \
+              -fstack-protector-strong -fPIE -pthread
+ifeq ($(SAN),1)
+CFLAGS_MODE := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+LDFLAGS_MODE := -fsanitize=address,undefined
+else
+CFLAGS_MODE := -O2 -D_FORTIFY_SOURCE=2
+LDFLAGS_MODE :=
+endif
+CFLAGS  = $(CFLAGS_BASE) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
+LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS_MODE)
+LDLIBS  = $(PKG_LIBS) -lm
+
+SERVICES  := ingressd authd telemetryd logd ctl
+BIN_NAMES := sembark-ingressd sembark-authd sembark-telemetryd sembark-logd sembarkctl
+
+LIB_SRCS := $(sort $(wildcard shared/*.c) $(wildcard ipc/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/lib/libsembark.a
+
+svc_srcs = $(sort $(wildcard services/$(1)/*.c))
+svc_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call svc_srcs,$(1)))
+# a service's objects without main.o, for unit tests of its modules
+svc_lib_objs = $(filter-out %/main.o,$(call svc_objs,$(1)))
+
+BINS := $(BUILD)/bin/sembark-ingressd $(BUILD)/bin/sembark-authd \
+        $(BUILD)/bin/sembark-telemetryd $(BUILD)/bin/sembark-logd \
+        $(BUILD)/bin/sembarkctl
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.SECONDEXPANSION:
+
+.PHONY: all deps run test test-unit test-integration test-asan check-units bench clean distclean
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(UNIT_BINS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/sembark-%: $$(call svc_objs,%) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(call svc_objs,$*) $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/sembarkctl: $(call svc_objs,ctl) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(call svc_objs,ctl) $(LIB) $(LDLIBS)
+
+# tests/unit/test-<svc>-<module>.c also links services/<svc>/ (but main.o).
+unit_svc = $(firstword $(filter $(SERVICES),$(subst -, ,$(patsubst test-%,%,$(1)))))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_svc,$$*)) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(LIB) $(LDLIBS) -lcmocka
+
+run: all
+	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh
+
+test: all
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh
+
+test-unit: all
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh --unit-only
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+check-units:
+	@bash scripts/check-units.sh
+
+bench: all
+	@BUILD=$(BUILD) PORT=$(PORT) bash bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	@if [ -d var ]; then bash scripts/pg.sh stop >/dev/null 2>&1 || true; fi
+	rm -rf var
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+#!/bin/sh
+# deps.sh - install the Debian packages sembark's build, `make run` and the
+# tests need, and only those that are missing. Idempotent and quick when
+# everything is present, so the Makefile calls it before every build.
+set -eu
+
+PACKAGES="
+build-essential pkg-config
+libevent-dev libzmq3-dev libmsgpack-dev libpq-dev libsodium-dev
+libsystemd-dev libcrypt-dev libjansson-dev libinih-dev libssl-dev
+libcmocka-dev
+postgresql
+python3 python3-pytest python3-requests python3-psycopg2
+systemd util-linux procps
+wrk
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo"
+	else
+		echo "deps: missing packages:$missing (run as root or install them)" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done" >&2
