@@ -117,3 +117,19 @@ distclean: clean
 	rm -rf var
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing: `make fuzz [FUZZ_TIME=60]` (clang + libFuzzer; not part of `make test`) ----
+FUZZ_TIME ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+.PHONY: fuzz
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $$f.corpus; \
+		d=tests/fuzz/$$n.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
+		FUZZ_IPC_SEED_DIR=$$f.corpus $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 $$dict \
+			$$f.corpus || exit 1; done
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard ipc/*.c ipc/*.h ipc/*.def)
+	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 $(WARN) -I. -Ishared -Iipc \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard ipc/*.c) \
+		$$(pkg-config --cflags --libs msgpack)

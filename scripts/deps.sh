@@ -10,7 +10,7 @@ libevent-dev libzmq3-dev libmsgpack-dev libpq-dev libsodium-dev
 libsystemd-dev libcrypt-dev libjansson-dev libinih-dev libssl-dev
 libcmocka-dev
 postgresql
-python3 python3-pytest python3-requests python3-psycopg2
+python3 python3-pytest python3-requests python3-psycopg2 python3-zmq python3-msgpack
 systemd util-linux procps
 wrk
 "

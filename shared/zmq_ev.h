@@ -13,6 +13,7 @@
 #define SEMBARK_ZMQ_EV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define ZEV_BATCH 64    /* messages per loop turn */
 #define ZEV_MAX_PARTS 4 /* more parts: message dropped, counted */
@@ -38,6 +39,8 @@ struct zev *zev_free(struct zev *z);
 /* zev_kick - re-check ZMQ_EVENTS soon (call after every send) */
 void zev_kick(struct zev *z);
 void *zev_socket(struct zev *z);
+/* zev_dropped - messages dropped for having more than ZEV_MAX_PARTS parts */
+uint64_t zev_dropped(const struct zev *z);
 
 /*
  * zev_send - send parts as one multipart message without blocking

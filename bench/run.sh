@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# run.sh - sembark's benchmarks (`make bench`): wrk against the stack that
+# `make run` serves on 127.0.0.1:$PORT, loopback only, bounded in time.
+#
+# Each benchmark is one file, bench/<name>.lua: a wrk script that sets the
+# request (wrk.method, wrk.path, wrk.headers, wrk.body, or request()), has
+# a "-- title: ..." line naming the row, and loads bench/lib/report.lua for
+# the shared done() that prints the numbers. A benchmark that needs state
+# first (a session cookie, a CSRF token) may add bench/<name>.sh: it runs
+# before wrk with BASE_URL set, and every BENCH_<NAME>=value line it prints
+# is put in wrk's environment, where the Lua reads it with os.getenv().
+#
+# Environment: PORT (8080), DURATION per benchmark (10s; at most 600s),
+# CONNECTIONS (32), THREADS (2), BENCH (names to run, default all, e.g.
+# BENCH="healthz"). Prints a markdown table the README can take. Exits 1
+# when the stack is not answering or a benchmark could not run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+HOST=127.0.0.1
+PORT=${PORT:-8080}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+BENCH=${BENCH:-}
+BASE_URL=http://$HOST:$PORT
+DURATION_MAX=600
+notes=()
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# is_int VALUE MIN MAX
+is_int() {
+	[[ $1 =~ ^[0-9]{1,7}$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+
+# seconds DURATION - "10", "10s" or "2m" in seconds, or nothing
+seconds() {
+	case $1 in
+	*m) is_int "${1%m}" 1 100000 && echo $((${1%m} * 60)) ;;
+	*s) is_int "${1%s}" 1 100000 && echo "${1%s}" ;;
+	*) is_int "$1" 1 100000 && echo "$1" ;;
+	esac
+}
+
+check_args() {
+	local s
+	is_int "$PORT" 1 65535 || die "PORT must be a port number, not '$PORT'"
+	is_int "$THREADS" 1 64 || die "THREADS must be 1 to 64, not '$THREADS'"
+	is_int "$CONNECTIONS" "$THREADS" 10000 ||
+		die "CONNECTIONS must be $THREADS (THREADS) to 10000, not '$CONNECTIONS'"
+	s=$(seconds "$DURATION") || true
+	[ -n "$s" ] && [ "$s" -le $DURATION_MAX ] ||
+		die "DURATION must be like 10s or 2m, at most ${DURATION_MAX}s, not '$DURATION'"
+	DURATION_S=$s
+	command -v wrk >/dev/null 2>&1 ||
+		die "wrk not found; scripts/deps.sh installs it (Debian package wrk)"
+}
+
+# check_stack - something must answer on the port, ideally a green /healthz
+check_stack() {
+	local code
+	if command -v curl >/dev/null 2>&1; then
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE_URL/healthz") || code=000
+	elif (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
+		code=unknown
+	else
+		code=000
+	fi
+	if [ "$code" = 000 ]; then
+		die "nothing answers on $HOST:$PORT; start \`make run PORT=$PORT\` in another terminal, wait for its URL, then run \`make bench\` again"
+	fi
+	if [ "$code" != 200 ] && [ "$code" != unknown ]; then
+		notes+=("GET /healthz answered $code before the run (503: a part of the stack is down; 429: the rate limit), so rows may measure error answers")
+	fi
+}
+
+# bench_names - the benchmarks to run, as bench/<name>.lua names
+bench_names() {
+	local f name
+	if [ -n "$BENCH" ]; then
+		for name in $BENCH; do
+			[[ $name =~ ^[a-z0-9_]+$ ]] && [ -f "$BENCH_DIR/$name.lua" ] ||
+				die "no benchmark '$name' (bench/$name.lua)"
+			echo "$name"
+		done
+		return
+	fi
+	for f in "$BENCH_DIR"/*.lua; do
+		name=${f##*/}
+		echo "${name%.lua}"
+	done
+}
+
+# setup_env NAME - run bench/NAME.sh if there is one; print its BENCH_ lines
+setup_env() {
+	local script=$BENCH_DIR/$1.sh out
+	[ -f "$script" ] || return 0
+	out=$(BASE_URL=$BASE_URL timeout 60 bash "$script") || {
+		echo "bench: $1: bench/$1.sh failed" >&2
+		return 1
+	}
+	grep -E '^BENCH_[A-Z0-9_]+=' <<<"$out" || true
+}
+
+# field LINE KEY - the value of key=value in a BENCH_RESULT line
+field() {
+	sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"
+}
+
+# run_one NAME - run one benchmark, print its table row
+run_one() {
+	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l
+	title=$(sed -n 's/^-- title: //p' "$lua" | head -n1)
+	[ -n "$title" ] || title=$name
+	out=$(setup_env "$name") || return 1
+	while IFS= read -r l; do
+		[ -n "$l" ] && env_lines+=("$l")
+	done <<<"$out"
+	out=$(env BENCH_LIB="$BENCH_DIR/lib" "${env_lines[@]}" \
+		timeout --signal=INT $((DURATION_S + 30)) \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$lua" "$BASE_URL" 2>&1) ||
+		true
+	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
+	if [ -z "$line" ]; then
+		echo "bench: $name: wrk gave no result:" >&2
+		sed 's/^/    /' <<<"$out" >&2
+		return 1
+	fi
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$title" \
+		"$(field "$line" rps)" "$(field "$line" p50)" "$(field "$line" p90)" \
+		"$(field "$line" p99)" "$(field "$line" max)" \
+		"$(($(field "$line" non2xx) + $(field "$line" errors)))"
+	note_errors "$title" "$line"
+}
+
+# note_errors TITLE LINE - explain a row whose answers were not all fine
+note_errors() {
+	local bad errors
+	bad=$(field "$2" non2xx)
+	errors=$(field "$2" errors)
+	if [ "$bad" -gt 0 ]; then
+		notes+=("$1: $bad answers were not 2xx/3xx (429 means the per-client rate limit: start the stack with SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 make run)")
+	fi
+	if [ "$errors" -gt 0 ]; then
+		notes+=("$1: $errors connect/read/write errors or timeouts (over 5 s)")
+	fi
+	return 0
+}
+
+# header - what the numbers were measured on
+header() {
+	local cpu commit
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION against $BASE_URL," \
+		"$(date -u +%Y-%m-%d), commit $commit, $(nproc) CPUs${cpu:+ ($cpu)}"
+	echo
+	echo "| benchmark | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
+	echo "|---|--:|--:|--:|--:|--:|--:|"
+}
+
+main() {
+	local names name failed=0 n
+	check_args
+	check_stack
+	names=$(bench_names)
+	header
+	for name in $names; do
+		run_one "$name" || failed=$((failed + 1))
+	done
+	echo
+	for n in "${notes[@]+"${notes[@]}"}"; do
+		echo "note: $n"
+	done
+	[ "$failed" -eq 0 ] || die "$failed benchmark(s) could not run"
+}
+
+main "$@"

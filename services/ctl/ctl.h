@@ -1,0 +1,129 @@
+/*
+ * ctl.h - private types and prototypes of sembarkctl, the operator CLI.
+ *
+ * sembarkctl runs by hand or from an install script, as the schema owner:
+ * it is the only program that holds the owner's database credentials and
+ * the only one that runs DDL. Grouped by file:
+ *   main.c           argv, the command table, help, version
+ *   common.c         helpers of every command (config loading)
+ *   migrate.c        `migrate`: lock, apply, record, set daemon passwords
+ *   migrate_files.c  the migrations directory: where it is, what it holds
+ *   migrate_plan.c   pure logic: file names, order, checksums, the plan
+ */
+#ifndef SEMBARK_CTL_H
+#define SEMBARK_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "macro.h"
+
+#ifndef SEMBARK_VERSION
+#define SEMBARK_VERSION "0.1.0"
+#endif
+
+/* exit codes */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAILURE 1
+#define CTL_EXIT_USAGE 2
+
+#define CTL_ERR_MAX 1024
+
+/* What every command gets from main. */
+struct ctl_context {
+	const char *config_path; /* --config, NULL = config_default_path() */
+};
+
+/* --- common.c ------------------------------------------------------- */
+
+/* ctl_load_config - config_load with a message to stderr; 0 or -errno */
+int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret);
+
+/* --- migrate.c ------------------------------------------------------ */
+
+/* ctl_migrate - `sembarkctl migrate [--status] [--migrations DIR]` */
+int ctl_migrate(const struct ctl_context *ctx, int argc, char **argv);
+
+/* --- migrate_plan.c ------------------------------------------------- */
+
+#define MIGRATION_VERSION_MAX 9999
+#define MIGRATION_FILENAME_MAX 128     /* "NNNN_name.sql", NUL included */
+#define MIGRATION_FILE_MAX (4 << 20)   /* bytes of SQL in one file */
+#define MIGRATION_CHECKSUM_HEX 65      /* SHA-256 in hex, NUL included */
+
+/* One NNNN_name.sql file of the migrations directory. */
+struct migration {
+	int version;
+	char file[MIGRATION_FILENAME_MAX];  /* "0002_logs.sql" */
+	char name[MIGRATION_FILENAME_MAX];  /* "logs" */
+	char checksum[MIGRATION_CHECKSUM_HEX];
+	char *sql;                          /* file content, NUL-terminated */
+	size_t sql_len;
+};
+
+/* One row of schema_migrations. */
+struct migration_applied {
+	int version;
+	char name[MIGRATION_FILENAME_MAX];
+	char checksum[MIGRATION_CHECKSUM_HEX];
+	char applied_at[64];
+};
+
+enum migration_state {
+	MIGRATION_APPLIED,      /* file and row agree */
+	MIGRATION_PENDING,      /* file, no row: will be applied */
+	MIGRATION_CHANGED,      /* checksum differs from the applied one */
+	MIGRATION_RENAMED,      /* same version applied under another name */
+	MIGRATION_MISSING,      /* row, but no file */
+	MIGRATION_OUT_OF_ORDER, /* file, no row, older than the schema version */
+	_MIGRATION_STATE_MAX,
+	_MIGRATION_STATE_INVALID = -1,
+};
+
+/* One version in the plan, from the file list and the applied rows. */
+struct migration_step {
+	int version;
+	enum migration_state state;
+	const struct migration *file;            /* NULL when MISSING */
+	const struct migration_applied *applied; /* NULL unless applied */
+};
+
+struct migration_plan {
+	struct migration_step *steps; /* by version, ascending */
+	size_t n_steps;
+	size_t n_pending;
+	size_t n_bad;                 /* CHANGED, RENAMED, MISSING, OUT_OF_ORDER */
+	int current_version;          /* highest applied, 0 = none */
+	int target_version;           /* after applying the pending ones */
+};
+
+/* migration_parse_filename - "NNNN_name.sql" -> version and name; -EINVAL */
+int migration_parse_filename(const char *file, int *ret_version, char *ret_name, size_t namelen);
+/* migration_checksum - SHA-256 of buf in lower-case hex */
+void migration_checksum(const void *buf, size_t len, char ret[static MIGRATION_CHECKSUM_HEX]);
+/* migration_checksum_valid - 64 lower-case hex digits */
+bool migration_checksum_valid(const char *s);
+/* migrations_sort - order by version; -EINVAL naming two files of one version */
+int migrations_sort(struct migration *v, size_t n, char *err, size_t errlen);
+/* migration_plan_build - merge sorted files and sorted rows into *ret */
+int migration_plan_build(const struct migration *files, size_t n_files,
+			 const struct migration_applied *applied, size_t n_applied,
+			 struct migration_plan *ret);
+/* migration_plan_check - 0, or -EINVAL describing the first bad step */
+int migration_plan_check(const struct migration_plan *plan, const char *dir, char *err,
+			 size_t errlen);
+void migration_plan_done(struct migration_plan *plan);
+const char *migration_state_to_string(enum migration_state s);
+
+/* --- migrate_files.c ------------------------------------------------ */
+
+/* migrations_dir - --migrations, $SEMBARK_MIGRATIONS_DIR, next to the binary, or installed */
+int migrations_dir(const char *option, char *ret, size_t size);
+/* migrations_scan - read every NNNN_name.sql of dir, sorted; others are skipped */
+int migrations_scan(const char *dir, struct migration **ret, size_t *ret_n, char *err,
+		    size_t errlen);
+/* migrations_free - free what migrations_scan returned; returns NULL */
+struct migration *migrations_free(struct migration *v, size_t n);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * main.c - sembark-ingressd's start-up and shutdown.
+ *
+ * Role: the internet-facing HTTP daemon (see README.md). Peers: RPC
+ * clients (DEALER) to authd, telemetryd and logd; log records PUSHed to
+ * logd (set up by daemon_init). No database, no password hashes.
+ * Sequence: config and logging (daemon_init), the listening socket (from
+ * systemd, else bound here), the RPC clients, drop root to [ingress] user,
+ * READY=1, loop. On SIGTERM: stop accepting, close idle connections,
+ * answer every request already under way, then exit.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "ingressd.h"
+#include "log.h"
+#include "rpc.h"
+
+static void s_on_stop(void *userdata)
+{
+	struct ingress *app = userdata;
+
+	http_server_stop(app->srv);
+}
+
+static int s_drain(void *userdata)
+{
+	struct ingress *app = userdata;
+
+	return (int)MIN(http_server_inflight(app->srv), (size_t)INT_MAX);
+}
+
+static int s_open_listener(const struct sembark_config *cfg, int *ret_fd)
+{
+	int r = ingress_listen_systemd(ret_fd);
+
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT)
+		return log_error_errno(r, "Failed to use the socket passed by systemd");
+	r = ingress_listen_open(cfg->ingress.listen, cfg->ingress.reuse_port, ret_fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to listen on [ingress] listen");
+	return 0;
+}
+
+static int s_open_client(struct daemon *d, const char *name, const char *endpoint,
+			 struct rpc_client **ret)
+{
+	const struct rpc_opts opts = {
+		.hwm = d->cfg.ipc.hwm,
+		.max_msg = d->cfg.ipc.max_msg_bytes,
+	};
+	int r = rpc_client_new(d->base, d->zctx, endpoint, &opts, ret);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the RPC client", LOG_S("peer", name));
+	return 0;
+}
+
+static int s_open_backends(struct ingress *app)
+{
+	struct daemon *d = app->d;
+	int r;
+
+	r = s_open_client(d, "authd", d->cfg.ipc.authd, &app->authd);
+	if (r >= 0)
+		r = s_open_client(d, "telemetryd", d->cfg.ipc.telemetryd, &app->telemetryd);
+	if (r >= 0)
+		r = s_open_client(d, "logd", d->cfg.ipc.logd, &app->logd);
+	return r;
+}
+
+static void s_limits(const struct sembark_config *cfg, struct http_server_limits *lim)
+{
+	*lim = (struct http_server_limits){
+		.http = {
+			.max_header_bytes = (size_t)cfg->ingress.max_header_bytes,
+			.max_headers = (size_t)cfg->ingress.max_headers,
+		},
+		.max_connections = (size_t)cfg->ingress.max_connections,
+		.idle_timeout_ms = cfg->ingress.idle_timeout * 1000,
+		.request_timeout_ms = cfg->ingress.request_timeout * 1000,
+		.tls = false,
+	};
+}
+
+static int s_serve(struct ingress *app, int fd)
+{
+	struct daemon *d = app->d;
+	const struct http_server_hooks hooks = {
+		.head = ingress_on_head,
+		.request = ingress_on_request,
+		.userdata = app,
+	};
+	struct http_server_limits lim;
+	char status[64];
+	int port = ingress_listen_port(fd), r;
+
+	s_limits(app->cfg, &lim);
+	r = http_server_new(d->base, fd, &lim, &hooks, &app->srv);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the HTTP server");
+	daemon_on_stop(d, s_on_stop, s_drain, app);
+	printf("sembark-ingressd: listening on port %d\n", port);
+	fflush(stdout);
+	snprintf(status, sizeof(status), "serving HTTP on port %d", port);
+	daemon_ready(d, status);
+	return daemon_run(d);
+}
+
+static int s_run(struct daemon *d)
+{
+	struct ingress app = { .d = d, .cfg = &d->cfg };
+	int fd = -1, r;
+
+	r = s_open_listener(&d->cfg, &fd);
+	if (r >= 0)
+		r = s_open_backends(&app);
+	if (r >= 0)
+		r = daemon_drop_privileges(d, d->cfg.ingress.user); /* logs why not */
+	if (r >= 0) {
+		r = s_serve(&app, fd); /* takes fd */
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	app.srv = http_server_free(app.srv);
+	app.authd = rpc_client_free(app.authd);
+	app.telemetryd = rpc_client_free(app.telemetryd);
+	app.logd = rpc_client_free(app.logd);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { 0 };
+	int r = daemon_init(&d, "ingressd", argc, argv);
+
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	r = s_run(&d);
+	daemon_done(&d);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,66 @@
+/*
+ * main.c - sembark-logd start-up and shutdown: config, the record buffer
+ * and log hook (so logd's own records are stored too), database role
+ * sembark_logd (lazily connected) and today's partitions, the PULL and
+ * ROUTER sockets, dropping root to [logs] user, READY=1, the loop. On
+ * SIGTERM it stops answering ping, keeps receiving, and flushes what is
+ * buffered for at most LOGD_STOP_FLUSH_US before it exits.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "logd.h"
+
+static void s_on_stop(void *userdata)
+{
+	struct logd *l = userdata;
+
+	logd_ipc_stop(l);
+	l->stop_deadline_us = mono_us() + LOGD_STOP_FLUSH_US;
+}
+
+static int s_drain(void *userdata)
+{
+	return logd_store_drain(userdata);
+}
+
+static int s_run(struct logd *l)
+{
+	const struct sembark_config *cfg = &l->d.cfg;
+	int r;
+
+	r = logd_store_start(l);
+	if (r < 0)
+		return r;
+	r = backend_open_db(&l->d, BACKEND_ROLE_LOGD, "db-logd-password",
+			    cfg->database.logd_password_file, &l->db);
+	if (r < 0)
+		return r;
+	(void)logd_store_partitions(l);
+	r = logd_ipc_open(l);
+	if (r < 0)
+		return r;
+	r = daemon_drop_privileges(&l->d, cfg->logs.user);
+	if (r < 0)
+		return r;
+	daemon_on_stop(&l->d, s_on_stop, s_drain, l);
+	daemon_ready(&l->d, "serving");
+	return daemon_run(&l->d);
+}
+
+int main(int argc, char **argv)
+{
+	struct logd l = { 0 };
+	int r;
+
+	r = daemon_init(&l.d, "logd", argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	r = s_run(&l);
+	logd_store_stop(&l, r != -ECANCELED);
+	logd_ipc_close(&l);
+	l.db = db_free(l.db);
+	daemon_done(&l.d);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

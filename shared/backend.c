@@ -1,0 +1,79 @@
+/*
+ * backend.c - the pieces authd, telemetryd and logd share (see
+ * backend.h): their database connection through their own role, with the
+ * password read once from a systemd credential or a 0600 file, and the
+ * answer to "ping". Runs in each backend's main thread; the password is
+ * wiped from the secret buffer as soon as db.c holds its locked copy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "ipc.h"
+#include "log.h"
+#include "secret.h"
+
+/* backend_open_db - password from credential/file, then db_new */
+int backend_open_db(struct daemon *d, const char *role_user, const char *credential,
+		    const char *password_file, struct db **ret)
+{
+	_cleanup_(secret_freep) struct secret *pw = NULL;
+	struct db *db = NULL;
+	int r;
+
+	r = secret_load(credential, password_file, &pw);
+	if (r == -ENOENT && !password_file[0])
+		log_debug("no database password configured", LOG_S("credential", credential));
+	else if (r < 0)
+		return log_error_errno(r, "cannot read the database password",
+				       LOG_S("credential", credential), LOG_S("file", password_file));
+
+	r = db_new(&d->cfg, d->service, role_user, pw ? (const char *)pw->data : NULL, &db);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the database connection",
+				       LOG_S("user", role_user));
+	/* Not fatal when down: the daemon answers ping with database=false. */
+	(void)db_ensure(db);
+	*ret = db;
+	return 0;
+}
+
+/* backend_answer_ping - reply pong, free req */
+void backend_answer_ping(struct rpc_request *req, const char *service, struct db *db,
+			 int64_t started_us)
+{
+	struct ipc_pong pong = { 0 };
+	struct ipc_buf out;
+	int64_t up = mono_us() - started_us;
+	int r;
+
+	snprintf(pong.service, sizeof(pong.service), "%s", service);
+	pong.database = db && db_ping(db) == 0;
+	pong.pid = (int64_t)getpid();
+	pong.uptime_s = up > 0 ? (uint64_t)(up / 1000000) : 0;
+
+	ipc_buf_init(&out);
+	r = ipc_encode_pong(&out, rpc_request_id(req), &pong);
+	if (r < 0)
+		(void)rpc_reply_error(req, "internal", "cannot encode pong");
+	else
+		(void)rpc_reply(req, out.data, out.size);
+	ipc_buf_done(&out);
+}
+
+/* backend_handle_ping - strict decode of a ping, then answer it */
+void backend_handle_ping(struct rpc_request *req, const void *buf, size_t len,
+			 const char *service, struct db *db, int64_t started_us)
+{
+	struct ipc_ping ping;
+	uint64_t id;
+
+	if (ipc_decode_ping(buf, len, &id, &ping) < 0) {
+		(void)rpc_reply_error(req, "bad_message", "malformed ping");
+		return;
+	}
+	ipc_free_ping(&ping);
+	backend_answer_ping(req, service, db, started_us);
+}

@@ -1,0 +1,731 @@
+/*
+ * config.c - sembark's one configuration file, for every program.
+ *
+ * Owns the schema table (section, key, type, allowed range or values,
+ * default, place in struct sembark_config), the INI reader on top of
+ * libinih, the SEMBARK_<SECTION>_<KEY> environment overrides and the
+ * per-key format checks (listen address, public origin, IPC endpoints).
+ * Touches only the config file and the environment; never logs (callers
+ * print the one-line error it returns).
+ *
+ * File rules: keys live in a [section]; leading blanks are ignored (no
+ * continuation lines); ';' or '#' starts a comment line, " ;" an inline
+ * comment; a key given twice in the file is an error, so that a forgotten
+ * earlier line can never silently win or lose. Any SEMBARK_* environment
+ * variable that is not a key (nor a tool's, see tool_variables) is an error too, so a
+ * typo in a unit file is caught at start-up.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "macro.h"
+
+#define CONFIG_LINE_MAX 1024 /* longest line in the file, newline included */
+#define ENV_PREFIX "SEMBARK_"
+#define ENV_NAME_MAX 96
+#define ECHO_MAX 64 /* bytes of a bad value repeated in an error */
+#define MSG_MAX 512
+
+enum cfg_type {
+	CFG_STR,
+	CFG_INT,
+	CFG_BOOL,
+	CFG_ENUM,
+};
+
+struct cfg_key {
+	const char *section;
+	const char *key;
+	enum cfg_type type;
+	size_t offset;
+	int min, max;                       /* CFG_INT */
+	int def;                            /* CFG_INT, CFG_BOOL */
+	const char *def_str;                /* CFG_STR, CFG_ENUM */
+	const char *const *allowed;         /* CFG_ENUM, NULL-terminated */
+	bool (*valid)(const char *s);       /* CFG_STR: extra format check */
+	const char *valid_what;             /* ... and what it wants */
+};
+
+static bool s_valid_listen(const char *s);
+static bool s_valid_origin(const char *s);
+static bool s_valid_endpoint(const char *s);
+
+static const char *const s_hash_names[] = { "bcrypt", "argon2id", NULL };
+static const char *const s_level_names[] = { "debug", "info", "warning", "error", NULL };
+static const char *const s_sslmode_names[] = {
+	"disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL,
+};
+
+#define LISTEN_WHAT "must be host:port with a port from 1 to 65535"
+#define ORIGIN_WHAT "must be http:// or https:// and a host[:port], with no path or trailing slash"
+#define ENDPOINT_WHAT "must start with ipc://, tcp:// or inproc://"
+
+#define OFF_(sec, k) offsetof(struct sembark_config, sec.k)
+#define K_STR(sec, k, d) \
+	{ #sec, #k, CFG_STR, OFF_(sec, k), 0, 0, 0, (d), NULL, NULL, NULL }
+#define K_CHK(sec, k, d, fn, what) \
+	{ #sec, #k, CFG_STR, OFF_(sec, k), 0, 0, 0, (d), NULL, (fn), (what) }
+#define K_INT(sec, k, lo, hi, d) \
+	{ #sec, #k, CFG_INT, OFF_(sec, k), (lo), (hi), (d), NULL, NULL, NULL, NULL }
+#define K_BOOL(sec, k, d) \
+	{ #sec, #k, CFG_BOOL, OFF_(sec, k), 0, 1, (d), NULL, NULL, NULL, NULL }
+#define K_ENUM(sec, k, list, d) \
+	{ #sec, #k, CFG_ENUM, OFF_(sec, k), 0, 0, 0, (d), (list), NULL, NULL }
+
+/* The schema: every key, once. Defaults and ranges as in config.h. */
+static const struct cfg_key s_schema[] = {
+	K_CHK(ingress, listen, "127.0.0.1:8080", s_valid_listen, LISTEN_WHAT),
+	K_CHK(ingress, public_origin, "http://127.0.0.1:8080", s_valid_origin, ORIGIN_WHAT),
+	K_STR(ingress, security_contact, "mailto:security@example.com"),
+	K_INT(ingress, security_txt_days, 1, 365, 180),
+	K_INT(ingress, max_body, 1024, 16777216, 65536),
+	K_INT(ingress, max_telemetry_body, 1024, 67108864, 1048576),
+	K_INT(ingress, max_header_bytes, 1024, 65536, 16384),
+	K_INT(ingress, max_headers, 8, 256, 64),
+	K_INT(ingress, max_connections, 16, 1000000, 4096),
+	K_INT(ingress, idle_timeout, 1, 3600, 60),
+	K_INT(ingress, request_timeout, 1, 600, 10),
+	K_INT(ingress, rpc_timeout_ms, 50, 60000, 3000),
+	K_INT(ingress, health_timeout_ms, 50, 10000, 1000),
+	K_INT(ingress, client_rate_limit, 0, 1000000, 120),
+	K_BOOL(ingress, reuse_port, true),
+	K_STR(ingress, csrf_key_file, ""),
+	K_STR(ingress, tls_cert_file, ""),
+	K_STR(ingress, tls_key_file, ""),
+	K_STR(ingress, static_dir, ""),
+	K_STR(ingress, user, ""),
+
+	K_INT(auth, session_lifetime, 1, 31536000, 86400),
+	K_INT(auth, session_idle_timeout, 0, 31536000, 0),
+	K_INT(auth, bcrypt_cost, 4, 31, 12),
+	K_ENUM(auth, password_hash, s_hash_names, "bcrypt"),
+	K_INT(auth, hash_threads, 1, 64, 2),
+	K_STR(auth, user, ""),
+
+	K_INT(telemetry, retention_days, 1, 3650, 30),
+	K_INT(telemetry, batch_max_events, 1, 100000, 5000),
+	K_INT(telemetry, batch_delay_ms, 0, 1000, 5),
+	K_STR(telemetry, user, ""),
+
+	K_INT(logs, retention_days, 1, 3650, 30),
+	K_ENUM(logs, level, s_level_names, "info"),
+	K_INT(logs, buffer_records, 100, 1000000, 10000),
+	K_INT(logs, flush_ms, 10, 10000, 200),
+	K_STR(logs, user, ""),
+
+	K_STR(database, host, "/run/postgresql"),
+	K_INT(database, port, 1, 65535, 5432),
+	K_STR(database, name, "sembark"),
+	K_ENUM(database, sslmode, s_sslmode_names, "prefer"),
+	K_INT(database, connect_timeout, 1, 300, 5),
+	K_INT(database, statement_timeout_ms, 100, 600000, 5000),
+	K_STR(database, owner_user, "sembark_owner"),
+	K_STR(database, owner_password_file, ""),
+	K_STR(database, authd_password_file, ""),
+	K_STR(database, telemetryd_password_file, ""),
+	K_STR(database, logd_password_file, ""),
+
+	K_CHK(ipc, authd, "ipc:///run/sembark/authd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, telemetryd, "ipc:///run/sembark/telemetryd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, logd, "ipc:///run/sembark/logd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, log_sink, "ipc:///run/sembark/log.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_INT(ipc, max_msg_bytes, 4096, 67108864, 2097152),
+	K_INT(ipc, hwm, 10, 1000000, 10000),
+};
+
+#define N_KEYS ELEMENTSOF(s_schema)
+
+/* State of one file parse, shared by the line reader and the handler. */
+struct parse_state {
+	struct sembark_config *cfg;
+	FILE *f;
+	const char *path;
+	char *line;          /* getline buffer */
+	size_t line_size;
+	unsigned lineno;     /* line last handed to inih */
+	unsigned err_line;   /* line of the first error we found, 0 = none */
+	int read_errno;
+	bool seen[N_KEYS];
+	char msg[MSG_MAX];
+};
+
+_printf_(3, 4)
+static void s_msg(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || size == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+/* s_echo - a bad value made safe and short for an error message */
+static const char *s_echo(const char *s, char buf[static ECHO_MAX + 4])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < ECHO_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	strcpy(buf + i, s[i] ? "..." : "");
+	return buf;
+}
+
+static bool s_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool s_known_section(const char *s, size_t len)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strlen(s_schema[i].section) == len && strncmp(s_schema[i].section, s, len) == 0)
+			return true;
+	return false;
+}
+
+static const struct cfg_key *s_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(s_schema[i].section, section) == 0 && strcmp(s_schema[i].key, key) == 0)
+			return &s_schema[i];
+	return NULL;
+}
+
+/* ---- value parsers ---------------------------------------------------- */
+
+/* s_parse_int - a whole decimal number, optional '-', nothing else */
+static bool s_parse_int(const char *s, long long *ret)
+{
+	const char *p = s + (*s == '-');
+	char *end;
+	long long v;
+
+	if (*p < '0' || *p > '9' || strspn(p, "0123456789") != strlen(p))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*ret = v;
+	return true;
+}
+
+static int s_parse_bool(const char *s)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+static bool s_enum_has(const char *const *allowed, const char *s)
+{
+	for (; *allowed; allowed++)
+		if (strcmp(*allowed, s) == 0)
+			return true;
+	return false;
+}
+
+static void s_enum_list(const char *const *allowed, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; *allowed && n < size; allowed++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", *allowed);
+}
+
+static bool s_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* ---- per-key format checks ---------------------------------------------- */
+
+static bool s_valid_port(const char *s)
+{
+	long long v;
+
+	return *s != '-' && s_parse_int(s, &v) && v >= 1 && v <= 65535;
+}
+
+/* s_valid_listen - host:port, host a name, IPv4 or [IPv6] */
+static bool s_valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t hlen;
+
+	if (!colon || colon == s || strpbrk(s, " \t/"))
+		return false;
+	hlen = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']' || memchr(s + 1, ']', hlen - 2))
+			return false;
+	} else if (memchr(s, ':', hlen) || memchr(s, ']', hlen)) {
+		return false;
+	}
+	return s_valid_port(colon + 1);
+}
+
+/* s_valid_origin - scheme://host[:port], nothing after */
+static bool s_valid_origin(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	return *host && *host != ':' && !strpbrk(host, "/?#@ \t\\");
+}
+
+static bool s_valid_endpoint(const char *s)
+{
+	static const char *const prefixes[] = { "ipc://", "tcp://", "inproc://" };
+
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (strncmp(s, prefixes[i], n) == 0)
+			return s[n] != '\0' && !strpbrk(s, " \t");
+	}
+	return false;
+}
+
+/* ---- setting one key ---------------------------------------------------- */
+
+static int s_set_int(struct sembark_config *cfg, const struct cfg_key *k, const char *value,
+		     char *msg, size_t msglen)
+{
+	char echo[ECHO_MAX + 4];
+	long long v;
+
+	if (!s_parse_int(value, &v) || v < k->min || v > k->max) {
+		s_msg(msg, msglen, "[%s] %s = %s: must be an integer from %d to %d",
+		      k->section, k->key, s_echo(value, echo), k->min, k->max);
+		return -EINVAL;
+	}
+	*(int *)((char *)cfg + k->offset) = (int)v;
+	return 0;
+}
+
+static int s_set_bool(struct sembark_config *cfg, const struct cfg_key *k, const char *value,
+		      char *msg, size_t msglen)
+{
+	char echo[ECHO_MAX + 4];
+	int b = s_parse_bool(value);
+
+	if (b < 0) {
+		s_msg(msg, msglen,
+		      "[%s] %s = %s: must be a boolean (true, false, yes, no, on, off, 1, 0)",
+		      k->section, k->key, s_echo(value, echo));
+		return -EINVAL;
+	}
+	*(bool *)((char *)cfg + k->offset) = b;
+	return 0;
+}
+
+static int s_set_str(struct sembark_config *cfg, const struct cfg_key *k, const char *value,
+		     char *msg, size_t msglen)
+{
+	char *dst = (char *)cfg + k->offset;
+	char echo[ECHO_MAX + 4], list[128];
+	size_t len = strlen(value);
+
+	if (len > CONFIG_STR_MAX - 1) {
+		s_msg(msg, msglen, "[%s] %s: value is %zu bytes long, at most %d are allowed",
+		      k->section, k->key, len, CONFIG_STR_MAX - 1);
+		return -EINVAL;
+	}
+	if (s_has_control(value)) {
+		s_msg(msg, msglen, "[%s] %s: value must not contain control characters",
+		      k->section, k->key);
+		return -EINVAL;
+	}
+	if (k->type == CFG_ENUM && !s_enum_has(k->allowed, value)) {
+		s_enum_list(k->allowed, list, sizeof(list));
+		s_msg(msg, msglen, "[%s] %s = %s: must be one of: %s",
+		      k->section, k->key, s_echo(value, echo), list);
+		return -EINVAL;
+	}
+	if (k->valid && !k->valid(value)) {
+		s_msg(msg, msglen, "[%s] %s = %s: %s",
+		      k->section, k->key, s_echo(value, echo), k->valid_what);
+		return -EINVAL;
+	}
+	memset(dst, 0, CONFIG_STR_MAX);
+	memcpy(dst, value, len);
+	return 0;
+}
+
+static int s_set_key(struct sembark_config *cfg, const struct cfg_key *k, const char *value,
+		     char *msg, size_t msglen)
+{
+	switch (k->type) {
+	case CFG_INT:
+		return s_set_int(cfg, k, value, msg, msglen);
+	case CFG_BOOL:
+		return s_set_bool(cfg, k, value, msg, msglen);
+	case CFG_STR:
+	case CFG_ENUM:
+		return s_set_str(cfg, k, value, msg, msglen);
+	}
+	abort();
+}
+
+/* s_set - look the key up and set it; seen (may be NULL) catches duplicates */
+static int s_set(struct sembark_config *cfg, const char *section, const char *key,
+		 const char *value, bool *seen, char *msg, size_t msglen)
+{
+	char echo[ECHO_MAX + 4], echo2[ECHO_MAX + 4];
+	const struct cfg_key *k;
+
+	if (!s_known_section(section, strlen(section))) {
+		s_msg(msg, msglen, "unknown section [%s]", s_echo(section, echo));
+		return -EINVAL;
+	}
+	k = s_find(section, key);
+	if (!k) {
+		s_msg(msg, msglen, "unknown key [%s] %s", section, s_echo(key, echo2));
+		return -EINVAL;
+	}
+	if (seen && seen[k - s_schema]) {
+		s_msg(msg, msglen, "[%s] %s: given twice", section, key);
+		return -EINVAL;
+	}
+	if (seen)
+		seen[k - s_schema] = true;
+	return s_set_key(cfg, k, value, msg, msglen);
+}
+
+/* config_set - set one key from text, as the file would; for tests */
+int config_set(struct sembark_config *cfg, const char *section, const char *key,
+	       const char *value, char *err, size_t errlen)
+{
+	if (!cfg || !section || !key || !value) {
+		s_msg(err, errlen, "config_set: missing argument");
+		return -EINVAL;
+	}
+	return s_set(cfg, section, key, value, NULL, err, errlen);
+}
+
+/* config_defaults - fill *cfg with the built-in defaults only */
+void config_defaults(struct sembark_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &s_schema[i];
+		char *p = (char *)cfg + k->offset;
+
+		if (k->type == CFG_INT)
+			*(int *)p = k->def;
+		else if (k->type == CFG_BOOL)
+			*(bool *)p = k->def;
+		else
+			memcpy(p, k->def_str, strlen(k->def_str));
+	}
+}
+
+/* config_default_path - $SEMBARK_CONFIG, else CONFIG_DEFAULT_PATH */
+const char *config_default_path(void)
+{
+	const char *e = getenv("SEMBARK_CONFIG");
+
+	return e && *e ? e : CONFIG_DEFAULT_PATH;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+_printf_(2, 3)
+static void s_file_error(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->err_line)
+		return;
+	st->err_line = st->lineno ? st->lineno : 1;
+	va_start(ap, fmt);
+	vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* s_check_section_line - refuse an unknown [section], even an empty one */
+static void s_check_section_line(struct parse_state *st, const char *p)
+{
+	const char *end = strchr(p + 1, ']');
+	char name[ECHO_MAX + 1];
+
+	if (!end || s_known_section(p + 1, (size_t)(end - p - 1)))
+		return; /* a missing ']' is inih's syntax error */
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(end - p - 1, ECHO_MAX), p + 1);
+	s_file_error(st, "unknown section [%s]", name);
+}
+
+/*
+ * s_read_line - inih's fgets: one whole line per call, leading blanks
+ * dropped (so no continuation lines), refusing NUL bytes and lines that
+ * do not fit; returns NULL (end of input) after the first error.
+ */
+static char *s_read_line(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	ssize_t n;
+	char *p;
+	size_t len;
+
+	if (st->err_line)
+		return NULL;
+	errno = 0;
+	n = getline(&st->line, &st->line_size, st->f);
+	if (n < 0) {
+		if (ferror(st->f))
+			st->read_errno = errno > 0 ? errno : EIO;
+		return NULL;
+	}
+	st->lineno++;
+	if ((size_t)n != strlen(st->line)) {
+		s_file_error(st, "NUL byte in line");
+		return NULL;
+	}
+	for (p = st->line; s_is_blank(*p); p++)
+		;
+	len = strlen(p);
+	if (num < 2 || len + 2 > (size_t)num) {
+		s_file_error(st, "line too long (at most %d bytes)", num - 2);
+		return NULL;
+	}
+	if (*p == '[')
+		s_check_section_line(st, p);
+	memcpy(str, p, len + 1);
+	return st->err_line ? NULL : str;
+}
+
+static int s_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	char msg[MSG_MAX];
+
+	if (st->err_line)
+		return 0;
+	if (*section == '\0') {
+		s_file_error(st, "key %s is outside any [section]", name);
+		return 0;
+	}
+	if (s_set(st->cfg, section, name, value, st->seen, msg, sizeof(msg)) < 0) {
+		s_file_error(st, "%s", msg);
+		return 0;
+	}
+	return 1;
+}
+
+static int s_parse_file(struct parse_state *st, char *err, size_t errlen)
+{
+	int line;
+
+	/* Debian's libinih reads lines into a buffer of ini_max_line bytes. */
+	ini_max_line = CONFIG_LINE_MAX;
+	line = ini_parse_stream(s_read_line, st, s_handler, st);
+	free(st->line);
+	st->line = NULL;
+	if (st->read_errno) {
+		s_msg(err, errlen, "%s: %s", st->path, strerror(st->read_errno));
+		return -st->read_errno;
+	}
+	if (line > 0 && (unsigned)line != st->err_line) {
+		s_msg(err, errlen, "%s:%d: expected [section] or key = value", st->path, line);
+		return -EINVAL;
+	}
+	if (st->err_line) {
+		s_msg(err, errlen, "%s:%u: %s", st->path, st->err_line, st->msg);
+		return -EINVAL;
+	}
+	return line < 0 ? -ENOMEM : 0;
+}
+
+static void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+/* s_load_file - read path into cfg; a missing file is fine if !must_exist */
+static int s_load_file(struct sembark_config *cfg, const char *path, bool must_exist,
+		       char *err, size_t errlen)
+{
+	_cleanup_free_ struct parse_state *st = NULL;
+	_cleanup_(fclosep) FILE *f = NULL;
+
+	if (strlen(path) >= sizeof(cfg->path)) {
+		s_msg(err, errlen, "config file name too long");
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		s_msg(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	*st = (struct parse_state){ .cfg = cfg, .f = f, .path = path };
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	return s_parse_file(st, err, errlen);
+}
+
+/* ---- the environment ---------------------------------------------------- */
+
+static void s_env_name(const struct cfg_key *k, char buf[static ENV_NAME_MAX])
+{
+	char *p;
+
+	snprintf(buf, ENV_NAME_MAX, ENV_PREFIX "%s_%s", k->section, k->key);
+	for (p = buf; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+}
+
+static const struct cfg_key *s_find_env(const char *name, size_t len)
+{
+	char buf[ENV_NAME_MAX];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		s_env_name(&s_schema[i], buf);
+		if (strlen(buf) == len && memcmp(buf, name, len) == 0)
+			return &s_schema[i];
+	}
+	return NULL;
+}
+
+/* Variables of the tools around the daemons, not config keys. */
+static const char *const tool_variables[] = {
+	"SEMBARK_CONFIG",         /* the config file's path */
+	"SEMBARK_VAR",            /* scripts/pg.sh, scripts/run.sh: the var/ dir */
+	"SEMBARK_MIGRATIONS_DIR", /* sembarkctl migrate */
+	"SEMBARK_BUILD",          /* the test suite: which build/ to run */
+};
+
+/* s_is_tool_variable - is name (len bytes) one of tool_variables? */
+static bool s_is_tool_variable(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ELEMENTSOF(tool_variables); i++)
+		if (strlen(tool_variables[i]) == len && memcmp(name, tool_variables[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* s_apply_env - every SEMBARK_* variable must be a key; apply each */
+static int s_apply_env(struct sembark_config *cfg, char *err, size_t errlen)
+{
+	char msg[MSG_MAX];
+
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		const struct cfg_key *k;
+		int len;
+
+		if (strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX)) != 0 || !eq)
+			continue;
+		len = (int)MIN(eq - *e, ENV_NAME_MAX);
+		if (s_is_tool_variable(*e, (size_t)(eq - *e)))
+			continue;
+		k = s_find_env(*e, (size_t)(eq - *e));
+		if (!k) {
+			s_msg(err, errlen, "unknown setting %.*s", len, *e);
+			return -EINVAL;
+		}
+		if (s_set_key(cfg, k, eq + 1, msg, sizeof(msg)) < 0) {
+			s_msg(err, errlen, "environment %.*s: %s", len, *e, msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* config_load - defaults, then the file, then SEMBARK_* environment */
+int config_load(struct sembark_config *cfg, const char *path, char *err, size_t errlen)
+{
+	_cleanup_free_ struct sembark_config *c = NULL;
+	const char *env = getenv("SEMBARK_CONFIG");
+	bool must_exist = path || (env && *env); /* only /etc/... may be missing */
+	int r;
+
+	s_msg(err, errlen, "%s", "");
+	c = malloc(sizeof(*c));
+	if (!c) {
+		s_msg(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	config_defaults(c);
+	r = s_load_file(c, path ? path : config_default_path(), must_exist, err, errlen);
+	if (r < 0)
+		return r;
+	r = s_apply_env(c, err, errlen);
+	if (r < 0)
+		return r;
+	memcpy(cfg, c, sizeof(*c));
+	return 0;
+}
+
+/* ---- dump --------------------------------------------------------------- */
+
+static void s_dump_key(const struct sembark_config *cfg, const struct cfg_key *k, FILE *f)
+{
+	const char *p = (const char *)cfg + k->offset;
+
+	switch (k->type) {
+	case CFG_INT:
+		fprintf(f, "%s = %d\n", k->key, *(const int *)p);
+		break;
+	case CFG_BOOL:
+		fprintf(f, "%s = %s\n", k->key, *(const bool *)p ? "true" : "false");
+		break;
+	case CFG_STR:
+	case CFG_ENUM:
+		fprintf(f, "%s = %.*s\n", k->key, CONFIG_STR_MAX - 1, p);
+		break;
+	}
+}
+
+/* config_dump - write every key = value as an INI file (for --check-config -v) */
+void config_dump(const struct sembark_config *cfg, FILE *f)
+{
+	const char *section = NULL;
+
+	fprintf(f, "# sembark configuration in effect (file: %s)\n",
+		cfg->path[0] ? cfg->path : "none");
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &s_schema[i];
+
+		if (!section || strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		s_dump_key(cfg, k, f);
+	}
+}

@@ -1,0 +1,141 @@
+"""conftest.py - fixtures of sembark's integration suite (see README.md here).
+
+  base_dir      session: one temporary directory under /tmp for everything
+  sec           session: generated passwords and keys (files of mode 0600)
+  pg            session: a private PostgreSQL cluster with database `sembark`
+  migrated      session: `sembarkctl migrate` run once; its config path
+  make_stack    function: factory, make_stack(config=, env=, daemon_env=,
+                start=True) -> a started Stack; stopped and checked at teardown
+  stack         function: make_stack() with defaults, four fresh daemons
+  shared_stack  module: one stack for a module's read-only tests
+
+A stack's teardown fails the test when a daemon died without the test asking
+for it, did not stop on SIGTERM, or wrote a sanitizer report.
+"""
+
+import os
+import signal
+
+import pytest
+
+import sembark
+
+TEST_TIMEOUT = int(os.environ.get("SEMBARK_IT_TIMEOUT", "120"))
+
+
+class TestTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise TestTimeout("test ran longer than %d s (SEMBARK_IT_TIMEOUT)" % TEST_TIMEOUT)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(node):
+    for when in ("setup", "call"):
+        rep = getattr(node, "rep_" + when, None)
+        if rep is not None and rep.failed:
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def base_dir():
+    d = sembark.make_base_dir()
+    yield d
+    if os.environ.get("SEMBARK_IT_KEEP") == "1":
+        print("\nSEMBARK_IT_KEEP=1: kept %s" % d)
+    else:
+        sembark.remove_dir(d)
+
+
+@pytest.fixture(scope="session")
+def sec(base_dir):
+    return sembark.Secrets(base_dir)
+
+
+@pytest.fixture(scope="session")
+def pg(base_dir, sec):
+    p = sembark.Pg(base_dir, sec.passwords["owner"])
+    try:
+        p.init()
+        yield p
+    finally:
+        p.destroy()
+
+
+@pytest.fixture(scope="session")
+def migrated(pg, sec, base_dir):
+    """Run `sembarkctl migrate` once for the session; returns the config used."""
+    missing = sembark.missing_binaries()
+    if missing:
+        pytest.fail("not built (run make, or set SEMBARK_BUILD): %s" % ", ".join(missing))
+    cfg = os.path.join(base_dir, "migrate.conf")
+    with open(cfg, "w") as f:
+        f.write(sembark.config_text(pg, sec, 1, os.path.join(base_dir, "run-migrate")))
+    r = sembark.run_ctl(cfg, "migrate")
+    if r.returncode != 0:
+        pytest.fail("sembarkctl migrate exited %d\nstdout:\n%s\nstderr:\n%s" %
+                    (r.returncode, r.stdout, r.stderr))
+    return cfg
+
+
+class _Stacks:
+    def __init__(self, pg, sec, base_dir):
+        self.pg, self.sec, self.base = pg, sec, base_dir
+        self.stacks = []
+
+    def __call__(self, config=None, env=None, daemon_env=None, start=True):
+        s = sembark.Stack(self.pg, self.sec, self.base, config=config, env=env, daemon_env=daemon_env)
+        self.stacks.append(s)
+        if start:
+            s.start_all()
+        return s
+
+    def close(self, node):
+        problems = []
+        for s in self.stacks:
+            if node is not None and _failed(node):
+                print("\n" + s.stderr_tails(30))
+            problems += s.close()
+        self.stacks = []
+        if problems:
+            pytest.fail("daemon trouble seen at teardown:\n" + "\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def make_stack(request, pg, sec, base_dir, migrated):
+    st = _Stacks(pg, sec, base_dir)
+    yield st
+    st.close(request.node)
+
+
+@pytest.fixture
+def stack(make_stack):
+    return make_stack()
+
+
+@pytest.fixture(scope="module")
+def shared_stack(request, pg, sec, base_dir, migrated):
+    st = _Stacks(pg, sec, base_dir)
+    s = st()
+    yield s
+    st.close(None)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# tests/run.sh - run sembark's whole suite and print one summary line.
+#
+# Unit tests: every $BUILD/tests/test-* binary (cmocka). Integration
+# tests: pytest on tests/integration against the real daemons in $BUILD/bin
+# and a private PostgreSQL the fixture starts. The last line is
+# "N passed, M failed" so CI can read it; the exit code is non-zero when
+# anything failed or no test ran.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+UNIT_ONLY=0
+[ "${1:-}" = "--unit-only" ] && UNIT_ONLY=1
+
+cd "$ROOT"
+passed=0
+failed=0
+logdir="$BUILD/test-logs"
+mkdir -p "$logdir"
+
+run_unit() {
+	local t name out p f
+	for t in "$BUILD"/tests/test-*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		out="$logdir/$name.log"
+		local rc=0
+		"$t" >"$out" 2>&1 || rc=$?
+		p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test\(s\)\..*/\1/p' "$out" | tail -1)
+		f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test\(s\), listed below.*/\1/p' "$out" | tail -1)
+		p=${p:-0}; f=${f:-0}
+		if ! grep -q 'test(s) run' "$out"; then
+			echo "unit: $name crashed before reporting:" >&2
+			tail -20 "$out" >&2
+			f=$((f + 1))
+		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			echo "unit: $name exited $rc with no failed test (sanitizer?):" >&2
+			tail -20 "$out" >&2
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -gt 0 ]; then
+			echo "unit: $name: $p passed, $f failed" >&2
+			grep -E 'FAILED|ERROR|Assertion|error:' "$out" | head -20 >&2
+		else
+			echo "unit: $name: $p passed"
+		fi
+	done
+}
+
+run_integration() {
+	local out="$logdir/pytest.log" line p f e
+	SEMBARK_BUILD="$BUILD" "$PYTHON" -m pytest tests/integration -q -p no:cacheprovider \
+		--durations=10 2>&1 | tee "$out"
+	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$out" | tail -1)
+	p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
+	f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
+	e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+')
+	p=${p:-0}; f=${f:-0}; e=${e:-0}
+	if [ -z "$line" ]; then
+		echo "integration: pytest printed no summary" >&2
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f + e))
+}
+
+run_unit
+[ "$UNIT_ONLY" = 1 ] || run_integration
+
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "no test ran" >&2
+	failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,354 @@
+/*
+ * test-db.c - shared/db.c against a real PostgreSQL that the test makes
+ * itself: initdb into a fresh temporary directory (as the `postgres` user
+ * when run as root), a Unix socket in that directory, no TCP, scram
+ * passwords. Covers parameterised queries, the bounds-checked getters,
+ * SQL errors and their SQLSTATE, the statement timeout, a wrong password
+ * (never echoed), the reconnect throttle, and riding out a restart.
+ *
+ * The server binaries are found in $PG_BINDIR, else the newest
+ * /usr/lib/postgresql/N/bin (Debian). Without them every test is skipped.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "db.h"
+
+#define SUPER "sembark_test"
+#define SUPER_PW "test-pw-9f2c1d"
+#define PG_PORT 5432
+
+static char bindir[512];
+static char tmpdir[256];
+static bool have_pg;
+static struct sembark_config cfg;
+
+static int s_sh(const char *fmt, ...) _printf_(1, 2);
+static int s_sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
+	return system(cmd);
+}
+
+static const char *s_as_pg(void)
+{
+	return geteuid() == 0 ? "runuser -u postgres -- " : "";
+}
+
+static bool s_find_bindir(void)
+{
+	const char *env = getenv("PG_BINDIR");
+	glob_t g;
+	bool ok = false;
+
+	if (env && env[0]) {
+		snprintf(bindir, sizeof(bindir), "%s", env);
+		return true;
+	}
+	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) != 0)
+		return false;
+	if (g.gl_pathc > 0) {
+		/* glob sorts: the last one is the newest major version */
+		snprintf(bindir, sizeof(bindir), "%s", g.gl_pathv[g.gl_pathc - 1]);
+		*strrchr(bindir, '/') = '\0';
+		ok = true;
+	}
+	globfree(&g);
+	return ok;
+}
+
+static int s_pg_ctl(const char *action)
+{
+	return s_sh("%s%s/pg_ctl -D %s/data -l %s/pg.log -w -t 30 -s -m fast "
+		    "-o \"-k %s -c listen_addresses='' -p %d\" %s",
+		    s_as_pg(), bindir, tmpdir, tmpdir, tmpdir, PG_PORT, action);
+}
+
+static int s_write_pwfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(SUPER_PW "\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int s_chown_pg(const char *path)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam("postgres");
+	return pw ? chown(path, pw->pw_uid, pw->pw_gid) : -1;
+}
+
+static int s_initdb(void)
+{
+	char pwfile[300];
+
+	snprintf(pwfile, sizeof(pwfile), "%s/pwfile", tmpdir);
+	if (s_chown_pg(tmpdir) < 0 || s_write_pwfile(pwfile) < 0 || s_chown_pg(pwfile) < 0)
+		return -1;
+	return s_sh("%s%s/initdb -D %s/data -U " SUPER " --pwfile=%s --auth-local=scram-sha-256 "
+		    "--auth-host=reject -E UTF8 --locale=C.UTF-8 --no-instructions >%s/initdb.log 2>&1",
+		    s_as_pg(), bindir, tmpdir, pwfile, tmpdir);
+}
+
+static void s_config(void)
+{
+	config_defaults(&cfg);
+	snprintf(cfg.database.host, sizeof(cfg.database.host), "%s", tmpdir);
+	snprintf(cfg.database.name, sizeof(cfg.database.name), "postgres");
+	snprintf(cfg.database.sslmode, sizeof(cfg.database.sslmode), "disable");
+	cfg.database.port = PG_PORT;
+	cfg.database.connect_timeout = 2;
+	cfg.database.statement_timeout_ms = 1000;
+}
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (!s_find_bindir())
+		return 0;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/sembark-test-db-XXXXXX", base && base[0] ? base : "/tmp");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	if (s_initdb() != 0 || s_pg_ctl("start") != 0) {
+		fprintf(stderr, "test-db: could not start PostgreSQL, see %s\n", tmpdir);
+		return -1;
+	}
+	s_config();
+	have_pg = true;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	if (tmpdir[0]) {
+		(void)s_sh("%s%s/pg_ctl -D %s/data -s -m immediate stop >/dev/null 2>&1", s_as_pg(),
+			   bindir, tmpdir);
+		(void)s_sh("rm -rf %s", tmpdir);
+	}
+	return 0;
+}
+
+static struct db *s_connect(const char *password)
+{
+	struct db *db = NULL;
+
+	if (!have_pg)
+		skip();
+	assert_int_equal(db_new(&cfg, "test", SUPER, password, &db), 0);
+	assert_non_null(db);
+	return db;
+}
+
+static void s_sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void test_new_rejects_bad_args(void **state)
+{
+	struct db *db = NULL;
+	char longuser[CONFIG_STR_MAX + 10];
+
+	memset(longuser, 'u', sizeof(longuser) - 1);
+	longuser[sizeof(longuser) - 1] = '\0';
+	assert_int_equal(db_new(&cfg, "test", "", NULL, &db), -EINVAL);
+	assert_int_equal(db_new(&cfg, "test", longuser, NULL, &db), -EINVAL);
+	assert_int_equal(db_new(NULL, "test", "x", NULL, &db), -EINVAL);
+	assert_null(db);
+	assert_null(db_free(NULL));
+}
+
+static void test_query_and_getters(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_pgresult_ PGresult *res = NULL;
+	const char *params[] = { "41", "'; DROP TABLE pg_class; --", "t" };
+	char buf[64], tiny[4];
+	int64_t i;
+	bool b;
+
+	assert_int_equal(db_ping(db), 0);
+	assert_true(db_is_up(db));
+	assert_non_null(db_conn(db));
+	assert_int_equal(db_query(db, &res,
+				  "SELECT $1::int + 1, $2::text, NULL::text, $3::bool, 'x'::text, "
+				  "9223372036854775807::bigint, current_setting('application_name')",
+				  3, params),
+			 0);
+	assert_int_equal(db_get_i64(res, 0, 0, &i), 0);
+	assert_int_equal(i, 42);
+	assert_int_equal(db_get_text(res, 0, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, params[1]);
+	assert_int_equal(db_get_text(res, 0, 2, buf, sizeof(buf)), -ENODATA);
+	assert_int_equal(db_get_bool(res, 0, 3, &b), 0);
+	assert_true(b);
+	assert_int_equal(db_get_bool(res, 0, 4, &b), -EBADMSG);
+	assert_int_equal(db_get_i64(res, 0, 4, &i), -EBADMSG);
+	assert_int_equal(db_get_i64(res, 0, 5, &i), 0);
+	assert_true(i == INT64_MAX);
+	assert_int_equal(db_get_text(res, 0, 1, tiny, sizeof(tiny)), -E2BIG);
+	assert_int_equal(db_get_text(res, 0, 6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sembark-test");
+}
+
+static void test_getter_bounds(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_pgresult_ PGresult *res = NULL;
+	static const struct {
+		int row, col;
+	} bad[] = { { -1, 0 }, { 0, -1 }, { 1, 0 }, { 0, 1 }, { 100000, 0 }, { 0, 100000 } };
+	char buf[16];
+	int64_t i;
+	bool b;
+
+	assert_int_equal(db_query(db, &res, "SELECT 1", 0, NULL), 0);
+	for (size_t k = 0; k < ELEMENTSOF(bad); k++) {
+		assert_int_equal(db_get_text(res, bad[k].row, bad[k].col, buf, sizeof(buf)), -ERANGE);
+		assert_int_equal(db_get_i64(res, bad[k].row, bad[k].col, &i), -ERANGE);
+		assert_int_equal(db_get_bool(res, bad[k].row, bad[k].col, &b), -ERANGE);
+	}
+	assert_int_equal(db_get_text(NULL, 0, 0, buf, sizeof(buf)), -ERANGE);
+	assert_int_equal(db_get_text(res, 0, 0, buf, 0), -E2BIG);
+}
+
+static void test_sql_errors(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	static const struct {
+		const char *sql;
+		const char *sqlstate;
+	} cases[] = {
+		{ "SELECT 1/0", "22012" },
+		{ "SELECT no_such_column", "42703" },
+		{ "SELECT * FROM no_such_table", "42P01" },
+		{ "SELEC 1", "42601" },
+		{ "SELECT 'x'::int", "22P02" },
+		{ "SELECT pg_sleep(3)", "57014" }, /* statement_timeout = 1000 ms */
+	};
+
+	for (size_t k = 0; k < ELEMENTSOF(cases); k++) {
+		assert_int_equal(db_exec(db, cases[k].sql, 0, NULL), -EIO);
+		assert_string_equal(db_last_sqlstate(db), cases[k].sqlstate);
+		assert_true(db_last_error(db)[0] != '\0');
+		assert_null(strchr(db_last_error(db), '\n'));
+		/* an SQL error leaves the connection usable */
+		assert_true(db_is_up(db));
+		assert_int_equal(db_exec(db, "SELECT 1", 0, NULL), 0);
+		assert_string_equal(db_last_sqlstate(db), "");
+	}
+	assert_int_equal(db_exec(db, "SELECT 1", -1, NULL), -EINVAL);
+	assert_int_equal(db_exec(db, "SELECT $1", 1, NULL), -EINVAL);
+}
+
+static void test_wrong_password_and_throttle(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect("wrong-password-7731");
+	struct timespec a, b;
+
+	assert_int_equal(db_ping(db), -ENOTCONN);
+	assert_false(db_is_up(db));
+	assert_null(db_conn(db));
+	assert_non_null(strstr(db_last_error(db), "password authentication failed"));
+	assert_null(strstr(db_last_error(db), "wrong-password-7731"));
+	assert_null(strstr(db_last_error(db), tmpdir)); /* no "connection to ... at" part */
+
+	/* within a second no new attempt is made: an immediate answer */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int k = 0; k < 50; k++)
+		assert_int_equal(db_exec(db, "SELECT 1", 0, NULL), -ENOTCONN);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 500);
+}
+
+static void test_no_password_refused(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(NULL);
+
+	assert_int_equal(db_ensure(db), -ENOTCONN);
+	assert_true(db_last_error(db)[0] != '\0');
+}
+
+static int s_ping_until(struct db *db, int want, int timeout_ms)
+{
+	int r = 0;
+
+	for (int t = 0; t < timeout_ms; t += 100) {
+		r = db_ping(db);
+		if (r == want)
+			return r;
+		s_sleep_ms(100);
+	}
+	return r;
+}
+
+static void test_restart_while_idle(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+
+	assert_int_equal(db_ping(db), 0);
+	assert_int_equal(s_pg_ctl("restart"), 0);
+	/* the dead connection is noticed and replaced within the same ping */
+	assert_int_equal(db_ping(db), 0);
+	assert_true(db_is_up(db));
+}
+
+static void test_outage_and_recovery(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+
+	assert_int_equal(db_ping(db), 0);
+	assert_int_equal(s_pg_ctl("stop"), 0);
+	assert_int_equal(db_ping(db), -ENOTCONN);
+	assert_false(db_is_up(db));
+	assert_int_equal(db_exec(db, "SELECT 1", 0, NULL), -ENOTCONN);
+	assert_int_equal(s_pg_ctl("start"), 0);
+	/* reconnects by itself, at most one attempt a second */
+	assert_int_equal(s_ping_until(db, 0, 5000), 0);
+	assert_true(db_is_up(db));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_rejects_bad_args),
+		cmocka_unit_test(test_query_and_getters),
+		cmocka_unit_test(test_getter_bounds),
+		cmocka_unit_test(test_sql_errors),
+		cmocka_unit_test(test_wrong_password_and_throttle),
+		cmocka_unit_test(test_no_password_refused),
+		cmocka_unit_test(test_restart_while_idle),
+		cmocka_unit_test(test_outage_and_recovery),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

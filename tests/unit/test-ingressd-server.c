@@ -1,0 +1,916 @@
+/*
+ * test-ingressd-server.c - sembark-ingressd's HTTP server, routes and
+ * /healthz, end to end in one process: a real listening socket on
+ * 127.0.0.1, real libevent, real ZeroMQ RPC clients talking to three real
+ * rpc_server backends (inproc://) that answer pongs, answer "no database",
+ * stay silent or answer late. The loop runs in a second thread; the test
+ * thread is the HTTP client with blocking sockets, and inspects the
+ * server only through callbacks run inside the loop.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "macro.h"
+#include "rpc.h"
+#include "services/ingressd/ingressd.h"
+
+#define HELD_MAX 16
+#define SLOW_MS 300
+#define HEALTH_TIMEOUT_MS 200
+#define REQUEST_TIMEOUT_MS 400
+#define IDLE_TIMEOUT_MS 400
+#define MAX_CONNECTIONS 6
+
+enum backend_mode { B_OK, B_NO_DB, B_SILENT, B_SLOW };
+
+struct backend {
+	const char *name;
+	enum ipc_peer self;
+	enum backend_mode mode;
+	struct rpc_server *srv;
+	struct rpc_request *held[HELD_MAX];
+	size_t n_held;
+	struct event *timer;
+};
+
+struct fixture {
+	struct event_base *base;
+	void *zctx;
+	struct sembark_config cfg;
+	struct ingress app;
+	struct backend be[3];
+	struct event *keepalive;
+	pthread_t loop;
+	int port;
+};
+
+/* ---- running code inside the loop ---------------------------------------- */
+
+struct job {
+	void (*fn)(struct fixture *f, void *arg);
+	struct fixture *f;
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void s_job_cb(evutil_socket_t fd, short what, void *userdata)
+{
+	struct job *j = userdata;
+
+	j->fn(j->f, j->arg);
+	pthread_mutex_lock(&j->lock);
+	j->done = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* s_in_loop - run fn(f, arg) on the loop thread and wait for it */
+static void s_in_loop(struct fixture *f, void (*fn)(struct fixture *, void *), void *arg)
+{
+	struct job j = { .fn = fn, .f = f, .arg = arg };
+	const struct timeval now = { 0, 0 };
+
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	assert_int_equal(event_base_once(f->base, -1, EV_TIMEOUT, s_job_cb, &j, &now), 0);
+	pthread_mutex_lock(&j.lock);
+	while (!j.done)
+		pthread_cond_wait(&j.cond, &j.lock);
+	pthread_mutex_unlock(&j.lock);
+	pthread_mutex_destroy(&j.lock);
+	pthread_cond_destroy(&j.cond);
+}
+
+/* ---- backends --------------------------------------------------------------- */
+
+static void s_pong(struct backend *b, struct rpc_request *req, bool database)
+{
+	struct ipc_pong pong = { .database = database, .pid = getpid(), .uptime_s = 1 };
+	struct ipc_buf buf;
+
+	snprintf(pong.service, sizeof(pong.service), "%s", b->name);
+	ipc_buf_init(&buf);
+	assert_int_equal(ipc_encode_pong(&buf, rpc_request_id(req), &pong), 0);
+	(void)rpc_reply(req, buf.data, buf.size);
+	ipc_buf_done(&buf);
+}
+
+static void s_slow_cb(evutil_socket_t fd, short what, void *userdata)
+{
+	struct backend *b = userdata;
+
+	for (size_t i = 0; i < b->n_held; i++)
+		s_pong(b, b->held[i], true);
+	b->n_held = 0;
+}
+
+static void s_backend_handle(struct rpc_request *req, enum ipc_msg_type type, const void *buf,
+			     size_t len, void *userdata)
+{
+	struct backend *b = userdata;
+	struct timeval tv = { 0, SLOW_MS * 1000 };
+
+	if (type != IPC_MSG_PING) {
+		rpc_reply_error(req, "bad_message", "ping only");
+		return;
+	}
+	if (b->mode == B_OK || b->mode == B_NO_DB) {
+		s_pong(b, req, b->mode == B_OK);
+		return;
+	}
+	assert_true(b->n_held < HELD_MAX);
+	b->held[b->n_held++] = req;
+	if (b->mode == B_SLOW)
+		evtimer_add(b->timer, &tv);
+}
+
+static void s_backend_free(struct backend *b)
+{
+	b->srv = rpc_server_free(b->srv);
+	for (size_t i = 0; i < b->n_held; i++)
+		(void)rpc_reply_error(b->held[i], "gone", "test over"); /* frees it */
+	b->n_held = 0;
+	if (b->timer)
+		event_free(b->timer);
+}
+
+/* ---- fixture ----------------------------------------------------------------- */
+
+static void s_keepalive_cb(evutil_socket_t fd, short what, void *userdata)
+{
+}
+
+static void *s_loop_main(void *userdata)
+{
+	struct fixture *f = userdata;
+
+	event_base_dispatch(f->base);
+	return NULL;
+}
+
+static void s_config(struct sembark_config *cfg)
+{
+	config_defaults(cfg);
+	snprintf(cfg->ipc.authd, sizeof(cfg->ipc.authd), "inproc://test-authd");
+	snprintf(cfg->ipc.telemetryd, sizeof(cfg->ipc.telemetryd), "inproc://test-telemetryd");
+	snprintf(cfg->ipc.logd, sizeof(cfg->ipc.logd), "inproc://test-logd");
+	cfg->ingress.health_timeout_ms = HEALTH_TIMEOUT_MS;
+	cfg->ingress.max_body = 1024;
+	cfg->ingress.max_telemetry_body = 4096;
+	cfg->ingress.max_header_bytes = 1024;
+	cfg->ingress.max_headers = 16;
+}
+
+static void s_backends_start(struct fixture *f)
+{
+	static const char *const names[3] = { "authd", "telemetryd", "logd" };
+	static const enum ipc_peer selves[3] = { IPC_PEER_AUTHD, IPC_PEER_TELEMETRYD, IPC_PEER_LOGD };
+	const char *endpoints[3] = { f->cfg.ipc.authd, f->cfg.ipc.telemetryd, f->cfg.ipc.logd };
+	const struct rpc_opts opts = { .hwm = 1000, .max_msg = 1 << 20 };
+	struct rpc_client **clients[3] = { &f->app.authd, &f->app.telemetryd, &f->app.logd };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct backend *b = &f->be[i];
+
+		*b = (struct backend){ .name = names[i], .self = selves[i], .mode = B_OK };
+		b->timer = evtimer_new(f->base, s_slow_cb, b);
+		assert_non_null(b->timer);
+		assert_int_equal(rpc_server_new(f->base, f->zctx, endpoints[i], b->self, &opts,
+						s_backend_handle, b, &b->srv), 0);
+		assert_int_equal(rpc_client_new(f->base, f->zctx, endpoints[i], &opts, clients[i]), 0);
+	}
+}
+
+static void s_server_start(struct fixture *f)
+{
+	const struct http_server_limits lim = {
+		.http = { .max_header_bytes = 1024, .max_headers = 16 },
+		.max_connections = MAX_CONNECTIONS,
+		.idle_timeout_ms = IDLE_TIMEOUT_MS,
+		.request_timeout_ms = REQUEST_TIMEOUT_MS,
+	};
+	const struct http_server_hooks hooks = {
+		.head = ingress_on_head,
+		.request = ingress_on_request,
+		.userdata = &f->app,
+	};
+	int fd = -1;
+
+	assert_int_equal(ingress_listen_open("127.0.0.1:0", false, &fd), 0);
+	f->port = ingress_listen_port(fd);
+	assert_true(f->port > 0);
+	assert_int_equal(http_server_new(f->base, fd, &lim, &hooks, &f->app.srv), 0);
+}
+
+static int s_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const struct timeval hour = { 3600, 0 };
+
+	assert_non_null(f);
+	f->base = event_base_new();
+	f->zctx = zmq_ctx_new();
+	assert_non_null(f->base);
+	assert_non_null(f->zctx);
+	s_config(&f->cfg);
+	f->app = (struct ingress){ .cfg = &f->cfg };
+	s_backends_start(f);
+	s_server_start(f);
+	f->keepalive = event_new(f->base, -1, EV_PERSIST, s_keepalive_cb, NULL);
+	event_add(f->keepalive, &hour);
+	assert_int_equal(pthread_create(&f->loop, NULL, s_loop_main, f), 0);
+	*state = f;
+	return 0;
+}
+
+static void s_teardown_in_loop(struct fixture *f, void *arg)
+{
+	f->app.srv = http_server_free(f->app.srv); /* aborts waiting handlers */
+	f->app.authd = rpc_client_free(f->app.authd);
+	f->app.telemetryd = rpc_client_free(f->app.telemetryd);
+	f->app.logd = rpc_client_free(f->app.logd);
+	for (size_t i = 0; i < 3; i++)
+		s_backend_free(&f->be[i]);
+	event_free(f->keepalive);
+	event_base_loopbreak(f->base);
+}
+
+static int s_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	s_in_loop(f, s_teardown_in_loop, NULL);
+	pthread_join(f->loop, NULL);
+	zmq_ctx_term(f->zctx);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+static void s_set_modes_in_loop(struct fixture *f, void *arg)
+{
+	const enum backend_mode *modes = arg;
+
+	for (size_t i = 0; i < 3; i++)
+		f->be[i].mode = modes[i];
+}
+
+static void s_set_modes(struct fixture *f, enum backend_mode a, enum backend_mode t,
+			enum backend_mode l)
+{
+	enum backend_mode modes[3] = { a, t, l };
+
+	s_in_loop(f, s_set_modes_in_loop, modes);
+}
+
+/* ---- the HTTP client ------------------------------------------------------------ */
+
+struct client {
+	int fd;
+	size_t len;
+	char buf[1 << 16];
+};
+
+struct resp {
+	int status;
+	char head[4096];
+	char body[8192];
+	size_t body_len;
+};
+
+static int64_t s_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int s_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void s_client_open(struct client *c, int port)
+{
+	c->len = 0;
+	c->fd = s_connect(port);
+	assert_true(c->fd >= 0);
+}
+
+static void s_send(struct client *c, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void s_send_str(struct client *c, const char *s)
+{
+	s_send(c, s, strlen(s));
+}
+
+/* s_fill - read more into c->buf; 0 at EOF, -1 on timeout or error */
+static int s_fill(struct client *c)
+{
+	ssize_t n;
+
+	assert_true(c->len < sizeof(c->buf));
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	if (n < 0)
+		return -1;
+	c->len += (size_t)n;
+	return n > 0;
+}
+
+static const char *s_header(const struct resp *r, const char *name)
+{
+	static char value[1024];
+	char key[128];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	p = strstr(r->head, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	end = strstr(p, "\r\n");
+	snprintf(value, sizeof(value), "%.*s", (int)(end - p), p);
+	return value;
+}
+
+/* s_read_response - one response; 0, or -1 when the connection ended first */
+static int s_read_response(struct client *c, struct resp *r, bool head_request)
+{
+	char *end;
+	size_t hlen, clen = 0;
+	const char *cl;
+
+	while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
+		if (s_fill(c) <= 0)
+			return -1;
+	hlen = (size_t)(end - c->buf) + 4;
+	assert_true(hlen < sizeof(r->head));
+	memcpy(r->head, c->buf, hlen);
+	r->head[hlen] = '\0';
+	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1);
+	cl = s_header(r, "Content-Length");
+	if (cl && !head_request)
+		clen = strtoul(cl, NULL, 10);
+	assert_true(clen < sizeof(r->body));
+	while (c->len < hlen + clen)
+		if (s_fill(c) <= 0)
+			return -1;
+	memcpy(r->body, c->buf + hlen, clen);
+	r->body[clen] = '\0';
+	r->body_len = clen;
+	memmove(c->buf, c->buf + hlen + clen, c->len - hlen - clen);
+	c->len -= hlen + clen;
+	return 0;
+}
+
+/* s_expect_eof - the server closes the connection (with nothing more to read) */
+static void s_expect_eof(struct client *c)
+{
+	assert_int_equal(s_fill(c), 0);
+	assert_int_equal(c->len, 0);
+}
+
+static void s_client_close(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* s_exchange - one request on a new connection, one response */
+static void s_exchange(struct fixture *f, const char *req, struct resp *r)
+{
+	struct client *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	s_client_open(c, f->port);
+	s_send_str(c, req);
+	assert_int_equal(s_read_response(c, r, strncmp(req, "HEAD ", 5) == 0), 0);
+	s_client_close(c);
+	free(c);
+}
+
+/* s_wait_healthy - the RPC clients connect asynchronously */
+static void s_wait_healthy(struct fixture *f)
+{
+	struct resp r;
+
+	for (int i = 0; i < 100; i++) {
+		s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
+		if (r.status == 200)
+			return;
+		usleep(20000);
+	}
+	fail_msg("backends never became healthy");
+}
+
+/* ---- /healthz -------------------------------------------------------------------- */
+
+static void test_healthz_ok(void **state)
+{
+	struct fixture *f = *state;
+	struct resp r;
+
+	s_wait_healthy(f);
+	s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body,
+			    "{\"status\":\"ok\",\"services\":{\"authd\":\"ok\",\"telemetryd\":\"ok\",\"logd\":\"ok\"}}");
+	assert_string_equal(s_header(&r, "Content-Type"), "application/json; charset=utf-8");
+	assert_string_equal(s_header(&r, "Cache-Control"), "no-store");
+}
+
+static void test_healthz_down(void **state)
+{
+	struct fixture *f = *state;
+	struct resp r;
+	int64_t t0;
+
+	s_wait_healthy(f);
+	s_set_modes(f, B_OK, B_NO_DB, B_SILENT);
+	t0 = s_ms();
+	s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	assert_true(s_ms() - t0 >= HEALTH_TIMEOUT_MS - 20);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body,
+			    "{\"status\":\"down\",\"services\":{\"authd\":\"ok\",\"telemetryd\":\"down\",\"logd\":\"down\"}}");
+	assert_string_equal(s_header(&r, "Cache-Control"), "no-store");
+}
+
+struct counts {
+	size_t logd_pending, inflight, connections;
+};
+
+static void s_counts_in_loop(struct fixture *f, void *arg)
+{
+	struct counts *n = arg;
+
+	n->logd_pending = rpc_pending(f->app.logd);
+	n->inflight = http_server_inflight(f->app.srv);
+	n->connections = http_server_connections(f->app.srv);
+}
+
+static void test_healthz_client_leaves(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct counts n;
+
+	assert_non_null(c);
+	s_wait_healthy(f);
+	s_set_modes(f, B_OK, B_OK, B_SILENT);
+	s_client_open(c, f->port);
+	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	usleep(50000);
+	s_in_loop(f, s_counts_in_loop, &n);
+	assert_int_equal(n.logd_pending, 1);
+	assert_int_equal(n.inflight, 1);
+	s_client_close(c);
+	usleep(50000);
+	/* the ping to logd was cancelled, not left to time out */
+	s_in_loop(f, s_counts_in_loop, &n);
+	assert_int_equal(n.logd_pending, 0);
+	assert_int_equal(n.inflight, 0);
+	assert_int_equal(n.connections, 0);
+	free(c);
+}
+
+/* ---- every answer: status, error code, headers ------------------------------------- */
+
+struct answer_case {
+	const char *name;
+	const char *req;  /* without the empty line when body is set */
+	const char *body; /* sent with its Content-Length */
+	int status;
+	const char *error; /* expected "error" code, NULL for success bodies */
+	bool no_store;
+	const char *allow;
+};
+
+#define JSON_POST(path, type, body) \
+	"POST " path " HTTP/1.1\r\nHost: t\r\nContent-Type: " type "\r\n", body
+
+#define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n", NULL
+#define JT "application/json"
+
+static const struct answer_case s_answers[] = {
+	{ "security.txt", GET("/.well-known/security.txt"), 200, NULL, false, NULL },
+	{ "unknown path", GET("/nothing?token=x"), 404, "not_found", true, NULL },
+	{ "unknown api path", GET("/api/nothing"), 404, "not_found", true, NULL },
+	{ "trailing slash", GET("/healthz/"), 404, "not_found", true, NULL },
+	{ "POST healthz", "POST /healthz HTTP/1.1\r\nHost: t\r\n", "", 405, "method_not_allowed", true,
+	  "GET, HEAD" },
+	{ "DELETE login", "DELETE /api/login HTTP/1.1\r\nHost: t\r\n\r\n", NULL, 405,
+	  "method_not_allowed", true, "POST" },
+	{ "GET invite accept", GET("/api/invites/abc/accept"), 405, "method_not_allowed", true, "POST" },
+	{ "empty invite code", JSON_POST("/api/invites//accept", JT, "{}"), 404, "not_found", true, NULL },
+	{ "bad request line", "GET /a b c\r\n\r\n", NULL, 400, "bad_request", true, NULL },
+	{ "smuggling", "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+		       "Transfer-Encoding: chunked\r\n\r\n{}", NULL, 400, "bad_request", true, NULL },
+	{ "too many headers",
+	  "GET /healthz HTTP/1.1\r\nHost: t\r\n1: 1\r\n2: 2\r\n3: 3\r\n4: 4\r\n5: 5\r\n6: 6\r\n"
+	  "7: 7\r\n8: 8\r\n9: 9\r\n10: 1\r\n11: 1\r\n12: 1\r\n13: 1\r\n14: 1\r\n15: 1\r\n16: 1\r\n\r\n",
+	  NULL, 431, "bad_request", true, NULL },
+	{ "wrong type", JSON_POST("/api/login", "text/plain", "{}"), 415, "unsupported_media_type", true,
+	  NULL },
+	{ "other charset", JSON_POST("/api/login", JT "; charset=latin1", "{}"), 415,
+	  "unsupported_media_type", true, NULL },
+	{ "broken json", JSON_POST("/api/teams", JT, "{\"a\":"), 400, "bad_request", true, NULL },
+	{ "duplicate key", JSON_POST("/api/tokens", JT, "{\"a\":1,\"a\":2}"), 400, "bad_request", true,
+	  NULL },
+	{ "invalid utf-8", JSON_POST("/api/login", JT, "{\"a\":\"\xc3\x28\"}"), 400, "bad_request", true,
+	  NULL },
+	{ "not an object", JSON_POST("/api/login", JT, "[]"), 400, "bad_request", true, NULL },
+	{ "login pending", JSON_POST("/api/login", "Application/JSON; Charset=\"UTF-8\"", "{}"), 503,
+	  "service_unavailable", true, NULL },
+	{ "invite accept pending", JSON_POST("/api/invites/c0de/accept", JT, "{}"), 503,
+	  "service_unavailable", true, NULL },
+	{ "telemetry pending", JSON_POST("/api/telemetry/events", JT, "{}"), 503, "service_unavailable",
+	  true, NULL },
+};
+
+static void s_check_security_headers(const struct resp *r)
+{
+	assert_string_equal(s_header(r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(s_header(r, "Referrer-Policy"), "same-origin");
+	assert_string_equal(s_header(r, "X-Frame-Options"), "DENY");
+	assert_non_null(strstr(s_header(r, "Content-Security-Policy"), "default-src 'self'"));
+	assert_non_null(strstr(s_header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+	assert_non_null(s_header(r, "Date"));
+	assert_null(s_header(r, "Strict-Transport-Security"));
+}
+
+static void s_check_answer(const struct answer_case *t, const struct resp *r)
+{
+	char code[96];
+
+	if (r->status != t->status)
+		fail_msg("%s: status %d, expected %d", t->name, r->status, t->status);
+	s_check_security_headers(r);
+	assert_int_equal(strtoul(s_header(r, "Content-Length"), NULL, 10), r->body_len);
+	if (t->no_store)
+		assert_string_equal(s_header(r, "Cache-Control"), "no-store");
+	else
+		assert_null(s_header(r, "Cache-Control"));
+	if (t->allow)
+		assert_string_equal(s_header(r, "Allow"), t->allow);
+	if (!t->error)
+		return;
+	assert_string_equal(s_header(r, "Content-Type"), "application/json; charset=utf-8");
+	snprintf(code, sizeof(code), "{\"error\":\"%s\",\"message\":\"", t->error);
+	assert_memory_equal(r->body, code, strlen(code));
+	assert_string_equal(r->body + r->body_len - 2, "\"}");
+}
+
+static void test_answers(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < ELEMENTSOF(s_answers); i++) {
+		const struct answer_case *t = &s_answers[i];
+		char req[2048];
+		struct resp r;
+
+		if (t->body)
+			snprintf(req, sizeof(req), "%sContent-Length: %zu\r\n\r\n%s", t->req,
+				 strlen(t->body), t->body);
+		else
+			snprintf(req, sizeof(req), "%s", t->req);
+		s_exchange(f, req, &r);
+		s_check_answer(t, &r);
+	}
+}
+
+static void test_security_txt(void **state)
+{
+	struct fixture *f = *state;
+	struct resp r;
+	char text[1024];
+	int n = ingress_security_txt(&f->cfg, 0, text, sizeof(text));
+
+	assert_true(n > 0);
+	assert_string_equal(text, "Contact: mailto:security@example.com\n"
+				  "Expires: 1970-06-30T00:00:00Z\n"
+				  "Preferred-Languages: en\n"
+				  "Canonical: http://127.0.0.1:8080/.well-known/security.txt\n");
+	s_exchange(f, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(s_header(&r, "Content-Type"), "text/plain; charset=utf-8");
+	assert_memory_equal(r.body, "Contact: mailto:security@example.com\nExpires: 20", 48);
+	assert_non_null(strstr(r.body, "\nPreferred-Languages: en\n"));
+}
+
+static void test_head(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct resp r;
+
+	assert_non_null(c);
+	s_client_open(c, f->port);
+	s_send_str(c, "HEAD /.well-known/security.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	assert_int_equal(s_read_response(c, &r, true), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(strtoul(s_header(&r, "Content-Length"), NULL, 10) > 100);
+	s_expect_eof(c); /* no body followed */
+	s_client_close(c);
+	free(c);
+}
+
+/* ---- connections -------------------------------------------------------------------- */
+
+static void test_pipelined_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct resp r;
+
+	assert_non_null(c);
+	s_wait_healthy(f);
+	s_set_modes(f, B_OK, B_OK, B_SLOW);
+	s_client_open(c, f->port);
+	/* the first waits for a late backend; the second must still come second */
+	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+		      "GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n"
+		      "GET /.well-known/security.txt HTTP/1.0\r\n\r\n");
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 503); /* SLOW_MS is over HEALTH_TIMEOUT_MS */
+	assert_string_equal(s_header(&r, "Connection"), "keep-alive");
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 404);
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(s_header(&r, "Connection"), "close"); /* HTTP/1.0 */
+	s_expect_eof(c);
+	s_client_close(c);
+	free(c);
+}
+
+static void test_request_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct resp r;
+	int64_t t0 = s_ms();
+
+	assert_non_null(c);
+	s_client_open(c, f->port);
+	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n"); /* and never the end */
+	usleep(REQUEST_TIMEOUT_MS * 1000 / 2);
+	s_send_str(c, "X-Slow: 1\r\n"); /* trickling does not extend the deadline */
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 408);
+	assert_true(s_ms() - t0 >= REQUEST_TIMEOUT_MS - 20);
+	assert_true(s_ms() - t0 < REQUEST_TIMEOUT_MS * 3);
+	assert_string_equal(r.body, "{\"error\":\"request_timeout\",\"message\":\"the request did not arrive in time\"}");
+	assert_string_equal(s_header(&r, "Connection"), "close");
+	s_check_security_headers(&r);
+	s_expect_eof(c);
+	s_client_close(c);
+	free(c);
+}
+
+static void test_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct resp r;
+	int64_t t0;
+
+	assert_non_null(c);
+	s_client_open(c, f->port);
+	s_send_str(c, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	t0 = s_ms();
+	s_expect_eof(c); /* closed silently once idle */
+	assert_true(s_ms() - t0 >= IDLE_TIMEOUT_MS - 50);
+	s_client_close(c);
+	free(c);
+}
+
+static void test_body_too_large(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	const size_t big = 1 << 20;
+	char *body = malloc(big);
+	char head[256];
+	struct resp r;
+
+	assert_non_null(c);
+	assert_non_null(body);
+	memset(body, 'a', big);
+	/* max_body is 1024 here: the answer comes from Content-Length alone */
+	snprintf(head, sizeof(head),
+		 "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n", big);
+	s_client_open(c, f->port);
+	s_send_str(c, head);
+	/* and the whole body still goes out without a reset (lingering close) */
+	s_send(c, body, big);
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(r.body, "{\"error\":\"payload_too_large\",\"message\":\"the request body is too large\"}");
+	assert_string_equal(s_header(&r, "Connection"), "close");
+	s_client_close(c);
+	free(c);
+	free(body);
+}
+
+static void test_body_limits_at_bound(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *path;
+		size_t len;
+		int status;
+	} cases[] = {
+		{ "/api/login", 1024, 400 },            /* read, then not JSON */
+		{ "/api/login", 1025, 413 },
+		{ "/nothing", 1024, 404 },
+		{ "/nothing", 1025, 413 },
+		{ "/api/telemetry/events", 4096, 400 }, /* its own, larger limit */
+		{ "/api/telemetry/events", 4097, 413 },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char req[8192];
+		int n = snprintf(req, sizeof(req),
+				 "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+				 "Content-Length: %zu\r\n\r\n", cases[i].path, cases[i].len);
+		struct resp r;
+
+		memset(req + n, ' ', cases[i].len);
+		req[n + cases[i].len] = '\0';
+		s_exchange(f, req, &r);
+		if (r.status != cases[i].status)
+			fail_msg("%s %zu: %d", cases[i].path, cases[i].len, r.status);
+	}
+}
+
+static void test_connection_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c) * (MAX_CONNECTIONS + 1));
+	struct resp r;
+
+	assert_non_null(c);
+	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
+		s_client_open(&c[i], f->port);
+	usleep(50000);
+	s_client_open(&c[MAX_CONNECTIONS], f->port);
+	assert_int_equal(s_read_response(&c[MAX_CONNECTIONS], &r, false), 0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(s_header(&r, "Connection"), "close");
+	s_check_security_headers(&r);
+	s_expect_eof(&c[MAX_CONNECTIONS]);
+	/* the ones inside the limit are served */
+	s_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(s_read_response(&c[0], &r, false), 0);
+	assert_int_equal(r.status, 200);
+	for (size_t i = 0; i <= MAX_CONNECTIONS; i++)
+		s_client_close(&c[i]);
+	free(c);
+}
+
+static void test_expect_continue(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c));
+	struct resp r;
+
+	assert_non_null(c);
+	s_client_open(c, f->port);
+	s_send_str(c, "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+		      "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 100);
+	s_send_str(c, "{}");
+	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(r.status, 503);
+	s_client_close(c);
+	free(c);
+}
+
+/* ---- stopping ----------------------------------------------------------------------- */
+
+static void s_slow_authd_in_loop(struct fixture *f, void *arg)
+{
+	f->be[0].mode = B_SLOW;
+	f->cfg.ingress.health_timeout_ms = SLOW_MS * 3;
+}
+
+static void s_stop_in_loop(struct fixture *f, void *arg)
+{
+	http_server_stop(f->app.srv);
+}
+
+static void test_stop_drains(void **state)
+{
+	struct fixture *f = *state;
+	struct client *c = malloc(sizeof(*c) * 2);
+	struct counts n;
+	struct resp r;
+
+	assert_non_null(c);
+	s_wait_healthy(f);
+	/* c[0]: idle keep-alive connection; c[1]: a request waiting for a late backend */
+	s_client_open(&c[0], f->port);
+	s_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(s_read_response(&c[0], &r, false), 0);
+	s_in_loop(f, s_slow_authd_in_loop, NULL);
+	s_client_open(&c[1], f->port);
+	s_send_str(&c[1], "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	usleep(50000);
+
+	s_in_loop(f, s_stop_in_loop, NULL);
+	s_in_loop(f, s_counts_in_loop, &n);
+	assert_int_equal(n.inflight, 1);
+	assert_int_equal(n.connections, 1); /* the idle one was closed */
+	s_expect_eof(&c[0]);
+	assert_true(s_connect(f->port) < 0); /* no longer accepting */
+
+	/* the request under way is still answered, then the connection closes */
+	assert_int_equal(s_read_response(&c[1], &r, false), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(s_header(&r, "Connection"), "close");
+	s_expect_eof(&c[1]);
+	s_in_loop(f, s_counts_in_loop, &n);
+	assert_int_equal(n.inflight, 0);
+	s_client_close(&c[0]);
+	s_client_close(&c[1]);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_healthz_ok, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_healthz_down, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_healthz_client_leaves, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_answers, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_security_txt, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_head, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_in_order, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_request_timeout, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_body_too_large, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_body_limits_at_bound, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_connection_limit, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_expect_continue, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_drains, s_setup, s_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	log_open("ingressd-test");
+	log_set_level(LOG_LEVEL_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
