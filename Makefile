@@ -71,25 +71,30 @@ $(DEPS_STAMP): scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/sembark-%: $$(call svc_objs,%) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(call svc_objs,$*) $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(call svc_objs,$*) $(LIB) $(LDLIBS)
 
 $(BUILD)/bin/sembarkctl: $(call svc_objs,ctl) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(call svc_objs,ctl) $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(call svc_objs,ctl) $(LIB) $(LDLIBS)
 
 # tests/unit/test-<svc>-<module>.c also links services/<svc>/ (but main.o).
 unit_svc = $(firstword $(filter $(SERVICES),$(subst -, ,$(patsubst test-%,%,$(1)))))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_svc,$$*)) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(LIB) $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(LIB) $(LDLIBS) -lcmocka
 
 run: all
 	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh

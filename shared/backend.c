@@ -6,6 +6,7 @@
  * wiped from the secret buffer as soon as db.c holds its locked copy.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,4 +77,93 @@ void backend_handle_ping(struct rpc_request *req, const void *buf, size_t len,
 	}
 	ipc_free_ping(&ping);
 	backend_answer_ping(req, service, db, started_us);
+}
+
+/* s_dispatch - refuse while stopping, route by type, answer ping by default */
+static void s_dispatch(struct rpc_request *req, enum ipc_msg_type type, const void *buf,
+		       size_t len, void *userdata)
+{
+	struct backend *b = userdata;
+	backend_handler_fn fn = NULL;
+
+	if (!b->accepting) {
+		(void)rpc_reply_error(req, "unavailable", "shutting down");
+		return;
+	}
+	if ((int)type >= 0 && type < _IPC_MSG_MAX && b->handlers)
+		fn = b->handlers[type];
+	if (fn) {
+		fn(b, req, buf, len);
+		return;
+	}
+	if (type == IPC_MSG_PING) {
+		backend_handle_ping(req, buf, len, b->d.service, b->db, b->d.started_us);
+		return;
+	}
+	log_debug("request of unknown type", LOG_I("type", type));
+	(void)rpc_reply_error(req, "unknown_type", "this daemon does not handle this type");
+}
+
+/* backend_serve - bind the ROUTER and start taking requests */
+int backend_serve(struct backend *b, const char *endpoint, enum ipc_peer self,
+		  const backend_handler_fn *handlers, void *owner)
+{
+	const struct sembark_config *cfg = &b->d.cfg;
+	struct rpc_opts opts = { .hwm = cfg->ipc.hwm, .max_msg = cfg->ipc.max_msg_bytes };
+	int r;
+
+	b->handlers = handlers;
+	b->owner = owner;
+	r = rpc_server_new(b->d.base, b->d.zctx, endpoint, self, &opts, s_dispatch, b, &b->rpc);
+	if (r < 0)
+		return log_error_errno(r, "cannot bind the endpoint", LOG_S("endpoint", endpoint));
+	b->accepting = true;
+	return 0;
+}
+
+/* backend_stop_accepting - refuse new requests; those in flight are answered */
+void backend_stop_accepting(struct backend *b)
+{
+	b->accepting = false;
+}
+
+/* backend_inflight - requests received and not yet answered */
+size_t backend_inflight(const struct backend *b)
+{
+	return b->rpc ? rpc_server_inflight(b->rpc) : 0;
+}
+
+static void s_default_on_stop(void *userdata)
+{
+	backend_stop_accepting(userdata);
+}
+
+static int s_default_drain(void *userdata)
+{
+	return (int)MIN(backend_inflight(userdata), (size_t)INT_MAX);
+}
+
+/* backend_run - drop privileges, READY=1, loop until stopped */
+int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
+		int (*drain)(void *), void *userdata)
+{
+	int r;
+
+	r = daemon_drop_privileges(&b->d, user);
+	if (r < 0)
+		return r;
+	if (on_stop || drain)
+		daemon_on_stop(&b->d, on_stop, drain, userdata);
+	else
+		daemon_on_stop(&b->d, s_default_on_stop, s_default_drain, b);
+	daemon_ready(&b->d, "serving");
+	return daemon_run(&b->d);
+}
+
+/* backend_done - free the ROUTER and the connection, then the daemon */
+void backend_done(struct backend *b)
+{
+	b->rpc = rpc_server_free(b->rpc);
+	b->db = db_free(b->db);
+	daemon_done(&b->d);
 }

@@ -6,6 +6,7 @@
 #ifndef SEMBARK_BACKEND_H
 #define SEMBARK_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon.h"
@@ -16,6 +17,51 @@
 #define BACKEND_ROLE_AUTHD "sembark_authd"
 #define BACKEND_ROLE_TELEMETRYD "sembark_telemetryd"
 #define BACKEND_ROLE_LOGD "sembark_logd"
+
+struct backend;
+
+/* A request handler: decode buf strictly, reply exactly once. */
+typedef void (*backend_handler_fn)(struct backend *b, struct rpc_request *req, const void *buf,
+				   size_t len);
+
+/*
+ * struct backend - a database daemon: its lifecycle (d), its role's
+ * connection, and the ROUTER whose requests go through `handlers`
+ * (indexed by enum ipc_msg_type; PING is answered when it has no entry;
+ * any other type without one gets "unknown_type"). Embed it first in the
+ * daemon's own struct and reach that with container_of-style casts or
+ * `owner`.
+ */
+struct backend {
+	struct daemon d;
+	struct db *db;               /* own role, opened lazily */
+	struct rpc_server *rpc;      /* ROUTER on the daemon's [ipc] endpoint */
+	const backend_handler_fn *handlers; /* _IPC_MSG_MAX entries */
+	void *owner;                 /* the daemon's own state */
+	bool accepting;              /* false once stopping: new requests refused */
+};
+
+/*
+ * backend_serve - bind a ROUTER at endpoint as peer `self` and dispatch
+ * its requests through handlers. Logs its failure; 0 or negative errno.
+ */
+int backend_serve(struct backend *b, const char *endpoint, enum ipc_peer self,
+		  const backend_handler_fn *handlers, void *owner);
+
+/*
+ * backend_run - drop root to `user`, READY=1, run the loop. On SIGTERM:
+ * new requests are refused and those in flight answered, unless the
+ * daemon passes its own on_stop/drain (NULL: these defaults).
+ */
+int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
+		int (*drain)(void *), void *userdata);
+
+/* backend_stop_accepting - refuse new requests from now on */
+void backend_stop_accepting(struct backend *b);
+/* backend_inflight - requests received and not yet answered */
+size_t backend_inflight(const struct backend *b);
+/* backend_done - close the ROUTER and the database, then daemon_done */
+void backend_done(struct backend *b);
 
 /*
  * backend_open_db - load the password (credential `credential`, else the

@@ -133,10 +133,10 @@ static const struct cfg_key s_schema[] = {
 	K_STR(database, telemetryd_password_file, ""),
 	K_STR(database, logd_password_file, ""),
 
-	K_CHK(ipc, authd, "ipc:///run/sembark/authd.sock", s_valid_endpoint, ENDPOINT_WHAT),
-	K_CHK(ipc, telemetryd, "ipc:///run/sembark/telemetryd.sock", s_valid_endpoint, ENDPOINT_WHAT),
-	K_CHK(ipc, logd, "ipc:///run/sembark/logd.sock", s_valid_endpoint, ENDPOINT_WHAT),
-	K_CHK(ipc, log_sink, "ipc:///run/sembark/log.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, authd, "ipc:///run/sembark/authd/authd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, telemetryd, "ipc:///run/sembark/telemetryd/telemetryd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, logd, "ipc:///run/sembark/logd/logd.sock", s_valid_endpoint, ENDPOINT_WHAT),
+	K_CHK(ipc, log_sink, "ipc:///run/sembark/logd/log.sock", s_valid_endpoint, ENDPOINT_WHAT),
 	K_INT(ipc, max_msg_bytes, 4096, 67108864, 2097152),
 	K_INT(ipc, hwm, 10, 1000000, 10000),
 };

@@ -85,10 +85,12 @@ struct sembark_config {
 	} database;
 
 	struct {
-		char authd[CONFIG_STR_MAX];      /* ROUTER of authd, "ipc:///run/sembark/authd.sock" */
-		char telemetryd[CONFIG_STR_MAX]; /* ROUTER of telemetryd, ".../telemetryd.sock" */
-		char logd[CONFIG_STR_MAX];       /* ROUTER of logd (ping), ".../logd.sock" */
-		char log_sink[CONFIG_STR_MAX];   /* PULL of logd (records), ".../log.sock" */
+		/* One directory per daemon under /run/sembark, whose group
+		 * decides who may connect (see docs/deploy-systemd.md). */
+		char authd[CONFIG_STR_MAX];      /* ROUTER of authd, "ipc:///run/sembark/authd/authd.sock" */
+		char telemetryd[CONFIG_STR_MAX]; /* ROUTER, ".../telemetryd/telemetryd.sock" */
+		char logd[CONFIG_STR_MAX];       /* ROUTER of logd (ping), ".../logd/logd.sock" */
+		char log_sink[CONFIG_STR_MAX];   /* PULL of logd (records), ".../logd/log.sock" */
 		int max_msg_bytes;               /* ZMQ_MAXMSGSIZE, 4096..67108864, 2097152 */
 		int hwm;                         /* ZMQ_SNDHWM/RCVHWM, 10..1000000, 10000 */
 	} ipc;

@@ -2,7 +2,8 @@
  * ipc.c - sembark-logd's sockets: a PULL on [ipc] log_sink that every
  * other daemon PUSHes log records to (fire-and-forget), and a ROUTER on
  * [ipc] logd that answers ping. A PULL message that is not exactly one
- * valid log.record frame is counted and dropped, never fatal.
+ * valid log.record frame is counted and dropped, never fatal. The ROUTER
+ * and its default ping answer are shared/backend.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,34 +12,6 @@
 
 #include "backend.h"
 #include "logd.h"
-
-typedef void (*logd_handler_fn)(struct logd *l, struct rpc_request *req, const void *buf,
-				size_t len);
-
-static void s_on_ping(struct logd *l, struct rpc_request *req, const void *buf, size_t len)
-{
-	backend_handle_ping(req, buf, len, l->d.service, l->db, l->d.started_us);
-}
-
-static const logd_handler_fn handlers[_IPC_MSG_MAX] = {
-	[IPC_MSG_PING] = s_on_ping,
-};
-
-static void s_dispatch(struct rpc_request *req, enum ipc_msg_type type, const void *buf,
-		       size_t len, void *userdata)
-{
-	struct logd *l = userdata;
-
-	if (!l->accepting) {
-		(void)rpc_reply_error(req, "unavailable", "logd is shutting down");
-		return;
-	}
-	if ((int)type < 0 || type >= _IPC_MSG_MAX || !handlers[type]) {
-		(void)rpc_reply_error(req, "unknown_type", "logd does not handle this type");
-		return;
-	}
-	handlers[type](l, req, buf, len);
-}
 
 static void s_on_record(struct zev *z, const struct zev_msg *msg, void *userdata)
 {
@@ -63,10 +36,10 @@ static void s_on_record(struct zev *z, const struct zev_msg *msg, void *userdata
 
 static int s_open_pull(struct logd *l)
 {
-	const struct sembark_config *cfg = &l->d.cfg;
+	const struct sembark_config *cfg = &l->b.d.cfg;
 	int r;
 
-	l->pull = zmq_socket(l->d.zctx, ZMQ_PULL);
+	l->pull = zmq_socket(l->b.d.zctx, ZMQ_PULL);
 	if (!l->pull)
 		return -errno;
 	r = zsock_setup(l->pull, cfg->ipc.hwm, cfg->ipc.max_msg_bytes);
@@ -75,14 +48,13 @@ static int s_open_pull(struct logd *l)
 	r = zsock_bind_endpoint(l->pull, cfg->ipc.log_sink);
 	if (r < 0)
 		return r;
-	return zev_new(l->d.base, l->pull, s_on_record, l, &l->pull_ev);
+	return zev_new(l->b.d.base, l->pull, s_on_record, l, &l->pull_ev);
 }
 
 /* logd_ipc_open - bind the log sink PULL and the ping ROUTER */
 int logd_ipc_open(struct logd *l)
 {
-	const struct sembark_config *cfg = &l->d.cfg;
-	struct rpc_opts opts = { .hwm = cfg->ipc.hwm, .max_msg = cfg->ipc.max_msg_bytes };
+	const struct sembark_config *cfg = &l->b.d.cfg;
 	int r;
 
 	l->scratch = malloc(sizeof(*l->scratch));
@@ -92,19 +64,13 @@ int logd_ipc_open(struct logd *l)
 	if (r < 0)
 		return log_error_errno(r, "cannot bind the log sink",
 				       LOG_S("endpoint", cfg->ipc.log_sink));
-	r = rpc_server_new(l->d.base, l->d.zctx, cfg->ipc.logd, IPC_PEER_LOGD, &opts, s_dispatch,
-			   l, &l->rpc);
-	if (r < 0)
-		return log_error_errno(r, "cannot bind the logd endpoint",
-				       LOG_S("endpoint", cfg->ipc.logd));
-	l->accepting = true;
-	return 0;
+	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, NULL, l);
 }
 
 /* logd_ipc_stop - refuse pings; records are still received while draining */
 void logd_ipc_stop(struct logd *l)
 {
-	l->accepting = false;
+	backend_stop_accepting(&l->b);
 }
 
 /* logd_ipc_close - close both sockets (before the ZeroMQ context goes) */
@@ -114,7 +80,6 @@ void logd_ipc_close(struct logd *l)
 	if (l->pull)
 		zmq_close(l->pull);
 	l->pull = NULL;
-	l->rpc = rpc_server_free(l->rpc);
 	free(l->scratch);
 	l->scratch = NULL;
 }

@@ -12,8 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon.h"
-#include "db.h"
+#include "backend.h"
 #include "ipc.h"
 #include "log.h"
 #include "rpc.h"
@@ -46,15 +45,12 @@ struct logd_buffer {
 };
 
 struct logd {
-	struct daemon d;
-	struct db *db;                  /* role sembark_logd, opened lazily */
-	struct rpc_server *rpc;         /* ROUTER on [ipc] logd: ping */
+	struct backend b;               /* role sembark_logd; ROUTER on [ipc] logd: ping */
 	void *pull;                     /* PULL on [ipc] log_sink: records */
 	struct zev *pull_ev;
 	struct ipc_log_record *scratch; /* decode target (large: reused) */
 	struct logd_buffer buf;
 	struct event *flush_timer, *flush_now, *partition_timer;
-	bool accepting;                 /* ping answered; false once stopping */
 	bool need_partitions;           /* ensure partitions before the next insert */
 	bool flush_failing;             /* a failure streak was noted on stderr */
 	bool in_hook;

@@ -27,26 +27,21 @@ static int s_drain(void *userdata)
 
 static int s_run(struct logd *l)
 {
-	const struct sembark_config *cfg = &l->d.cfg;
+	const struct sembark_config *cfg = &l->b.d.cfg;
 	int r;
 
 	r = logd_store_start(l);
 	if (r < 0)
 		return r;
-	r = backend_open_db(&l->d, BACKEND_ROLE_LOGD, "db-logd-password",
-			    cfg->database.logd_password_file, &l->db);
+	r = backend_open_db(&l->b.d, BACKEND_ROLE_LOGD, "db-logd-password",
+			    cfg->database.logd_password_file, &l->b.db);
 	if (r < 0)
 		return r;
 	(void)logd_store_partitions(l);
 	r = logd_ipc_open(l);
 	if (r < 0)
 		return r;
-	r = daemon_drop_privileges(&l->d, cfg->logs.user);
-	if (r < 0)
-		return r;
-	daemon_on_stop(&l->d, s_on_stop, s_drain, l);
-	daemon_ready(&l->d, "serving");
-	return daemon_run(&l->d);
+	return backend_run(&l->b, cfg->logs.user, s_on_stop, s_drain, l);
 }
 
 int main(int argc, char **argv)
@@ -54,13 +49,12 @@ int main(int argc, char **argv)
 	struct logd l = { 0 };
 	int r;
 
-	r = daemon_init(&l.d, "logd", argc, argv);
+	r = daemon_init(&l.b.d, "logd", argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	r = s_run(&l);
 	logd_store_stop(&l, r != -ECANCELED);
 	logd_ipc_close(&l);
-	l.db = db_free(l.db);
-	daemon_done(&l.d);
+	backend_done(&l.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

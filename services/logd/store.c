@@ -76,17 +76,17 @@ static int s_insert(struct logd *l, size_t n)
 		params[i * 5 + 3] = rec->msg;
 		params[i * 5 + 4] = rec->fields;
 	}
-	return db_exec(l->db, sql, (int)(n * 5), params);
+	return db_exec(l->b.db, sql, (int)(n * 5), params);
 }
 
 static bool s_sqlstate_is(struct logd *l, const char *state)
 {
-	return strcmp(db_last_sqlstate(l->db), state) == 0;
+	return strcmp(db_last_sqlstate(l->b.db), state) == 0;
 }
 
 static bool s_data_error(struct logd *l)
 {
-	const char *s = db_last_sqlstate(l->db);
+	const char *s = db_last_sqlstate(l->b.db);
 
 	return strncmp(s, "22", 2) == 0 || strncmp(s, "23", 2) == 0;
 }
@@ -101,12 +101,12 @@ static int s_ensure_partitions(struct logd *l, int64_t from_us, int days)
 
 	logd_format_day(from_us, day);
 	snprintf(ndays, sizeof(ndays), "%d", days);
-	r = db_query(l->db, &res, "SELECT sembark_ensure_log_partitions($1::date, $2::int)", 2,
+	r = db_query(l->b.db, &res, "SELECT sembark_ensure_log_partitions($1::date, $2::int)", 2,
 		     params);
 	if (r == -EIO)
 		NOTE(LOG_LEVEL_WARNING, "cannot create log partitions", LOG_S("from", day),
-		     LOG_S("sqlstate", db_last_sqlstate(l->db)),
-		     LOG_S("error", db_last_error(l->db)));
+		     LOG_S("sqlstate", db_last_sqlstate(l->b.db)),
+		     LOG_S("error", db_last_error(l->b.db)));
 	if (r < 0)
 		return r;
 	if (db_get_i64(res, 0, 0, &created) == 0 && created > 0)
@@ -120,7 +120,7 @@ int logd_store_partitions(struct logd *l)
 {
 	int r;
 
-	if (!l->db)
+	if (!l->b.db)
 		return -ENOTCONN;
 	r = s_ensure_partitions(l, now_us() - DAY_US, 4);
 	l->need_partitions = r < 0;
@@ -153,8 +153,8 @@ static int s_insert_each(struct logd *l, size_t n)
 		if (r < 0) {
 			l->discarded++;
 			NOTE(LOG_LEVEL_WARNING, "log record refused by the database",
-			     LOG_S("sqlstate", db_last_sqlstate(l->db)),
-			     LOG_S("error", db_last_error(l->db)));
+			     LOG_S("sqlstate", db_last_sqlstate(l->b.db)),
+			     LOG_S("error", db_last_error(l->b.db)));
 		} else {
 			l->stored++;
 		}
@@ -194,9 +194,9 @@ static void s_note_flush(struct logd *l, int r)
 	if (r < 0 && !l->flush_failing) {
 		l->flush_failing = true;
 		NOTE(LOG_LEVEL_WARNING, "log flush failed, records kept",
-		     LOG_S("error", r == -EIO ? db_last_error(l->db)
+		     LOG_S("error", r == -EIO ? db_last_error(l->b.db)
 				  : r == -ENOTCONN ? "database unavailable" : strerror(-r)),
-		     LOG_S("sqlstate", db_last_sqlstate(l->db)), LOG_I("buffered", l->buf.count));
+		     LOG_S("sqlstate", db_last_sqlstate(l->b.db)), LOG_I("buffered", l->buf.count));
 	} else if (r == 0 && l->flush_failing) {
 		l->flush_failing = false;
 		log_info("log flush recovered", LOG_I("buffered", l->buf.count));
@@ -233,7 +233,7 @@ int logd_store_flush(struct logd *l)
 {
 	int r = 0;
 
-	if (!l->db)
+	if (!l->b.db)
 		return -ENOTCONN;
 	for (int i = 0; i < LOGD_FLUSH_MAX_BATCHES && l->buf.count > 0; i++) {
 		r = s_flush_batch(l);
@@ -281,7 +281,7 @@ static int s_add_timer(struct logd *l, struct event **ret, int64_t every_ms,
 {
 	struct timeval tv = { .tv_sec = every_ms / 1000, .tv_usec = (every_ms % 1000) * 1000 };
 
-	*ret = event_new(l->d.base, -1, every_ms > 0 ? EV_PERSIST : 0, fn, l);
+	*ret = event_new(l->b.d.base, -1, every_ms > 0 ? EV_PERSIST : 0, fn, l);
 	if (!*ret)
 		return -ENOMEM;
 	if (every_ms > 0 && event_add(*ret, &tv) < 0)
@@ -294,12 +294,12 @@ int logd_store_start(struct logd *l)
 {
 	int r;
 
-	r = logd_buffer_init(&l->buf, (size_t)l->d.cfg.logs.buffer_records);
+	r = logd_buffer_init(&l->buf, (size_t)l->b.d.cfg.logs.buffer_records);
 	if (r < 0)
 		return log_error_errno(r, "cannot allocate the log buffer");
 	l->need_partitions = true;
 	log_set_hook(s_hook, l);
-	r = s_add_timer(l, &l->flush_timer, l->d.cfg.logs.flush_ms, s_on_flush);
+	r = s_add_timer(l, &l->flush_timer, l->b.d.cfg.logs.flush_ms, s_on_flush);
 	if (r >= 0)
 		r = s_add_timer(l, &l->flush_now, 0, s_on_flush);
 	if (r >= 0)
@@ -329,7 +329,7 @@ static void s_event_freep(struct event **ev)
 /* logd_store_stop - last flush (unless forced), unhook, say what was lost */
 void logd_store_stop(struct logd *l, bool flush)
 {
-	if (flush && l->buf.count > 0 && db_is_up(l->db))
+	if (flush && l->buf.count > 0 && db_is_up(l->b.db))
 		(void)logd_store_flush(l); /* e.g. our own "stopped" record */
 	log_set_hook(NULL, NULL);
 	s_event_freep(&l->flush_timer);

@@ -1,57 +1,39 @@
 /*
- * main.c - sembark-telemetryd start-up and shutdown: config, database
- * role sembark_telemetryd (lazily connected), the ROUTER on [ipc]
- * telemetryd, dropping root to [telemetry] user, READY=1, the loop; on
- * SIGTERM it refuses new requests and waits for those in flight.
- * Everything else is in ipc.c and the feature files.
+ * main.c - sembark-telemetryd start-up and shutdown: config, database role
+ * sembark_telemetryd (lazily connected: the daemon starts and answers ping
+ * while PostgreSQL is down), the ROUTER on [ipc] telemetryd, dropping root to
+ * [telemetry] user, READY=1, the loop; on SIGTERM it refuses new requests and
+ * answers those in flight. Request handling is in ipc.c and the feature
+ * files.
  */
-#include <limits.h>
 #include <stdlib.h>
 
 #include "telemetryd.h"
-#include "backend.h"
 
-static void s_on_stop(void *userdata)
+static int s_run(struct telemetryd *x)
 {
-	telemetryd_ipc_stop(userdata);
-}
-
-static int s_drain(void *userdata)
-{
-	return (int)MIN(telemetryd_ipc_inflight(userdata), (size_t)INT_MAX);
-}
-
-static int s_run(struct telemetryd *t)
-{
-	const struct sembark_config *cfg = &t->d.cfg;
+	const struct sembark_config *cfg = &x->b.d.cfg;
 	int r;
 
-	r = backend_open_db(&t->d, BACKEND_ROLE_TELEMETRYD, "db-telemetryd-password",
-			    cfg->database.telemetryd_password_file, &t->db);
+	r = backend_open_db(&x->b.d, BACKEND_ROLE_TELEMETRYD, "db-telemetryd-password",
+			    cfg->database.telemetryd_password_file, &x->b.db);
 	if (r < 0)
 		return r;
-	r = telemetryd_ipc_open(t);
+	r = backend_serve(&x->b, cfg->ipc.telemetryd, IPC_PEER_TELEMETRYD, telemetryd_handlers, x);
 	if (r < 0)
 		return r;
-	r = daemon_drop_privileges(&t->d, cfg->telemetry.user);
-	if (r < 0)
-		return r;
-	daemon_on_stop(&t->d, s_on_stop, s_drain, t);
-	daemon_ready(&t->d, "serving");
-	return daemon_run(&t->d);
+	return backend_run(&x->b, cfg->telemetry.user, NULL, NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	struct telemetryd t = { 0 };
+	struct telemetryd x = { 0 };
 	int r;
 
-	r = daemon_init(&t.d, "telemetryd", argc, argv);
+	r = daemon_init(&x.b.d, "telemetryd", argc, argv);
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-	r = s_run(&t);
-	telemetryd_ipc_close(&t);
-	t.db = db_free(t.db);
-	daemon_done(&t.d);
+	r = s_run(&x);
+	backend_done(&x.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

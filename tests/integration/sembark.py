@@ -14,7 +14,6 @@ deadline; nothing here sleeps without a reason it can check instead.
            socket is how the harness knows a daemon is up.
 """
 
-import errno
 import glob
 import http.client
 import json
@@ -94,7 +93,9 @@ def free_port():
 
 
 def wait_until(pred, timeout, interval=0.05, what="condition"):
-    """Poll pred() until it returns a truthy value; return it, or raise."""
+    """Poll pred() until it returns a truthy value; return it, or raise. An
+    AssertionError inside pred fails at once; other errors (connection
+    refused, database away) count as "not yet"."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -102,6 +103,8 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
             v = pred()
             if v:
                 return v
+        except AssertionError:
+            raise
         except Exception as e:  # noqa: BLE001 - reported below
             last_exc = e
         if time.monotonic() >= deadline:

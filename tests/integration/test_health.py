@@ -2,6 +2,7 @@
 one "down" and the others "ok", answered within the health deadline), and
 green again once it is started again."""
 
+import concurrent.futures
 import signal
 import time
 
@@ -76,7 +77,6 @@ def test_healthz_two_down(stack):
 def test_healthz_concurrent_requests_while_backend_down(stack):
     """Many /healthz at once while authd is SIGSTOPped: every one answers 503
     within about the deadline; none waits for the others' deadlines in turn."""
-    import concurrent.futures
     stack.send_signal("authd", signal.SIGSTOP)
     try:
         def one(_):

@@ -5,7 +5,6 @@ backends' ROUTER sockets and to logd's PULL socket. Every daemon stays up,
 "bad_message" (rpc.h), and a valid request afterwards still works."""
 
 import os
-import struct
 import time
 
 import pytest

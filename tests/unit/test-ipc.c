@@ -710,7 +710,7 @@ static void test_kv(void **state)
 }
 
 /* envelope damage */
-enum env_case { ENV_OK, ENV_REORDERED, ENV_V2, ENV_V0, ENV_VNEG, ENV_VSTR, ENV_NO_V, ENV_EXTRA,
+enum env_case { ENV_OK, ENV_REORDERED, ENV_VNEXT, ENV_V0, ENV_VNEG, ENV_VSTR, ENV_NO_V, ENV_EXTRA,
 		ENV_DUP_V, ENV_TYPE_UNKNOWN, ENV_TYPE_INT, ENV_TYPE_PREFIX, ENV_ID_NEG,
 		ENV_ID_STR, ENV_BODY_ARRAY, ENV_BODY_NIL, ENV_KEY_INT, ENV_KEY_BIN, ENV_NOT_MAP,
 		ENV_EMPTY_MAP, _ENV_MAX };
@@ -718,14 +718,14 @@ enum env_case { ENV_OK, ENV_REORDERED, ENV_V2, ENV_V0, ENV_VNEG, ENV_VSTR, ENV_N
 static void pk_env_entry(msgpack_packer *pk, const char *key, enum env_case c)
 {
 	pk_cstr(pk, key);
-	if (strcmp(key, "v") == 0 && c == ENV_V2)
-		msgpack_pack_uint64(pk, 2);
+	if (strcmp(key, "v") == 0 && c == ENV_VNEXT)
+		msgpack_pack_uint64(pk, IPC_VERSION + 1);
 	else if (strcmp(key, "v") == 0 && c == ENV_V0)
 		msgpack_pack_uint64(pk, 0);
 	else if (strcmp(key, "v") == 0 && c == ENV_VNEG)
 		msgpack_pack_int64(pk, -1);
 	else if (strcmp(key, "v") == 0 && c == ENV_VSTR)
-		pk_cstr(pk, "1");
+		pk_cstr(pk, "2");
 	else if (strcmp(key, "v") == 0)
 		msgpack_pack_uint64(pk, IPC_VERSION);
 	else if (strcmp(key, "type") == 0 && c == ENV_TYPE_UNKNOWN)
