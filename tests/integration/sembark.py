@@ -60,6 +60,17 @@ SANITIZER_PATTERNS = (
 )
 
 
+
+def _read_ipc_version():
+    """IPC_VERSION as ipc/ipc.h defines it, so frames built here match the daemons."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ipc", "ipc.h")
+    with open(path) as f:
+        m = re.search(r"#define IPC_VERSION (\d+)", f.read())
+    return int(m.group(1))
+
+
+IPC_VERSION = _read_ipc_version()
+
 def binary(name):
     """Path of a program in $SEMBARK_BUILD/bin: 'ingressd' -> sembark-ingressd."""
     prog = "sembarkctl" if name in ("ctl", "sembarkctl") else "sembark-" + name
@@ -988,9 +999,11 @@ def have_zmq():
     return True
 
 
-def ipc_frame(type_, body, id_=1, v=1):
+def ipc_frame(type_, body, id_=1, v=None):
     """One envelope {v, type, id, body} as msgpack bytes."""
     import msgpack
+    if v is None:
+        v = IPC_VERSION
     return msgpack.packb({"v": v, "type": type_, "id": id_, "body": body}, use_bin_type=True)
 
 

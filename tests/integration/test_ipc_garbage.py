@@ -10,6 +10,7 @@ import time
 import pytest
 
 import sembark
+from sembark import IPC_VERSION
 
 pytestmark = pytest.mark.skipif(not sembark.have_zmq(), reason="python3-zmq/python3-msgpack not installed")
 
@@ -23,8 +24,8 @@ def pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
 
-def env(type_="ping", body=None, id_=7, v=1, **extra):
-    m = {"v": v, "type": type_, "id": id_, "body": {} if body is None else body}
+def env(type_="ping", body=None, id_=7, v=None, **extra):
+    m = {"v": IPC_VERSION if v is None else v, "type": type_, "id": id_, "body": {} if body is None else body}
     m.update(extra)
     return m
 
@@ -44,29 +45,29 @@ def garbage_frames():
         ("list", pack([1, 2, 3])),
         ("int", pack(5)),
         ("nil", pack(None)),
-        ("missing id", pack({"v": 1, "type": "ping", "body": {}})),
-        ("missing body", pack({"v": 1, "type": "ping", "id": 1})),
+        ("missing id", pack({"v": IPC_VERSION, "type": "ping", "body": {}})),
+        ("missing body", pack({"v": IPC_VERSION, "type": "ping", "id": 1})),
         ("extra key", pack(env(extra=1))),
-        ("v=2", pack(env(v=2))),
+        ("v=next", pack(env(v=IPC_VERSION + 1))),
         ("v string", pack(env(v="1"))),
         ("id string", pack(env(id_="x"))),
         ("id negative", pack(env(id_=-1))),
         ("id float", pack(env(id_=1.5))),
-        ("id huge", pack({"v": 1, "type": "ping", "id": 2 ** 64 - 1, "body": []})),
+        ("id huge", pack({"v": IPC_VERSION, "type": "ping", "id": 2 ** 64 - 1, "body": []})),
         ("type int", pack(env(type_=3))),
         ("type unknown", pack(env(type_="no.such.type"))),
         ("type long", pack(env(type_="p" * 100000))),
-        ("type bin", pack({"v": 1, "type": b"ping", "id": 1, "body": {}})),
+        ("type bin", pack({"v": IPC_VERSION, "type": b"ping", "id": 1, "body": {}})),
         ("type with NUL", pack(env(type_="ping\x00"))),
         ("body list", pack(env(body=[]))),
         ("body unknown field", pack(env(body={"x": 1}))),
         ("keys int", pack({1: 1, 2: "ping", 3: 1, 4: {}})),
-        ("duplicate keys", b"\x85" + pack("v") + pack(1) + pack("type") + pack("ping") + pack("id") + pack(1)
-         + pack("body") + b"\x80" + pack("v") + pack(1)),
+        ("duplicate keys", b"\x85" + pack("v") + pack(IPC_VERSION) + pack("type") + pack("ping") + pack("id") + pack(1)
+         + pack("body") + b"\x80" + pack("v") + pack(IPC_VERSION)),
         ("trailing bytes", ping + b"\x00"),
         ("two envelopes", ping + ping),
         ("truncated", ping[:-3]),
-        ("deep nesting", b"\x84" + pack("v") + pack(1) + pack("type") + pack("ping") + pack("id") + pack(1)
+        ("deep nesting", b"\x84" + pack("v") + pack(IPC_VERSION) + pack("type") + pack("ping") + pack("id") + pack(1)
          + pack("body") + deep(100000)),
         ("map32 4G entries", b"\xdf\xff\xff\xff\xff"),
         ("array32 4G entries", b"\xdd\xff\xff\xff\xff"),
@@ -116,7 +117,7 @@ def test_router_survives_garbage(stack, target):
     with sembark.Dealer(ep) as d:
         pong = ping_ok(d, 1)
         assert pong is not None, "no pong from %s to a valid ping" % target
-        assert pong["type"] == "pong" and pong["v"] == 1, pong
+        assert pong["type"] == "pong" and pong["v"] == IPC_VERSION, pong
         assert pong["body"].get("service") in (target, "sembark-" + target), pong
         garbage = garbage_frames()
         for name, frame in garbage:
@@ -227,7 +228,7 @@ def test_log_sink_survives_garbage(stack, pg):
     frames.append([b"multi", b"part"])
     frames.append(pack(env("log.record", sembark.log_record_body("x"))) * 2)
     frames.append(pack(env("log.record", {"time_us": 1, "service": "x", "level": "info", "msg": "x",
-                                          "fields": {}}, v=2)))
+                                          "fields": {}}, v=IPC_VERSION + 1)))
     good = marker + "-ok"
     frames.append(pack(env("log.record", sembark.log_record_body(good, fields={"n": "1"}))))
     sembark.push_frames(sembark.endpoint(stack, "log"), frames)
