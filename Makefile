@@ -43,8 +43,8 @@ LIB_SRCS := $(sort $(wildcard shared/*.c) $(wildcard ipc/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/lib/libsembark.a
 
-svc_srcs = $(sort $(wildcard services/$(1)/*.c))
-svc_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call svc_srcs,$(1)))
+svc_srcs = $(sort $(wildcard services/$(1)/*.c services/$(1)/*.S))
+svc_objs = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(call svc_srcs,$(1))))
 # a service's objects without main.o, for unit tests of its modules
 svc_lib_objs = $(filter-out %/main.o,$(call svc_objs,$(1)))
 
@@ -58,6 +58,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .SECONDEXPANSION:
+# objects are not intermediate files: keep them so a second make is quick
+.SECONDARY:
 
 .PHONY: all deps run test test-unit test-integration test-asan check-units bench clean distclean
 .DEFAULT_GOAL := all
@@ -72,6 +74,13 @@ $(DEPS_STAMP): scripts/deps.sh
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# services/*/*.S (data/ files linked in with .incbin, which are prerequisites too)
+incbin_deps = $(if $(wildcard $(1)),$(shell sed -n 's/^[[:space:]]*\.incbin[[:space:]]*"\([^"]*\)".*/\1/p' $(1)))
+$(BUILD)/obj/%.o: %.S $$(call incbin_deps,$$*.S) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
