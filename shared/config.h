@@ -20,79 +20,84 @@
 #define CONFIG_DEFAULT_PATH "/etc/sembark/sembark.conf"
 #define CONFIG_STR_MAX 256 /* every string value fits in this, NUL included */
 
+/*
+ * Field comments say what a key means; its type, range and default live
+ * in the schema table in config.c. docs/configuration.md is generated
+ * from both by scripts/config-reference.py.
+ */
 struct sembark_config {
 	char path[PATH_MAX]; /* file read, "" when none */
 
 	struct {
-		char listen[CONFIG_STR_MAX];        /* host:port, "127.0.0.1:8080" */
-		char public_origin[CONFIG_STR_MAX]; /* "http://127.0.0.1:8080" */
-		char security_contact[CONFIG_STR_MAX]; /* "mailto:security@example.com" */
-		int security_txt_days;    /* Expires: now + N days, 1..365, 180 */
-		int max_body;             /* bytes, 1024..16777216, 65536 */
-		int max_telemetry_body;   /* bytes, 1024..67108864, 1048576 */
-		int max_header_bytes;     /* request line + headers, 1024..65536, 16384 */
-		int max_headers;          /* header count, 8..256, 64 */
-		int max_connections;      /* 16..1000000, 4096 */
-		int idle_timeout;         /* s, keep-alive idle, 1..3600, 60 */
-		int request_timeout;      /* s, whole request must arrive, 1..600, 10 */
-		int rpc_timeout_ms;       /* ms, backend reply deadline, 50..60000, 3000 */
-		int health_timeout_ms;    /* ms, /healthz ping deadline, 50..10000, 1000 */
-		int client_rate_limit;    /* requests/min per client address, 0 = off, 0..1000000, 120 */
-		bool reuse_port;          /* SO_REUSEPORT on the listener, true */
-		char csrf_key_file[CONFIG_STR_MAX];  /* credential "csrf-key" */
-		char tls_cert_file[CONFIG_STR_MAX];  /* "" = plain HTTP */
-		char tls_key_file[CONFIG_STR_MAX];   /* credential "tls-key" */
-		char static_dir[CONFIG_STR_MAX];     /* web/ files, "" = none */
-		char user[CONFIG_STR_MAX];           /* drop root to this user, "" = stay */
+		char listen[CONFIG_STR_MAX];           /* address to serve HTTP on, host:port or [v6]:port; unused when systemd passes the socket */
+		char public_origin[CONFIG_STR_MAX];    /* scheme://host[:port] browsers use: Origin checks, invite links, cookie names (__Host- and Secure when https) */
+		char security_contact[CONFIG_STR_MAX]; /* Contact: of /.well-known/security.txt (empty: that file answers 404) */
+		int security_txt_days;    /* days from now for Expires: of security.txt */
+		int max_body;             /* largest request body in bytes (else 413) */
+		int max_telemetry_body;   /* largest body of POST /api/telemetry/events in bytes */
+		int max_header_bytes;     /* largest request line + headers in bytes (else 431) */
+		int max_headers;          /* most header lines in one request */
+		int max_connections;      /* open client connections; more are answered 503 and closed */
+		int idle_timeout;         /* seconds a keep-alive connection may wait for its next request */
+		int request_timeout;      /* seconds for a whole request to arrive (else 408) */
+		int rpc_timeout_ms;       /* milliseconds to wait for authd/telemetryd/logd (else 503) */
+		int health_timeout_ms;    /* milliseconds /healthz waits for each daemon's pong */
+		int client_rate_limit;    /* sign-up, login, token and invite requests a minute per client address (0: off) */
+		bool reuse_port;          /* SO_REUSEPORT, so several ingressd processes share the port */
+		char csrf_key_file[CONFIG_STR_MAX];  /* file with the CSRF signing key, >= 32 bytes (credential csrf-key) */
+		char tls_cert_file[CONFIG_STR_MAX];  /* PEM certificate chain; empty: plain HTTP behind a TLS proxy */
+		char tls_key_file[CONFIG_STR_MAX];   /* PEM private key (credential tls-key) */
+		char static_dir[CONFIG_STR_MAX];     /* directory of the browser client's files; empty: none */
+		char user[CONFIG_STR_MAX];           /* user to switch to when started as root; empty: stay (systemd's User= is better) */
 	} ingress;
 
 	struct {
-		int session_lifetime;     /* s, 1..31536000, 86400 */
-		int session_idle_timeout; /* s, 0 = off, 0..31536000, 0 */
-		int bcrypt_cost;          /* 4..31, 12 */
-		char password_hash[CONFIG_STR_MAX]; /* "bcrypt" | "argon2id" */
-		int hash_threads;         /* 1..64, 2 */
-		char user[CONFIG_STR_MAX];
+		int session_lifetime;     /* seconds a session lives from its creation, whatever its use */
+		int session_idle_timeout; /* seconds a session may go unused before it dies (0: off) */
+		int bcrypt_cost;          /* bcrypt work factor (2^cost rounds) */
+		char password_hash[CONFIG_STR_MAX]; /* algorithm for new hashes; others are re-hashed at the next login */
+		int hash_threads;         /* worker threads that hash passwords */
+		char user[CONFIG_STR_MAX]; /* user to switch to when started as root */
 	} auth;
 
 	struct {
-		int retention_days;       /* 1..3650, 30 */
-		int batch_max_events;     /* group commit size, 1..100000, 5000 */
-		int batch_delay_ms;       /* group commit wait, 0..1000, 5 */
-		char user[CONFIG_STR_MAX];
+		int retention_days;       /* days telemetry events are kept before their partition is dropped */
+		int batch_max_events;     /* most events written in one group commit */
+		int batch_delay_ms;       /* milliseconds a group commit waits for more requests */
+		char user[CONFIG_STR_MAX]; /* user to switch to when started as root */
 	} telemetry;
 
 	struct {
-		int retention_days;       /* 1..3650, 30 */
-		char level[CONFIG_STR_MAX]; /* debug|info|warning|error, "info" */
-		int buffer_records;       /* records held while PostgreSQL is away, 100..1000000, 10000 */
-		int flush_ms;             /* batch insert interval, 10..10000, 200 */
-		char user[CONFIG_STR_MAX];
+		int retention_days;       /* days log records and audit events are kept before their partition is dropped */
+		char level[CONFIG_STR_MAX]; /* lowest level every daemon records */
+		int buffer_records;       /* records logd holds while PostgreSQL is away (oldest dropped beyond) */
+		int flush_ms;             /* milliseconds between logd's batch inserts */
+		char user[CONFIG_STR_MAX]; /* user to switch to when started as root */
 	} logs;
 
 	struct {
-		char host[CONFIG_STR_MAX];     /* socket dir or host name, "/run/postgresql" */
-		int port;                      /* 1..65535, 5432 */
-		char name[CONFIG_STR_MAX];     /* "sembark" */
-		char sslmode[CONFIG_STR_MAX];  /* disable|allow|prefer|require|verify-ca|verify-full */
-		int connect_timeout;           /* s, 1..300, 5 */
-		int statement_timeout_ms;      /* 100..600000, 5000 */
-		char owner_user[CONFIG_STR_MAX];             /* "sembark_owner" */
-		char owner_password_file[CONFIG_STR_MAX];    /* credential "db-owner-password" */
-		char authd_password_file[CONFIG_STR_MAX];    /* credential "db-authd-password" */
-		char telemetryd_password_file[CONFIG_STR_MAX]; /* credential "db-telemetryd-password" */
-		char logd_password_file[CONFIG_STR_MAX];     /* credential "db-logd-password" */
+		char host[CONFIG_STR_MAX];     /* PostgreSQL socket directory or host name */
+		int port;                      /* PostgreSQL port */
+		char name[CONFIG_STR_MAX];     /* database name */
+		char sslmode[CONFIG_STR_MAX];  /* libpq sslmode for TCP connections */
+		int connect_timeout;           /* seconds to wait for a connection */
+		int statement_timeout_ms;      /* milliseconds any statement may run */
+		char owner_user[CONFIG_STR_MAX];             /* role that owns the schema; used by sembarkctl only */
+		char owner_password_file[CONFIG_STR_MAX];    /* its password (credential db-owner-password) */
+		char authd_password_file[CONFIG_STR_MAX];    /* password of role sembark_authd (credential db-authd-password) */
+		char telemetryd_password_file[CONFIG_STR_MAX]; /* password of role sembark_telemetryd (credential db-telemetryd-password) */
+		char logd_password_file[CONFIG_STR_MAX];     /* password of role sembark_logd (credential db-logd-password) */
 	} database;
 
 	struct {
 		/* One directory per daemon under /run/sembark, whose group
 		 * decides who may connect (see docs/deploy-systemd.md). */
-		char authd[CONFIG_STR_MAX];      /* ROUTER of authd, "ipc:///run/sembark/authd/authd.sock" */
-		char telemetryd[CONFIG_STR_MAX]; /* ROUTER, ".../telemetryd/telemetryd.sock" */
-		char logd[CONFIG_STR_MAX];       /* ROUTER of logd (ping), ".../logd/logd.sock" */
-		char log_sink[CONFIG_STR_MAX];   /* PULL of logd (records), ".../logd/log.sock" */
-		int max_msg_bytes;               /* ZMQ_MAXMSGSIZE, 4096..67108864, 2097152 */
-		int hwm;                         /* ZMQ_SNDHWM/RCVHWM, 10..1000000, 10000 */
+		char authd[CONFIG_STR_MAX];      /* authd's request socket (ipc://path, or tcp://host:port) */
+		char telemetryd[CONFIG_STR_MAX]; /* telemetryd's request socket */
+		char logd[CONFIG_STR_MAX];       /* logd's request socket (ping, audit queries) */
+		char log_sink[CONFIG_STR_MAX];   /* logd's socket every daemon pushes log records and audit events to */
+		int max_msg_bytes;               /* largest message a daemon accepts from a peer (ZMQ_MAXMSGSIZE) */
+		int hwm;                         /* messages queued per socket before sends fail (ZMQ high-water mark) */
 	} ipc;
 };
 
