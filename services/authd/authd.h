@@ -1,19 +1,381 @@
 /*
  * authd.h - sembark-authd's private state and prototypes, grouped by the
- * file that defines them. authd owns teams, users, invites and sessions; it answers ingressd over
- * a ROUTER (shared/backend.c) and talks to PostgreSQL as the role
- * sembark_authd.
+ * file that defines them. authd owns teams, users, invites and sessions;
+ * it answers ingressd over a ROUTER (shared/backend.c) and talks to
+ * PostgreSQL as the role sembark_authd. Password hashing runs on a pool
+ * of worker threads (pool.c) so the loop never waits for a hash.
  */
 #ifndef SEMBARK_AUTHD_H
 #define SEMBARK_AUTHD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "backend.h"
 
+struct authd_pool;
+struct event;
+struct rpc_client;
+
 struct authd {
-	struct backend b; /* first: handlers get &authd.b */
+	struct backend b;             /* first: handlers get &authd.b */
+	struct authd_pool *pool;      /* password hashing threads */
+	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
+	struct event *purge_timer;    /* hourly purge of expired sessions */
 };
 
-/* ipc.c */
+/* ---- password.c: hashing policy (runs on pool threads) ----------------- */
+
+#define AUTHD_PASSWORD_MAX_BYTES 128 /* API.md: at most 128 bytes */
+#define AUTHD_PASSWORD_MIN_CHARS 12  /* API.md: at least 12 code points */
+#define AUTHD_HASH_MAX 256           /* a stored hash string, NUL included */
+
+enum authd_hash_alg {
+	AUTHD_HASH_BCRYPT,   /* "$2b$<cost>$...", libxcrypt */
+	AUTHD_HASH_ARGON2ID, /* "$argon2id$...", libsodium */
+};
+
+struct authd_hash_policy {
+	enum authd_hash_alg alg; /* [auth] password_hash */
+	int bcrypt_cost;         /* [auth] bcrypt_cost */
+};
+
+/*
+ * authd_password_hash - hash password (len bytes, <= 128, any bytes but
+ * NUL) under policy into out (NUL-terminated). bcrypt reads only 72
+ * bytes, so the whole password is first condensed (HMAC-SHA-256, base64)
+ * and that is what bcrypt hashes: nothing is ever cut. Blocking: call on
+ * a pool thread. Returns 0 or negative errno.
+ */
+int authd_password_hash(const struct authd_hash_policy *policy, const char *password, size_t len,
+			char out[AUTHD_HASH_MAX]);
+/* authd_password_verify - 0 on match, -EACCES on mismatch, -EINVAL for a bad stored hash */
+int authd_password_verify(const char *stored, const char *password, size_t len);
+/* authd_password_needs_rehash - stored made under another algorithm or cost? */
+bool authd_password_needs_rehash(const struct authd_hash_policy *policy, const char *stored);
+/*
+ * authd_password_dummy - a valid hash under policy of a random password,
+ * made once at start: verifying against it costs what a real verify
+ * costs, for unknown emails.
+ */
+const char *authd_password_dummy(const struct authd_hash_policy *policy);
+
+/* ---- pool.c: worker threads with completion on the loop ---------------- */
+
+typedef void (*authd_work_fn)(void *job);  /* runs on a worker thread */
+typedef void (*authd_done_fn)(void *job);  /* then runs on the loop thread */
+
+/* authd_pool_new - `threads` workers; completions arrive through an eventfd in base */
+int authd_pool_new(struct event_base *base, int threads, struct authd_pool **ret);
+/* authd_pool_submit - queue job; done(job) runs on the loop after work(job) */
+int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job);
+/* authd_pool_pending - jobs queued or running or waiting for done */
+size_t authd_pool_pending(const struct authd_pool *p);
+/* authd_pool_free - finish queued jobs, run their done, join; accepts NULL */
+struct authd_pool *authd_pool_free(struct authd_pool *p);
+
+/* ---- validate.c: every field of an account request --------------------- */
+
+#define AUTHD_EMAIL_MAX 254
+#define AUTHD_NAME_MAX_CHARS 100
+#define AUTHD_NAME_MAX_BYTES 400 /* 100 code points of up to 4 bytes */
+
+/*
+ * authd_validate_email - trim, lower-case, at most 254 characters, one
+ * '@', a dot in the domain, no spaces or control characters. On success
+ * writes the normalised form to out; else *ret_why says what is wrong
+ * ("must be a valid email address") and returns -EINVAL.
+ */
+int authd_validate_email(const char *in, char out[AUTHD_EMAIL_MAX + 1], const char **ret_why);
+/* authd_validate_name - trim; 1..100 code points, valid UTF-8, no control characters */
+int authd_validate_name(const char *in, char out[AUTHD_NAME_MAX_BYTES + 1], const char **ret_why);
+/*
+ * authd_validate_password - 12+ code points, <= 128 bytes, valid UTF-8,
+ * no NUL; not on the common-password list nor equal to the email (both
+ * case-insensitive). email may be NULL (password change checks it too).
+ */
+int authd_validate_password(const char *pw, size_t len, const char *email, const char **ret_why);
+/* authd_password_is_common - on the shipped list (case-insensitive)? */
+bool authd_password_is_common(const char *pw, size_t len);
+/* authd_common_passwords_count - entries loaded (the list is compiled in) */
+size_t authd_common_passwords_count(void);
+
+/* ---- purge.c: expired sessions and old throttle rows ----------------- */
+
+/* authd_purge_run - delete expired sessions and throttle rows older than 1 h */
+int authd_purge_run(struct authd *a);
+/* authd_purge_start - run it soon after start, then every hour */
+int authd_purge_start(struct authd *a);
+/* authd_purge_stop - cancel the timer */
+void authd_purge_stop(struct authd *a);
+
+/* ---- ipc.c ------------------------------------------------------------- */
+
 extern const backend_handler_fn authd_handlers[_IPC_MSG_MAX];
+
+/*
+ * ---- the account side: calls.c, accounts.c, sessions.c, team.c, token.c,
+ * throttle.c, audit.c, signal.c, reply.c. Everything below runs on the loop
+ * thread except the work half of an authd_pw_job (a pool thread).
+ */
+
+struct json_t;
+
+#define AUTHD_ID_MAX 36     /* uuid text */
+#define AUTHD_TIME_MAX 32   /* "2026-11-29T05:00:00.123Z" */
+#define AUTHD_ROLE_MAX 8    /* "owner" "admin" "member" */
+#define AUTHD_TOKEN_BYTES 20
+#define AUTHD_TOKEN_HEX 40
+#define AUTHD_INVITE_BYTES 16
+#define AUTHD_INVITE_HEX 32
+#define AUTHD_HASH_BYTES 32 /* SHA-256 */
+#define AUTHD_BYTEA_MAX (2 + 2 * AUTHD_HASH_BYTES) /* "\\x" + hex */
+#define AUTHD_THROTTLE_MINUTE 5 /* failures in 60 s */
+#define AUTHD_THROTTLE_HOUR 50  /* failures in an hour */
+
+/* The caller of an op that needs a session: a live one, already checked. */
+struct authd_session {
+	char id[AUTHD_ID_MAX + 1];
+	char user_id[AUTHD_ID_MAX + 1];
+	char team_id[AUTHD_ID_MAX + 1];
+	char email[AUTHD_EMAIL_MAX + 1];
+	char name[AUTHD_NAME_MAX_BYTES + 1];
+	char role[AUTHD_ROLE_MAX + 1];
+	char team_name[AUTHD_NAME_MAX_BYTES + 1];
+	char created_at[AUTHD_TIME_MAX];
+	char expires_at[AUTHD_TIME_MAX];
+};
+
+/* ---- calls.c: auth.call -> op table ------------------------------------ */
+
+enum authd_access {
+	AUTHD_ACCESS_ANYONE,
+	AUTHD_ACCESS_SESSION, /* any live session */
+	AUTHD_ACCESS_ADMIN,   /* owner or admin */
+	AUTHD_ACCESS_OWNER,
+	_AUTHD_ACCESS_MAX,
+	_AUTHD_ACCESS_INVALID = -1,
+};
+
+struct authd_ctx;
+typedef void (*authd_op_fn)(struct authd_ctx *c);
+
+struct authd_op {
+	const char *name;        /* auth.call op */
+	enum authd_access access;
+	bool body;               /* takes a JSON object body */
+	authd_op_fn fn;
+};
+
+/* One auth.call on its way: the op's handler replies exactly once. */
+struct authd_ctx {
+	struct authd *a;
+	struct rpc_request *req; /* NULL once replied (or handed to a job) */
+	const struct authd_op *op;
+	const char *token;       /* "" when none */
+	const char *target;      /* "" when none */
+	struct json_t *body;     /* parsed object, NULL when op->body is false */
+	struct authd_session s;  /* the caller, when op->access != ANYONE */
+};
+
+/* authd_op_find - the op called name, NULL when unknown */
+const struct authd_op *authd_op_find(const char *name);
+/* authd_handle_call - decode auth.call, check session and role, run the op */
+void authd_handle_call(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
+/* authd_handle_check - decode auth.check, answer auth.identity or error */
+void authd_handle_check(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
+/*
+ * authd_field_str - body[key] as a string (no NUL inside, jansson refuses
+ * those), or NULL after adding "is required" / "must be a string" to
+ * fields. optional: absence (or null) is fine and gives NULL silently.
+ */
+const char *authd_field_str(struct json_t *body, const char *key, struct json_t *fields,
+			    bool optional, size_t *ret_len);
+/* authd_field_set - fields[key] = why, keeping the first reason per key */
+void authd_field_set(struct json_t *fields, const char *key, const char *why);
+/* authd_uuid_valid - 36 characters of canonical lowercase uuid text? */
+bool authd_uuid_valid(const char *s);
+/* authd_role_rank - owner 3, admin 2, member 1, anything else 0 */
+int authd_role_rank(const char *role);
+
+/* One text column of a result row copied into buf (bounds-checked). */
+struct authd_col {
+	char *buf;
+	size_t size;
+};
+/* authd_get_texts - columns 0..n-1 of row into cols; 0 or the first db_get_text error */
+int authd_get_texts(const PGresult *res, int row, const struct authd_col *cols, size_t n);
+#define AUTHD_COL(x) ((struct authd_col){ (x), sizeof(x) })
+
+/* A timestamptz column as RFC 3339 UTC with milliseconds, whatever the session's TimeZone. */
+#define AUTHD_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* ---- accounts.c: signup, invite.get/accept, login, token --------------- */
+
+void authd_op_signup(struct authd_ctx *c);
+void authd_op_invite_get(struct authd_ctx *c);
+void authd_op_invite_accept(struct authd_ctx *c);
+void authd_op_login(struct authd_ctx *c);
+void authd_op_token(struct authd_ctx *c);
+
+/*
+ * struct authd_pw_job - a password verify and/or hash on the pool, and
+ * what its finish (on the loop) needs. Passwords live only here and are
+ * wiped by authd_pw_job_free.
+ */
+struct authd_pw_job {
+	struct authd *a;
+	struct rpc_request *req;            /* replied by finish */
+	void (*finish)(struct authd_pw_job *j); /* then the job is freed */
+	struct authd_hash_policy policy;
+	bool do_verify, do_hash;            /* work: verify password; hash (new_)password */
+	int verify_r, hash_r;
+	char stored[AUTHD_HASH_MAX];        /* verify against this */
+	char hash[AUTHD_HASH_MAX];          /* the new hash */
+	char password[AUTHD_PASSWORD_MAX_BYTES + 1];
+	size_t password_len;
+	char new_password[AUTHD_PASSWORD_MAX_BYTES + 1]; /* password change: hashed */
+	size_t new_password_len;
+	bool known;                         /* login: the email has an account */
+	bool native;                        /* token op: no cookie, 201 {token} */
+	struct authd_session s;             /* account or caller */
+	uint8_t email_hash[AUTHD_HASH_BYTES];
+	char device[AUTHD_NAME_MAX_BYTES + 1];
+	char team_name[AUTHD_NAME_MAX_BYTES + 1];
+	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
+};
+
+/* authd_pw_job_new - zeroed job for req (taken from *req; NULL is fine); on failure answers 503 */
+struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
+				      void (*finish)(struct authd_pw_job *j));
+/* authd_pw_job_free - wipe (passwords) and free; accepts NULL */
+void authd_pw_job_free(struct authd_pw_job *j);
+/* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */
+int authd_pw_job_submit(struct authd_pw_job *j);
+/* authd_hash_policy - [auth] password_hash and bcrypt_cost as a policy */
+void authd_hash_policy(const struct sembark_config *cfg, struct authd_hash_policy *ret);
+
+/* ---- sessions.c: the session a token names, and the session ops --------- */
+
+/*
+ * authd_session_lookup - the live session of token (40 lowercase hex):
+ * absolute expiry and idle timeout checked, last_used_at touched at most
+ * once a minute, an expired row deleted. 0; -ENOENT (no live session);
+ * -ENOTCONN / -EIO (database).
+ */
+int authd_session_lookup(struct authd *a, const char *token, struct authd_session *ret);
+/*
+ * authd_session_create - a new session of user_id named device: token
+ * (40 hex) and the row's id/created_at/expires_at into *s. Never reuses
+ * a token. 0 or negative errno (database).
+ */
+int authd_session_create(struct authd *a, const char *user_id, const char *device,
+			 char token[AUTHD_TOKEN_HEX + 1], struct authd_session *s);
+void authd_op_me(struct authd_ctx *c);
+void authd_op_logout(struct authd_ctx *c);
+void authd_op_password(struct authd_ctx *c);
+void authd_op_sessions(struct authd_ctx *c);
+void authd_op_session_revoke(struct authd_ctx *c);
+void authd_op_sessions_revoke_others(struct authd_ctx *c);
+
+/* ---- team.c: team, invite link, members --------------------------------- */
+
+void authd_op_team(struct authd_ctx *c);
+void authd_op_team_invite(struct authd_ctx *c);
+void authd_op_team_invite_rotate(struct authd_ctx *c);
+void authd_op_member_update(struct authd_ctx *c);
+void authd_op_member_remove(struct authd_ctx *c);
+/* authd_invite_url - <[ingress] public_origin>/join/<code> into out */
+int authd_invite_url(const struct authd *a, const char *code, char *out, size_t size);
+
+/* ---- token.c: session tokens and invite codes --------------------------- */
+
+/* authd_hex - lowercase hex of len bytes into out (2 * len + 1) */
+void authd_hex(const uint8_t *in, size_t len, char *out);
+/* authd_sha256 - SHA-256 of len bytes */
+void authd_sha256(const void *in, size_t len, uint8_t out[AUTHD_HASH_BYTES]);
+/* authd_bytea - "\\x<64 hex>", a SHA-256 as a bytea text parameter */
+void authd_bytea(const uint8_t hash[AUTHD_HASH_BYTES], char out[AUTHD_BYTEA_MAX + 1]);
+/* authd_token_new - 20 CSPRNG bytes as 40 hex, and their SHA-256 */
+void authd_token_new(char out[AUTHD_TOKEN_HEX + 1], uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_token_hash - SHA-256 of a well-formed token; -EINVAL otherwise */
+int authd_token_hash(const char *token, uint8_t out[AUTHD_HASH_BYTES]);
+/* authd_invite_new - 16 CSPRNG bytes as 32 hex, and their SHA-256 */
+void authd_invite_new(char out[AUTHD_INVITE_HEX + 1], uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_invite_hash - SHA-256 of a well-formed invite code; -EINVAL otherwise */
+int authd_invite_hash(const char *code, uint8_t out[AUTHD_HASH_BYTES]);
+/* authd_hash_equal_hex - does hex (64 chars, from the database) name hash? constant time */
+bool authd_hash_equal_hex(const char *hex, const uint8_t hash[AUTHD_HASH_BYTES]);
+
+/* ---- throttle.c: failed logins per email, in PostgreSQL ----------------- */
+
+/* authd_throttle_key - SHA-256 of the normalised email */
+void authd_throttle_key(const char *email, uint8_t out[AUTHD_HASH_BYTES]);
+/*
+ * authd_throttle_check - 0 when an attempt may go on, 1 when it must be
+ * refused (*ret_retry_after seconds, >= 1), or negative errno.
+ */
+int authd_throttle_check(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES],
+			 int64_t *ret_retry_after);
+/* authd_throttle_fail - count one failure (before verifying: pessimistic) */
+int authd_throttle_fail(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES]);
+/* authd_throttle_clear - a success: forget the email's failures */
+int authd_throttle_clear(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES]);
+
+/* ---- audit.c: audit events to logd --------------------------------------- */
+
+struct authd_who {
+	const char *id;    /* NULL or "" for none */
+	const char *email;
+};
+
+/* authd_audit - push one audit.event to logd, never blocking (drops counted) */
+void authd_audit(struct authd *a, const char *event, const char *team_id,
+		 const struct authd_who *actor, const struct authd_who *subject);
+/* authd_audit_dropped - events the PUSH refused */
+uint64_t authd_audit_dropped(void);
+
+/* ---- signal.c: sign_in / sign_out to telemetryd --------------------------- */
+
+/* authd_signal_open - the DEALER to [ipc] telemetryd */
+int authd_signal_open(struct authd *a);
+/* authd_signal - telemetry.signal{event, user, team}; failures only logged at debug */
+void authd_signal(struct authd *a, const char *event, const char *user_id, const char *team_id);
+/* authd_signal_pending - signals still waiting for their ack */
+size_t authd_signal_pending(const struct authd *a);
+
+/* ---- reply.c: api.reply frames -------------------------------------------- */
+
+struct authd_reply_extra {
+	const char *set_token;  /* NULL: none */
+	int64_t token_max_age;  /* with set_token */
+	bool clear_token;
+	int64_t retry_after;    /* > 0: for 429 */
+};
+
+/* authd_json_init - jansson allocations are wiped when freed (passwords) */
+void authd_json_init(void);
+/*
+ * authd_reply - api.reply{status, body (JSON, stolen; NULL = empty), extra}
+ * and *req = NULL. A frame that cannot be built becomes a 503.
+ */
+void authd_reply(struct rpc_request **req, int status, struct json_t *body,
+		 const struct authd_reply_extra *extra);
+/* authd_reply_error - {"error": code, "message": message} with status */
+void authd_reply_error(struct rpc_request **req, int status, const char *code,
+		       const char *message);
+/* authd_reply_invalid - 422 validation_failed with fields (stolen) */
+void authd_reply_invalid(struct rpc_request **req, struct json_t *fields);
+/* authd_reply_db - a database failure r: logged, answered 503 service_unavailable */
+void authd_reply_db(struct rpc_request **req, int r, const struct authd *a, const char *what);
+/* authd_reply_unauthenticated - 401 unauthenticated; clears a cookie that was sent */
+void authd_reply_unauthenticated(struct rpc_request **req, bool had_token);
+/* authd_reply_throttled - 429 too_many_requests with retry_after */
+void authd_reply_throttled(struct rpc_request **req, int64_t retry_after);
+/* authd_json_user - {id, email, name, role} of s */
+struct json_t *authd_json_user(const struct authd_session *s);
+/* authd_json_team - {id, name} of s's team */
+struct json_t *authd_json_team(const struct authd_session *s);
 
 #endif

@@ -1,14 +1,53 @@
 /*
  * main.c - sembark-authd start-up and shutdown: config, database role
  * sembark_authd (lazily connected: the daemon starts and answers ping
- * while PostgreSQL is down), the ROUTER on [ipc] authd, dropping root to
- * [auth] user, READY=1, the loop; on SIGTERM it refuses new requests and
- * answers those in flight. Request handling is in ipc.c and the feature
- * files.
+ * while PostgreSQL is down), the password pool ([auth] hash_threads) and
+ * the dummy hash that unknown emails are verified against, the DEALER to
+ * telemetryd for sign_in/sign_out signals, the ROUTER on [ipc] authd,
+ * the hourly purge of expired sessions (purge.c), dropping root to
+ * [auth] user, READY=1, the loop. On SIGTERM it refuses
+ * new requests and keeps running until every request in flight is
+ * answered, the pool is idle and the telemetry signals are settled (10 s
+ * at most). Request handling is in ipc.c and the feature files.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "authd.h"
+#include "log.h"
+
+static void s_on_stop(void *userdata)
+{
+	struct authd *x = userdata;
+
+	backend_stop_accepting(&x->b);
+}
+
+static int s_drain(void *userdata)
+{
+	struct authd *x = userdata;
+	size_t n = backend_inflight(&x->b) + authd_pool_pending(x->pool) + authd_signal_pending(x);
+
+	return (int)MIN(n, (size_t)INT_MAX);
+}
+
+/* s_passwords - the pool, and the dummy hash made once now (blocking, before READY) */
+static int s_passwords(struct authd *x)
+{
+	const struct sembark_config *cfg = &x->b.d.cfg;
+	struct authd_hash_policy policy;
+	int r;
+
+	authd_json_init();
+	r = authd_pool_new(x->b.d.base, cfg->auth.hash_threads, &x->pool);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the password pool",
+				       LOG_I("threads", cfg->auth.hash_threads));
+	authd_hash_policy(cfg, &policy);
+	if (!authd_password_dummy(&policy))
+		return log_error_errno(-EIO, "cannot make the dummy password hash");
+	return 0;
+}
 
 static int s_run(struct authd *x)
 {
@@ -19,10 +58,19 @@ static int s_run(struct authd *x)
 			    cfg->database.authd_password_file, &x->b.db);
 	if (r < 0)
 		return r;
+	r = s_passwords(x);
+	if (r < 0)
+		return r;
+	r = authd_signal_open(x);
+	if (r < 0)
+		return r;
+	r = authd_purge_start(x);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the session purge");
 	r = backend_serve(&x->b, cfg->ipc.authd, IPC_PEER_AUTHD, authd_handlers, x);
 	if (r < 0)
 		return r;
-	return backend_run(&x->b, cfg->auth.user, NULL, NULL, NULL);
+	return backend_run(&x->b, cfg->auth.user, s_on_stop, s_drain, x);
 }
 
 int main(int argc, char **argv)
@@ -34,6 +82,9 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	r = s_run(&x);
+	authd_purge_stop(&x);
+	x.pool = authd_pool_free(x.pool); /* last done callbacks may still reply */
+	x.telemetry = rpc_client_free(x.telemetry);
 	backend_done(&x.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

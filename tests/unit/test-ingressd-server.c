@@ -537,6 +537,10 @@ struct answer_case {
 #define JSON_POST(path, type, body) \
 	"POST " path " HTTP/1.1\r\nHost: t\r\nContent-Type: " type "\r\n", body
 
+/* a JSON POST with extra header lines (each ending in \r\n) */
+#define JSON_POST_H(path, hdrs, body) \
+	"POST " path " HTTP/1.1\r\nHost: t\r\n" hdrs "Content-Type: application/json\r\n", body
+
 #define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n", NULL
 #define JT "application/json"
 
@@ -568,12 +572,23 @@ static const struct answer_case s_answers[] = {
 	{ "invalid utf-8", JSON_POST("/api/login", JT, "{\"a\":\"\xc3\x28\"}"), 400, "bad_request", true,
 	  NULL },
 	{ "not an object", JSON_POST("/api/login", JT, "[]"), 400, "bad_request", true, NULL },
-	{ "login pending", JSON_POST("/api/login", "Application/JSON; Charset=\"UTF-8\"", "{}"), 503,
+	/* this fixture has no CSRF key: the routes that need a CSRF token fail closed */
+	{ "login without CSRF key", JSON_POST("/api/login", "Application/JSON; Charset=\"UTF-8\"", "{}"),
+	  503, "service_unavailable", true, NULL },
+	{ "invite accept without CSRF key", JSON_POST("/api/invites/c0de/accept", JT, "{}"), 503,
 	  "service_unavailable", true, NULL },
-	{ "invite accept pending", JSON_POST("/api/invites/c0de/accept", JT, "{}"), 503,
-	  "service_unavailable", true, NULL },
-	{ "telemetry pending", JSON_POST("/api/telemetry/events", JT, "{}"), 503, "service_unavailable",
-	  true, NULL },
+	/* the Origin check comes before the CSRF token */
+	{ "login cross-site Origin", JSON_POST_H("/api/login", "Origin: https://evil.example\r\n", "{}"),
+	  403, "origin_mismatch", true, NULL },
+	{ "accept cross-site fetch",
+	  JSON_POST_H("/api/invites/c0de/accept", "Sec-Fetch-Site: cross-site\r\n", "{}"), 403,
+	  "origin_mismatch", true, NULL },
+	{ "logout foreign Referer", JSON_POST_H("/api/logout", "Referer: http://evil.example/x\r\n", "{}"),
+	  403, "origin_mismatch", true, NULL },
+	/* a session is required before anything is asked of a backend */
+	{ "telemetry without session", JSON_POST("/api/telemetry/events", JT, "{}"), 401,
+	  "unauthenticated", true, NULL },
+	{ "me without session", GET("/api/me"), 401, "unauthenticated", true, NULL },
 };
 
 static void s_check_security_headers(const struct resp *r)

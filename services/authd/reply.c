@@ -1,0 +1,168 @@
+/*
+ * reply.c - how sembark-authd answers an auth.call: one api.reply frame
+ * holding the HTTP status, the JSON body (jansson, compact, UTF-8) and
+ * the cookie instructions for ingressd (set_token + token_max_age,
+ * clear_token, retry_after). Error bodies have API.md's shapes:
+ * {"error","message"} and, for 422, {"error":"validation_failed",
+ * "message","fields":{...}}. Loop thread only.
+ *
+ * Every reply function takes the request by reference and sets it to
+ * NULL, so a second reply to one request cannot happen by accident. A
+ * frame that cannot be built (out of memory) still gets an answer: an
+ * rpc error, which ingressd turns into 503.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "authd.h"
+#include "log.h"
+
+/* s_free - jansson's free: wipe first, the JSON may have held a password */
+static void s_free(void *p)
+{
+	if (!p)
+		return;
+	sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* authd_json_init - jansson allocations are wiped when freed (passwords) */
+void authd_json_init(void)
+{
+	json_set_alloc_funcs(malloc, s_free);
+}
+
+static int s_send(struct rpc_request *req, int status, const char *body, size_t len,
+		  const struct authd_reply_extra *extra)
+{
+	struct ipc_api_reply m = { .status = status, .body = (char *)body, .body_len = len };
+	struct ipc_buf out;
+	int r;
+
+	if (extra) {
+		if (extra->set_token) {
+			snprintf(m.set_token, sizeof(m.set_token), "%s", extra->set_token);
+			m.token_max_age = extra->token_max_age;
+			m.has_token_max_age = true;
+		}
+		m.clear_token = extra->clear_token;
+		if (extra->retry_after > 0) {
+			m.retry_after = extra->retry_after;
+			m.has_retry_after = true;
+		}
+	}
+	ipc_buf_init(&out);
+	r = ipc_encode_api_reply(&out, rpc_request_id(req), &m);
+	sodium_memzero(m.set_token, sizeof(m.set_token));
+	if (r == 0)
+		(void)rpc_reply(req, out.data, out.size);
+	if (out.data)
+		sodium_memzero(out.data, out.size);
+	ipc_buf_done(&out);
+	return r;
+}
+
+/* authd_reply - api.reply{status, body (stolen JSON; NULL = empty), extra} */
+void authd_reply(struct rpc_request **req, int status, struct json_t *body,
+		 const struct authd_reply_extra *extra)
+{
+	char *text = NULL;
+	int r;
+
+	if (!req || !*req) {
+		json_decref(body);
+		return;
+	}
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		if (!text) {
+			(void)rpc_reply_error(*req, "internal", "cannot encode the answer");
+			*req = NULL;
+			return;
+		}
+	}
+	r = s_send(*req, status, text ? text : "", text ? strlen(text) : 0, extra);
+	if (r < 0) {
+		log_error_errno(r, "cannot encode an api.reply", LOG_I("status", status));
+		(void)rpc_reply_error(*req, "internal", "cannot encode the answer");
+	}
+	*req = NULL;
+	s_free(text);
+}
+
+static json_t *s_error_body(const char *code, const char *message)
+{
+	return json_pack("{s:s, s:s}", "error", code, "message", message);
+}
+
+/* authd_reply_error - {"error": code, "message": message} with status */
+void authd_reply_error(struct rpc_request **req, int status, const char *code,
+		       const char *message)
+{
+	authd_reply(req, status, s_error_body(code, message), NULL);
+}
+
+/* authd_reply_invalid - 422 validation_failed with fields (stolen) */
+void authd_reply_invalid(struct rpc_request **req, struct json_t *fields)
+{
+	json_t *body = s_error_body("validation_failed", "some fields are not valid");
+
+	if (body && fields)
+		json_object_set(body, "fields", fields);
+	json_decref(fields);
+	authd_reply(req, 422, body, NULL);
+}
+
+/* authd_reply_db - a database failure r: logged, answered 503 service_unavailable */
+void authd_reply_db(struct rpc_request **req, int r, const struct authd *a, const char *what)
+{
+	if (r == -ENOTCONN)
+		log_debug("database unavailable", LOG_S("during", what));
+	else
+		log_error_errno(r, "database statement failed", LOG_S("during", what),
+				LOG_S("sqlstate", a->b.db ? db_last_sqlstate(a->b.db) : ""),
+				LOG_S("detail", a->b.db ? db_last_error(a->b.db) : ""));
+	authd_reply_error(req, 503, "service_unavailable",
+			  "the service is temporarily unavailable, try again");
+}
+
+/* authd_reply_unauthenticated - 401 unauthenticated; clears a cookie that was sent */
+void authd_reply_unauthenticated(struct rpc_request **req, bool had_token)
+{
+	struct authd_reply_extra x = { .clear_token = had_token };
+
+	authd_reply(req, 401,
+		    s_error_body("unauthenticated", "a session is required: log in first"), &x);
+}
+
+/* authd_reply_throttled - 429 too_many_requests with retry_after */
+void authd_reply_throttled(struct rpc_request **req, int64_t retry_after)
+{
+	struct authd_reply_extra x = { .retry_after = retry_after > 0 ? retry_after : 1 };
+	json_t *body = s_error_body("too_many_requests",
+				    "too many failed sign-in attempts, try again later");
+
+	if (body)
+		json_object_set_new(body, "retry_after", json_integer(x.retry_after));
+	authd_reply(req, 429, body, &x);
+}
+
+/* authd_json_user - {id, email, name, role} of s */
+struct json_t *authd_json_user(const struct authd_session *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "id", s->user_id, "email", s->email, "name",
+			 s->name, "role", s->role);
+}
+
+/* authd_json_team - {id, name} of s's team */
+struct json_t *authd_json_team(const struct authd_session *s)
+{
+	return json_pack("{s:s, s:s}", "id", s->team_id, "name", s->team_name);
+}

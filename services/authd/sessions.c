@@ -1,0 +1,434 @@
+/*
+ * sessions.c - sembark-authd's sessions: finding the live session a token
+ * names (for every authenticated op and for auth.check), making new ones,
+ * and the ops on one's own sessions: me, logout, password, sessions,
+ * session.revoke, sessions.revoke_others. Loop thread; the password
+ * change's verify + hash run on the pool (authd_pw_job).
+ *
+ * A token is looked up by its SHA-256 (the only thing stored), and the
+ * hash read back is compared again in constant time. A session is live
+ * while now < expires_at (created_at + [auth] session_lifetime, absolute)
+ * and, when [auth] session_idle_timeout > 0, while it was used within
+ * that many seconds. last_used_at is written at most once a minute per
+ * session, or every idle_timeout / 10 seconds when that is shorter, so
+ * that an idle timeout under two minutes still measures real use. A dead
+ * session found by its token is deleted on the spot; every state change
+ * is a row change in PostgreSQL, so it holds at once on every ingress.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "authd.h"
+#include "log.h"
+
+#define SESSIONS_LIST_MAX "1000" /* newest first; more are not listed */
+
+/* s_seconds - a config duration as a float8 parameter */
+static void s_seconds(double v, char buf[32])
+{
+	snprintf(buf, 32, "%.3f", v);
+}
+
+/* s_idle_params - [auth] session_idle_timeout and the touch interval */
+static void s_idle_params(const struct authd *a, char idle[32], char touch[32])
+{
+	int t = a->b.d.cfg.auth.session_idle_timeout;
+
+	s_seconds(t, idle);
+	s_seconds(t > 0 && t < 600 ? t / 10.0 : 60.0, touch);
+}
+
+static const char s_lookup_sql[] =
+	"SELECT s.id, u.id, u.team_id, u.email, u.name, u.role, t.name, "
+	AUTHD_SQL_TS("s.created_at") ", " AUTHD_SQL_TS("s.expires_at") ", "
+	"encode(s.token_hash, 'hex'), "
+	"s.expires_at > now() AND ($2::float8 <= 0"
+	"  OR s.last_used_at > now() - make_interval(secs => $2::float8)), "
+	"s.last_used_at < now() - make_interval(secs => $3::float8) "
+	"FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = u.team_id "
+	"WHERE s.token_hash = $1::bytea";
+
+static int s_read_session(const PGresult *res, struct authd_session *s)
+{
+	const struct authd_col cols[] = {
+		AUTHD_COL(s->id),	 AUTHD_COL(s->user_id),	   AUTHD_COL(s->team_id),
+		AUTHD_COL(s->email),	 AUTHD_COL(s->name),	   AUTHD_COL(s->role),
+		AUTHD_COL(s->team_name), AUTHD_COL(s->created_at), AUTHD_COL(s->expires_at),
+	};
+
+	return authd_get_texts(res, 0, cols, ELEMENTSOF(cols));
+}
+
+/* s_touch - last_used_at = now(), unless written within the touch interval */
+static void s_touch(struct authd *a, const char *id, const char *touch)
+{
+	const char *params[] = { id, touch };
+	int r;
+
+	r = db_exec(a->b.db,
+		    "UPDATE sessions SET last_used_at = now() WHERE id = $1::uuid"
+		    " AND last_used_at < now() - make_interval(secs => $2::float8)",
+		    2, params);
+	if (r < 0)
+		log_debug("cannot update last_used_at", LOG_S("error", db_last_error(a->b.db)));
+}
+
+static void s_delete_dead(struct authd *a, const char *id)
+{
+	const char *params[] = { id };
+
+	if (db_exec(a->b.db, "DELETE FROM sessions WHERE id = $1::uuid", 1, params) < 0)
+		log_debug("cannot delete a dead session", LOG_S("error", db_last_error(a->b.db)));
+}
+
+/* s_check_row - the row names hash, and is live; touch or delete it */
+static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash,
+		       struct authd_session *s, const char *touch)
+{
+	char hex[2 * AUTHD_HASH_BYTES + 1];
+	bool live = false, stale = false;
+	int r;
+
+	r = s_read_session(res, s);
+	if (r == 0)
+		r = db_get_text(res, 0, 9, hex, sizeof(hex));
+	if (r == 0)
+		r = db_get_bool(res, 0, 10, &live);
+	if (r == 0)
+		r = db_get_bool(res, 0, 11, &stale);
+	if (r < 0)
+		return -EIO;
+	if (!authd_hash_equal_hex(hex, hash))
+		return -ENOENT;
+	if (!live) {
+		s_delete_dead(a, s->id);
+		return -ENOENT;
+	}
+	if (stale)
+		s_touch(a, s->id, touch);
+	return 0;
+}
+
+/* authd_session_lookup - the live session of token, or -ENOENT */
+int authd_session_lookup(struct authd *a, const char *token, struct authd_session *ret)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	char hash[AUTHD_BYTEA_MAX + 1], idle[32], touch[32];
+	const char *params[] = { hash, idle, touch };
+	uint8_t h[AUTHD_HASH_BYTES];
+	struct authd_session s = { 0 };
+	int r;
+
+	if (!token || authd_token_hash(token, h) < 0)
+		return -ENOENT;
+	authd_bytea(h, hash);
+	s_idle_params(a, idle, touch);
+	r = db_query(a->b.db, &res, s_lookup_sql, 3, params);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1)
+		return -ENOENT;
+	r = s_check_row(a, res, h, &s, touch);
+	if (r < 0)
+		return r;
+	*ret = s;
+	return 0;
+}
+
+static const char s_create_sql[] =
+	"WITH gone AS (DELETE FROM sessions WHERE user_id = $2::uuid AND expires_at <= now()) "
+	"INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
+	"VALUES ($1::bytea, $2::uuid, now() + make_interval(secs => $3::float8), $4) "
+	"RETURNING id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at");
+
+/* authd_session_create - a new session of user_id: token and id/created_at/expires_at */
+int authd_session_create(struct authd *a, const char *user_id, const char *device,
+			 char token[AUTHD_TOKEN_HEX + 1], struct authd_session *s)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	char hash[AUTHD_BYTEA_MAX + 1], life[32], tok[AUTHD_TOKEN_HEX + 1];
+	const char *params[] = { hash, user_id, life, device };
+	const struct authd_col cols[] = {
+		AUTHD_COL(s->id), AUTHD_COL(s->created_at), AUTHD_COL(s->expires_at),
+	};
+	uint8_t h[AUTHD_HASH_BYTES];
+	int r;
+
+	authd_token_new(tok, h);
+	authd_bytea(h, hash);
+	s_seconds(a->b.d.cfg.auth.session_lifetime, life);
+	r = db_query(a->b.db, &res, s_create_sql, 4, params);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -EIO;
+	if (r == 0)
+		r = authd_get_texts(res, 0, cols, ELEMENTSOF(cols));
+	if (r == 0)
+		memcpy(token, tok, sizeof(tok));
+	sodium_memzero(tok, sizeof(tok));
+	return r;
+}
+
+/* ---- ops ------------------------------------------------------------------ */
+
+/* authd_op_me - the caller, the team, the session */
+void authd_op_me(struct authd_ctx *c)
+{
+	json_t *body = json_pack("{s:o, s:o, s:{s:s, s:s, s:s}}", "user", authd_json_user(&c->s),
+				 "team", authd_json_team(&c->s), "session", "id", c->s.id,
+				 "created_at", c->s.created_at, "expires_at", c->s.expires_at);
+
+	authd_reply(&c->req, 200, body, NULL);
+}
+
+static int s_delete_session(struct authd *a, const char *id, const char *user_id,
+			    bool *ret_found)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	const char *params[] = { id, user_id };
+	int r;
+
+	r = db_query(a->b.db, &res,
+		     "DELETE FROM sessions WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id",
+		     2, params);
+	if (r == 0)
+		*ret_found = PQntuples(res) > 0;
+	return r;
+}
+
+static void s_audit_self(struct authd_ctx *c, const char *event)
+{
+	const struct authd_who me = { c->s.user_id, c->s.email };
+
+	authd_audit(c->a, event, c->s.team_id, &me, &me);
+}
+
+/* authd_op_logout - the caller's session ends; 204 and the cookie cleared */
+void authd_op_logout(struct authd_ctx *c)
+{
+	struct authd_reply_extra x = { .clear_token = true };
+	bool found = false;
+	int r;
+
+	r = s_delete_session(c->a, c->s.id, c->s.user_id, &found);
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->a, "logout");
+		return;
+	}
+	log_info("logout", LOG_S("user_id", c->s.user_id));
+	s_audit_self(c, "logout");
+	authd_signal(c->a, "sign_out", c->s.user_id, c->s.team_id);
+	authd_reply(&c->req, 204, NULL, &x);
+}
+
+static json_t *s_session_json(const PGresult *res, int row, const char *current)
+{
+	char id[AUTHD_ID_MAX + 1], created[AUTHD_TIME_MAX], expires[AUTHD_TIME_MAX];
+	char used[AUTHD_TIME_MAX], device[AUTHD_NAME_MAX_BYTES + 1];
+	const struct authd_col cols[] = {
+		AUTHD_COL(id), AUTHD_COL(created), AUTHD_COL(expires), AUTHD_COL(used),
+		AUTHD_COL(device),
+	};
+
+	if (authd_get_texts(res, row, cols, ELEMENTSOF(cols)) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", id, "created_at", created,
+			 "expires_at", expires, "last_used_at", used, "device_name", device,
+			 "current", strcmp(id, current) == 0);
+}
+
+static const char s_list_sql[] =
+	"SELECT id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at") ", "
+	AUTHD_SQL_TS("last_used_at") ", device_name FROM sessions "
+	"WHERE user_id = $1::uuid AND expires_at > now() AND ($2::float8 <= 0"
+	"  OR last_used_at > now() - make_interval(secs => $2::float8)) "
+	"ORDER BY created_at DESC, id LIMIT " SESSIONS_LIST_MAX;
+
+/* authd_op_sessions - the caller's live sessions, never a token or hash */
+void authd_op_sessions(struct authd_ctx *c)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	char idle[32], touch[32];
+	const char *params[] = { c->s.user_id, idle };
+	json_t *list;
+	int r;
+
+	s_idle_params(c->a, idle, touch);
+	r = db_query(c->a->b.db, &res, s_list_sql, 2, params);
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->a, "sessions");
+		return;
+	}
+	list = json_array();
+	for (int i = 0; list && i < PQntuples(res); i++)
+		json_array_append_new(list, s_session_json(res, i, c->s.id));
+	authd_reply(&c->req, 200, json_pack("{s:o}", "sessions", list), NULL);
+}
+
+/* authd_op_session_revoke - end one of the caller's sessions (another's: 404) */
+void authd_op_session_revoke(struct authd_ctx *c)
+{
+	struct authd_reply_extra x = { .clear_token = strcmp(c->target, c->s.id) == 0 };
+	bool found = false;
+	int r;
+
+	if (!authd_uuid_valid(c->target)) {
+		authd_reply_error(&c->req, 404, "not_found", "no such session");
+		return;
+	}
+	r = s_delete_session(c->a, c->target, c->s.user_id, &found);
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->a, "session.revoke");
+		return;
+	}
+	if (!found) {
+		authd_reply_error(&c->req, 404, "not_found", "no such session");
+		return;
+	}
+	log_info("session revoked", LOG_S("user_id", c->s.user_id), LOG_S("session_id", c->target));
+	s_audit_self(c, "session_revoked");
+	authd_reply(&c->req, 204, NULL, &x);
+}
+
+/* authd_op_sessions_revoke_others - end every session of the caller but this one */
+void authd_op_sessions_revoke_others(struct authd_ctx *c)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	const char *params[] = { c->s.user_id, c->s.id };
+	int r;
+
+	r = db_query(c->a->b.db, &res,
+		     "DELETE FROM sessions WHERE user_id = $1::uuid AND id <> $2::uuid RETURNING id",
+		     2, params);
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->a, "sessions.revoke_others");
+		return;
+	}
+	log_info("other sessions revoked", LOG_S("user_id", c->s.user_id),
+		 LOG_I("count", PQntuples(res)));
+	if (PQntuples(res) > 0)
+		s_audit_self(c, "session_revoked");
+	authd_reply(&c->req, 204, NULL, NULL);
+}
+
+/* ---- password change ---------------------------------------------------- */
+
+static const char s_change_sql[] =
+	"WITH u AS (UPDATE users SET password_hash = $2 WHERE id = $1::uuid RETURNING id) "
+	"DELETE FROM sessions WHERE user_id = (SELECT id FROM u) AND id <> $3::uuid";
+
+static void s_password_done(struct authd_pw_job *j)
+{
+	const char *params[] = { j->s.user_id, j->hash, j->s.id };
+	const struct authd_who me = { j->s.user_id, j->s.email };
+	json_t *fields;
+	int r;
+
+	if (j->verify_r == -EACCES) {
+		log_info("password change refused: wrong current password",
+			 LOG_S("user_id", j->s.user_id));
+		fields = json_pack("{s:s}", "current_password", "is incorrect");
+		authd_reply_invalid(&j->req, fields);
+		return;
+	}
+	r = j->verify_r < 0 ? j->verify_r : j->hash_r;
+	if (r == 0)
+		r = db_exec(j->a->b.db, s_change_sql, 3, params);
+	if (r < 0) {
+		authd_reply_db(&j->req, r, j->a, "password change");
+		return;
+	}
+	(void)authd_throttle_clear(j->a, j->email_hash);
+	log_info("password changed", LOG_S("user_id", j->s.user_id));
+	authd_audit(j->a, "password_changed", j->s.team_id, &me, &me);
+	authd_reply(&j->req, 204, NULL, NULL);
+}
+
+/* s_password_fields - both fields present, the new one within policy */
+static json_t *s_password_fields(struct authd_ctx *c, const char **cur, size_t *cur_len,
+				 const char **pw, size_t *pw_len)
+{
+	json_t *fields = json_object();
+	const char *why = NULL;
+
+	*cur = authd_field_str(c->body, "current_password", fields, false, cur_len);
+	if (*cur && *cur_len == 0)
+		authd_field_set(fields, "current_password", "is required");
+	*pw = authd_field_str(c->body, "new_password", fields, false, pw_len);
+	if (*pw && authd_validate_password(*pw, *pw_len, c->s.email, &why) < 0)
+		authd_field_set(fields, "new_password", why ? why : "is not allowed");
+	return fields;
+}
+
+static int s_stored_hash(struct authd *a, const char *user_id, char out[AUTHD_HASH_MAX])
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	const char *params[] = { user_id };
+	int r;
+
+	r = db_query(a->b.db, &res, "SELECT password_hash FROM users WHERE id = $1::uuid", 1,
+		     params);
+	if (r < 0)
+		return r;
+	return db_get_text(res, 0, 0, out, AUTHD_HASH_MAX) < 0 ? -EIO : 0;
+}
+
+/* s_password_start - throttle, then verify + hash on the pool */
+static void s_password_start(struct authd_ctx *c, const char *cur, size_t cur_len,
+			     const char *pw, size_t pw_len)
+{
+	struct authd_pw_job *j;
+	int64_t wait = 0;
+	uint8_t key[AUTHD_HASH_BYTES];
+	int r;
+
+	authd_throttle_key(c->s.email, key);
+	r = authd_throttle_check(c->a, key, &wait);
+	if (r == 1) {
+		authd_reply_throttled(&c->req, wait);
+		return;
+	}
+	j = authd_pw_job_new(c->a, &c->req, s_password_done);
+	if (!j)
+		return;
+	j->s = c->s;
+	memcpy(j->email_hash, key, sizeof(key));
+	if (r == 0)
+		r = s_stored_hash(c->a, c->s.user_id, j->stored);
+	if (r == 0)
+		r = authd_throttle_fail(c->a, key);
+	if (r < 0) {
+		authd_reply_db(&j->req, r, c->a, "password change");
+		authd_pw_job_free(j);
+		return;
+	}
+	j->do_verify = j->do_hash = true;
+	memcpy(j->password, cur, cur_len);
+	j->password_len = cur_len;
+	memcpy(j->new_password, pw, pw_len);
+	j->new_password_len = pw_len;
+	(void)authd_pw_job_submit(j);
+}
+
+/* authd_op_password - change one's password; every other session ends */
+void authd_op_password(struct authd_ctx *c)
+{
+	const char *cur = NULL, *pw = NULL;
+	size_t cur_len = 0, pw_len = 0;
+	json_t *fields;
+
+	fields = s_password_fields(c, &cur, &cur_len, &pw, &pw_len);
+	if (!fields || json_object_size(fields) > 0) {
+		authd_reply_invalid(&c->req, fields);
+		return;
+	}
+	json_decref(fields);
+	if (cur_len > AUTHD_PASSWORD_MAX_BYTES) {
+		authd_reply_invalid(&c->req, json_pack("{s:s}", "current_password", "is incorrect"));
+		return;
+	}
+	s_password_start(c, cur, cur_len, pw, pw_len);
+}

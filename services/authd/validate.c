@@ -1,0 +1,394 @@
+/*
+ * validate.c - sembark-authd's checks of every field of an account request
+ * (API.md "Accounts"), made before anything touches the database or the
+ * hashing pool. The input is a NUL-terminated string from a decoded
+ * message (email, names) or bytes with a length (password); outputs are
+ * written only on success, and a refusal comes with a short English
+ * reason for the API's "fields" map.
+ *
+ * Email: ASCII whitespace trimmed, ASCII lower-cased, at most 254 bytes,
+ * in the dot-atom form of RFC 5321 (no quoted local parts, no address
+ * literals): local part of atext and single inner dots, one '@', a domain
+ * of at least two labels of letters, digits and inner hyphens. Only ASCII
+ * is accepted: one account per email needs one spelling per address, and
+ * Unicode addresses have several (case, normalisation forms).
+ *
+ * Names: ASCII whitespace trimmed, strict UTF-8, 1..100 code points, no
+ * control characters (C0, DEL, C1). Passwords: never trimmed; strict
+ * UTF-8 without NUL, 12+ code points, at most 128 bytes, compared lower-
+ * cased with the email and the common-password list (data/, linked in by
+ * common_passwords.S, sorted here at first use).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authd.h"
+#include "common_passwords.h"
+
+#define WHY_EMAIL "must be a valid email address"
+#define WHY_EMAIL_LONG "must be at most 254 characters"
+#define WHY_NAME_LEN "must be 1 to 100 characters"
+#define WHY_UTF8 "must be valid UTF-8"
+#define WHY_CONTROL "must not contain control characters"
+#define WHY_PW_SHORT "must be at least 12 characters"
+#define WHY_PW_LONG "must be at most 128 bytes"
+#define WHY_PW_NUL "must not contain NUL characters"
+#define WHY_PW_COMMON "is too common"
+#define WHY_PW_EMAIL "must not be your email"
+
+#define COMMON_MAX 16384 /* entries indexed; the shipped list has 3410 */
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* trim - *ret_s, *ret_n: s without leading and trailing ASCII whitespace */
+static void trim(const char *s, size_t n, const char **ret_s, size_t *ret_n)
+{
+	while (n > 0 && is_space((unsigned char)s[0]))
+		s++, n--;
+	while (n > 0 && is_space((unsigned char)s[n - 1]))
+		n--;
+	*ret_s = s;
+	*ret_n = n;
+}
+
+/*
+ * utf8_next - decode one code point of s (n > 0 bytes left) strictly: no
+ * overlong forms, no surrogates, nothing above U+10FFFF. Returns its length
+ * (1..4) and sets *ret_cp, or -EILSEQ.
+ */
+static int utf8_next(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	uint32_t cp;
+	int len;
+
+	if (s[0] < 0x80)
+		len = 1, cp = s[0];
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return -EILSEQ;
+	if ((size_t)len > n)
+		return -EILSEQ;
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -EILSEQ;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -EILSEQ;
+	*ret_cp = cp;
+	return len;
+}
+
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* ---- email ------------------------------------------------------------- */
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* is_atext - RFC 5322 atext, lower-case input */
+static bool is_atext(char c)
+{
+	return is_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/* local_ok - dot-atom: atext runs separated by single dots */
+static bool local_ok(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext(s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* domain_ok - two or more labels of letters, digits and inner hyphens */
+static bool domain_ok(const char *s, size_t n)
+{
+	size_t labels = 0, start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.') {
+			if (!is_alnum(s[i]) && s[i] != '-')
+				return false;
+			continue;
+		}
+		if (i == start || s[start] == '-' || s[i - 1] == '-')
+			return false;
+		labels++;
+		start = i + 1;
+	}
+	return labels >= 2;
+}
+
+/* authd_validate_email - trim, lower-case and check an email address */
+int authd_validate_email(const char *in, char out[AUTHD_EMAIL_MAX + 1], const char **ret_why)
+{
+	char buf[AUTHD_EMAIL_MAX + 1];
+	const char *s, *at;
+	size_t n;
+
+	if (!in) {
+		*ret_why = WHY_EMAIL;
+		return -EINVAL;
+	}
+	trim(in, strlen(in), &s, &n);
+	if (n > AUTHD_EMAIL_MAX) {
+		*ret_why = WHY_EMAIL_LONG;
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = ascii_lower(s[i]);
+	buf[n] = '\0';
+	at = memchr(buf, '@', n);
+	if (!at || !local_ok(buf, (size_t)(at - buf)) ||
+	    !domain_ok(at + 1, n - (size_t)(at - buf) - 1)) {
+		*ret_why = WHY_EMAIL;
+		return -EINVAL;
+	}
+	memcpy(out, buf, n + 1);
+	return 0;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* authd_validate_name - trim; 1..100 code points, valid UTF-8, no control characters */
+int authd_validate_name(const char *in, char out[AUTHD_NAME_MAX_BYTES + 1], const char **ret_why)
+{
+	const char *s;
+	size_t n, i = 0, chars = 0;
+	uint32_t cp;
+	int len;
+
+	if (!in) {
+		*ret_why = WHY_NAME_LEN;
+		return -EINVAL;
+	}
+	trim(in, strlen(in), &s, &n);
+	while (i < n && chars <= AUTHD_NAME_MAX_CHARS) {
+		len = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (len < 0 || is_control(cp)) {
+			*ret_why = len < 0 ? WHY_UTF8 : WHY_CONTROL;
+			return -EINVAL;
+		}
+		i += (size_t)len;
+		chars++;
+	}
+	if (chars < 1 || chars > AUTHD_NAME_MAX_CHARS) {
+		*ret_why = WHY_NAME_LEN;
+		return -EINVAL;
+	}
+	memcpy(out, s, n); /* n <= 4 * 100 */
+	out[n] = '\0';
+	return 0;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+/*
+ * fold_ascii - the simple lower-case of pw into out if it is all ASCII
+ * then (U+212A KELVIN SIGN and U+0130 become 'k' and 'i'); false when
+ * any other non-ASCII code point is left, which nothing on the list or in
+ * an email can equal. pw is valid UTF-8 of at most 128 bytes.
+ */
+static bool fold_ascii(const char *pw, size_t len, char out[AUTHD_PASSWORD_MAX_BYTES],
+		       size_t *ret_n)
+{
+	size_t i = 0, o = 0;
+	uint32_t cp;
+	int l;
+
+	while (i < len) {
+		l = utf8_next((const unsigned char *)pw + i, len - i, &cp);
+		if (l < 0)
+			return false;
+		if (cp == 0x212a)
+			cp = 'k';
+		else if (cp == 0x130)
+			cp = 'i';
+		if (cp >= 0x80)
+			return false;
+		out[o++] = ascii_lower((char)cp);
+		i += (size_t)l;
+	}
+	*ret_n = o;
+	return true;
+}
+
+struct common_entry {
+	uint32_t off;
+	uint32_t len;
+};
+
+static struct common_entry common[COMMON_MAX];
+static size_t n_common;
+static pthread_once_t common_once = PTHREAD_ONCE_INIT;
+
+static int entry_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, MIN(an, bn));
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static int common_cmp(const void *x, const void *y)
+{
+	const struct common_entry *a = x, *b = y;
+
+	return entry_cmp(authd_common_passwords_start + a->off, a->len,
+			 authd_common_passwords_start + b->off, b->len);
+}
+
+/* common_index - one entry per non-empty line of the linked-in list, sorted */
+static void common_index(void)
+{
+	const char *base = authd_common_passwords_start;
+	size_t size = (size_t)(authd_common_passwords_end - base), start = 0;
+
+	for (size_t i = 0; i <= size && n_common < COMMON_MAX; i++) {
+		if (i < size && base[i] != '\n')
+			continue;
+		size_t end = i;
+		if (end > start && base[end - 1] == '\r')
+			end--;
+		if (end > start)
+			common[n_common++] = (struct common_entry){ (uint32_t)start,
+								    (uint32_t)(end - start) };
+		start = i + 1;
+	}
+	qsort(common, n_common, sizeof(common[0]), common_cmp);
+}
+
+/* is_common_folded - binary search of an already lower-cased candidate */
+static bool is_common_folded(const char *s, size_t n)
+{
+	size_t lo = 0, hi;
+	int c;
+
+	pthread_once(&common_once, common_index);
+	hi = n_common;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		c = entry_cmp(s, n, authd_common_passwords_start + common[mid].off,
+			      common[mid].len);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* authd_password_is_common - on the shipped list (case-insensitive)? */
+bool authd_password_is_common(const char *pw, size_t len)
+{
+	char folded[AUTHD_PASSWORD_MAX_BYTES];
+	size_t n;
+	bool r;
+
+	if (!pw || len > AUTHD_PASSWORD_MAX_BYTES || !fold_ascii(pw, len, folded, &n))
+		return false;
+	r = is_common_folded(folded, n);
+	explicit_bzero(folded, sizeof(folded));
+	return r;
+}
+
+/* authd_common_passwords_count - entries loaded (the list is compiled in) */
+size_t authd_common_passwords_count(void)
+{
+	pthread_once(&common_once, common_index);
+	return n_common;
+}
+
+/* equals_email - pw (trimmed, lower-cased) is the normalised email? */
+static bool equals_email(const char *pw, size_t len, const char *email)
+{
+	char folded[AUTHD_PASSWORD_MAX_BYTES];
+	const char *e, *p;
+	size_t en, pn, n;
+	bool r = false;
+
+	if (!email)
+		return false;
+	trim(email, strlen(email), &e, &en);
+	trim(pw, len, &p, &pn);
+	if (en > 0 && fold_ascii(p, pn, folded, &n) && n == en) {
+		r = true;
+		for (size_t i = 0; i < n; i++)
+			r &= folded[i] == ascii_lower(e[i]);
+	}
+	explicit_bzero(folded, sizeof(folded));
+	return r;
+}
+
+/* count_chars - code points of valid UTF-8 pw without NUL, or a reason */
+static int count_chars(const char *pw, size_t len, size_t *ret_chars, const char **ret_why)
+{
+	size_t i = 0, chars = 0;
+	uint32_t cp;
+	int l;
+
+	while (i < len) {
+		l = utf8_next((const unsigned char *)pw + i, len - i, &cp);
+		if (l < 0 || cp == 0) {
+			*ret_why = l < 0 ? WHY_UTF8 : WHY_PW_NUL;
+			return -EINVAL;
+		}
+		i += (size_t)l;
+		chars++;
+	}
+	*ret_chars = chars;
+	return 0;
+}
+
+/* authd_validate_password - API.md's password policy; email may be NULL */
+int authd_validate_password(const char *pw, size_t len, const char *email, const char **ret_why)
+{
+	const char *why = NULL;
+	size_t chars;
+
+	if (!pw)
+		why = WHY_PW_SHORT;
+	else if (len > AUTHD_PASSWORD_MAX_BYTES)
+		why = WHY_PW_LONG;
+	else if (count_chars(pw, len, &chars, &why) < 0)
+		;
+	else if (chars < AUTHD_PASSWORD_MIN_CHARS)
+		why = WHY_PW_SHORT;
+	else if (equals_email(pw, len, email))
+		why = WHY_PW_EMAIL;
+	else if (authd_password_is_common(pw, len))
+		why = WHY_PW_COMMON;
+	if (why) {
+		*ret_why = why;
+		return -EINVAL;
+	}
+	return 0;
+}

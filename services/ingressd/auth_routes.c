@@ -1,0 +1,294 @@
+/*
+ * auth_routes.c - sembark-ingressd's account API (API.md "Endpoints" but
+ * telemetry and audit): GET /api/csrf here, every other route an
+ * auth.call to authd.
+ *
+ * For each route: the shared checks of routes.c (404, 405, 415, 400) have
+ * run; then ingress_guard() (429, 403, 401, 419, see session.c); then a
+ * path parameter that cannot be an id or code ({code}, {id}: at most 64
+ * bytes of A-Z a-z 0-9 - _ . ~) is 404 here; then auth.call {op, token,
+ * target, body} with [ingress] rpc_timeout_ms. authd validates the body,
+ * the session and the role, and its api.reply carries the final status
+ * and JSON body, which pass through (a status outside 200..499 other than
+ * 503, or a body that is not a JSON object, is 503: never garbage, never
+ * a 500). set_token puts a new session in the cookie and re-binds the CSRF
+ * token to it; clear_token clears the cookie; retry_after becomes
+ * Retry-After. No answer, authd not connected, or an error reply: 503
+ * service_unavailable. A client that leaves first has its call cancelled.
+ * Tokens and request bodies (passwords) are wiped from our buffers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "ingressd.h"
+#include "ipc.h"
+#include "macro.h"
+#include "rpc.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define AUTH_TARGET_MAX 64     /* auth.call target */
+#define AUTH_BODY_MAX 65536    /* auth.call body */
+
+_Static_assert(sizeof(((struct ipc_auth_call *)0)->target) == AUTH_TARGET_MAX + 1, "target size");
+
+struct auth_op {
+	const char *method;  /* as in the route table */
+	const char *pattern;
+	const char *op;      /* auth.call op */
+	unsigned guard;      /* GUARD_* */
+};
+
+static const struct auth_op s_ops[] = {
+	{ "POST", "/api/teams", "signup", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
+	{ "POST", "/api/login", "login", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
+	{ "POST", "/api/tokens", "token", GUARD_CLIENT_RATE | GUARD_NATIVE },
+	{ "GET", "/api/invites/{code}", "invite.get", GUARD_CLIENT_RATE },
+	{ "POST", "/api/invites/{code}/accept", "invite.accept", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
+	{ "POST", "/api/logout", "logout", GUARD_SESSION },
+	{ "GET", "/api/me", "me", GUARD_SESSION },
+	{ "POST", "/api/password", "password", GUARD_SESSION },
+	{ "GET", "/api/team", "team", GUARD_SESSION },
+	{ "GET", "/api/team/invite", "team.invite", GUARD_SESSION },
+	{ "POST", "/api/team/invite/rotate", "team.invite.rotate", GUARD_SESSION },
+	{ "PATCH", "/api/team/members/{id}", "member.update", GUARD_SESSION },
+	{ "DELETE", "/api/team/members/{id}", "member.remove", GUARD_SESSION },
+	{ "GET", "/api/sessions", "sessions", GUARD_SESSION },
+	{ "DELETE", "/api/sessions/{id}", "session.revoke", GUARD_SESSION },
+	{ "POST", "/api/sessions/revoke-others", "sessions.revoke_others", GUARD_SESSION },
+};
+
+struct auth_call {
+	struct ingress *app;
+	struct http_exchange *ex;
+	const struct auth_op *op;
+	enum ingress_auth_via via;
+	uint64_t id;
+};
+
+/* ---- GET /api/csrf ---------------------------------------------------------- */
+
+/* ingress_handle_csrf - GET /api/csrf: 204 and the CSRF cookies */
+void ingress_handle_csrf(struct ingress *app, struct http_exchange *ex)
+{
+	struct ingress_set_cookies sc;
+
+	if (ingress_cookies_csrf(app, ex->req, &sc) < 0) {
+		http_respond_error(ex, 503, "service_unavailable", "CSRF protection is not configured");
+		return;
+	}
+	http_respond(ex, 204, NULL, NULL, 0, sc.h, sc.n);
+}
+
+/* ---- the reply --------------------------------------------------------------- */
+
+static void s_call_free(struct auth_call *call)
+{
+	free(call);
+}
+
+static void s_unavailable(struct http_exchange *ex)
+{
+	http_respond_error(ex, 503, "service_unavailable", "accounts did not answer in time");
+}
+
+static bool s_status_ok(int64_t status)
+{
+	return (status >= 200 && status < 300 && status != 205) ||
+	       (status >= 400 && status < 500) || status == 503;
+}
+
+/* s_body_ok - the reply body is one JSON object (or nothing, for 204) */
+static bool s_body_ok(const struct ipc_api_reply *rep)
+{
+	json_t *j;
+	bool ok;
+
+	if (rep->status == 204)
+		return true;
+	j = json_loadb(rep->body, rep->body_len, JSON_REJECT_DUPLICATES, NULL);
+	ok = json_is_object(j);
+	json_decref(j);
+	return ok;
+}
+
+/* s_reply_cookies - the Set-Cookie lines this reply calls for */
+static int s_reply_cookies(const struct auth_call *call, const struct ipc_api_reply *rep,
+			   struct ingress_set_cookies *sc)
+{
+	const struct sembark_config *cfg = call->app->cfg;
+	bool cookies = !(call->op->guard & GUARD_NATIVE) &&
+		       !((call->op->guard & GUARD_SESSION) && call->via == INGRESS_AUTH_BEARER);
+	long long age;
+
+	sc->n = 0;
+	if (!cookies)
+		return 0;
+	if (rep->set_token[0]) {
+		if (!ingress_token_valid(rep->set_token, strlen(rep->set_token)))
+			return -EBADMSG;
+		age = rep->has_token_max_age ? rep->token_max_age : cfg->auth.session_lifetime;
+		age = MAX(MIN(age, (long long)cfg->auth.session_lifetime), 1LL);
+		return ingress_cookies_login(call->app, rep->set_token, age, sc);
+	}
+	if (rep->clear_token)
+		return ingress_cookies_logout(call->app, sc);
+	return 0;
+}
+
+/* s_answer - send authd's answer on */
+static void s_answer(struct auth_call *call, const struct ipc_api_reply *rep)
+{
+	struct http_out_header extra[INGRESS_SET_COOKIES + 1];
+	struct ingress_set_cookies sc;
+	char retry[24];
+	size_t n;
+
+	if (!s_status_ok(rep->status) || !s_body_ok(rep) || s_reply_cookies(call, rep, &sc) < 0) {
+		s_unavailable(call->ex);
+		return;
+	}
+	memcpy(extra, sc.h, sc.n * sizeof(sc.h[0]));
+	n = sc.n;
+	if (rep->has_retry_after && rep->retry_after > 0) {
+		snprintf(retry, sizeof(retry), "%lld", (long long)MIN(rep->retry_after, 86400));
+		extra[n++] = (struct http_out_header){ "Retry-After", retry };
+	}
+	http_respond(call->ex, (int)rep->status, JSON_TYPE, rep->body,
+		     rep->status == 204 ? 0 : rep->body_len, extra, n);
+	sodium_memzero(&sc, sizeof(sc));
+}
+
+static void s_reply(int r, enum ipc_msg_type type, const void *buf, size_t len, void *userdata)
+{
+	struct auth_call *call = userdata;
+	struct ipc_api_reply rep;
+	uint64_t id;
+
+	http_exchange_on_abort(call->ex, NULL, NULL);
+	if (r == 0 && type == IPC_MSG_API_REPLY && ipc_decode_api_reply(buf, len, &id, &rep) == 0) {
+		s_answer(call, &rep);
+		if (rep.body)
+			sodium_memzero(rep.body, rep.body_len);
+		sodium_memzero(rep.set_token, sizeof(rep.set_token));
+		ipc_free_api_reply(&rep);
+	} else {
+		s_unavailable(call->ex);
+	}
+	s_call_free(call);
+}
+
+static void s_abort(void *userdata)
+{
+	struct auth_call *call = userdata;
+
+	rpc_cancel(call->app->authd, call->id);
+	s_call_free(call);
+}
+
+/* ---- the call --------------------------------------------------------------- */
+
+/* s_target_ok - a path parameter that may be an id or an invite code */
+static bool s_target_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= AUTH_TARGET_MAX &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") == n;
+}
+
+/* s_send - encode and send auth.call; -errno when it could not be sent */
+static int s_send(struct auth_call *call, const struct ingress_session *s)
+{
+	struct ingress *app = call->app;
+	const struct http_exchange *ex = call->ex;
+	bool json = ex->match.route->flags & ROUTE_JSON;
+	struct ipc_auth_call msg = {
+		.body = json ? (char *)ex->req->body : (char *)"",
+		.body_len = json ? ex->req->body_len : 0,
+	};
+	struct ipc_buf b;
+	int r;
+
+	if (!app->authd)
+		return -ENOTCONN;
+	snprintf(msg.op, sizeof(msg.op), "%s", call->op->op);
+	snprintf(msg.token, sizeof(msg.token), "%s", s->token);
+	if (ex->match.n_params > 0) /* s_target_ok: at most AUTH_TARGET_MAX bytes */
+		memcpy(msg.target, ex->match.params[0], strlen(ex->match.params[0]) + 1);
+	ipc_buf_init(&b);
+	call->id = rpc_next_id(app->authd);
+	r = ipc_encode_auth_call(&b, call->id, &msg);
+	if (r >= 0)
+		r = rpc_call(app->authd, call->id, b.data, b.size, app->cfg->ingress.rpc_timeout_ms,
+			     s_reply, call);
+	sodium_memzero(msg.token, sizeof(msg.token));
+	if (b.data)
+		sodium_memzero(b.data, b.size);
+	ipc_buf_done(&b);
+	return r;
+}
+
+static const struct auth_op *s_op_of(const struct http_exchange *ex)
+{
+	const struct ingress_route *route = ex->match.route;
+
+	for (size_t i = 0; i < ELEMENTSOF(s_ops); i++)
+		if (strcmp(s_ops[i].method, route->method) == 0 &&
+		    strcmp(s_ops[i].pattern, route->pattern) == 0)
+			return &s_ops[i];
+	return NULL;
+}
+
+/* s_precheck - what is answered before authd is asked; false when answered */
+static bool s_precheck(struct http_exchange *ex)
+{
+	if (ex->match.n_params > 0 && !s_target_ok(ex->match.params[0])) {
+		http_respond_error(ex, 404, "not_found", "there is nothing at this path");
+		return false;
+	}
+	if (ex->req->body_len > AUTH_BODY_MAX) {
+		http_respond_error(ex, 413, "payload_too_large", "the request body is too large");
+		return false;
+	}
+	return true;
+}
+
+static void s_session_wipe(struct ingress_session *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+/* ingress_handle_auth - every account route: checks, then auth.call to authd */
+void ingress_handle_auth(struct ingress *app, struct http_exchange *ex)
+{
+	const struct auth_op *op = s_op_of(ex);
+	_cleanup_(s_session_wipe) struct ingress_session s = { 0 };
+	struct auth_call *call;
+	int r;
+
+	if (!op)
+		abort(); /* a route in routes.c without its op here: our bug */
+	if (!ingress_guard(app, ex, op->guard, &s) || !s_precheck(ex))
+		return;
+	call = calloc(1, sizeof(*call));
+	if (!call) {
+		http_respond_error(ex, 503, "service_unavailable", "temporarily out of resources");
+		return;
+	}
+	*call = (struct auth_call){ .app = app, .ex = ex, .op = op, .via = s.via };
+	r = s_send(call, &s);
+	/* the body may hold passwords: ours is the parser's copy, not needed again */
+	if (ex->req->body_len > 0)
+		sodium_memzero((char *)ex->req->body, ex->req->body_len);
+	if (r < 0) {
+		s_call_free(call);
+		http_respond_error(ex, 503, "service_unavailable", "accounts are not available");
+	} else {
+		http_exchange_on_abort(ex, s_abort, call);
+	}
+}
