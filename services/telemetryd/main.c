@@ -1,14 +1,31 @@
 /*
  * main.c - sembark-telemetryd start-up and shutdown: config, database role
  * sembark_telemetryd (lazily connected: the daemon starts and answers ping
- * while PostgreSQL is down), the ROUTER on [ipc] telemetryd, dropping root to
- * [telemetry] user, READY=1, the loop; on SIGTERM it refuses new requests and
- * answers those in flight. Request handling is in ipc.c and the feature
- * files.
+ * while PostgreSQL is down), the group commit and upkeep timers, the ROUTER
+ * on [ipc] telemetryd, dropping root to [telemetry] user, READY=1, the loop.
+ * On SIGTERM it refuses new requests, commits what is queued at once and
+ * answers every request in flight before it exits. Request handling is in
+ * ipc.c and the feature files.
  */
 #include <stdlib.h>
 
 #include "telemetryd.h"
+
+static void s_on_stop(void *userdata)
+{
+	struct telemetryd *x = userdata;
+
+	backend_stop_accepting(&x->b);
+	telemetryd_ingest_flush_now(x);
+}
+
+static int s_drain(void *userdata)
+{
+	struct telemetryd *x = userdata;
+	size_t n = backend_inflight(&x->b);
+
+	return n > (size_t)INT32_MAX ? INT32_MAX : (int)n;
+}
 
 static int s_run(struct telemetryd *x)
 {
@@ -19,10 +36,16 @@ static int s_run(struct telemetryd *x)
 			    cfg->database.telemetryd_password_file, &x->b.db);
 	if (r < 0)
 		return r;
+	r = telemetryd_ingest_start(x);
+	if (r < 0)
+		return r;
+	r = telemetryd_upkeep_start(x);
+	if (r < 0)
+		return r;
 	r = backend_serve(&x->b, cfg->ipc.telemetryd, IPC_PEER_TELEMETRYD, telemetryd_handlers, x);
 	if (r < 0)
 		return r;
-	return backend_run(&x->b, cfg->telemetry.user, NULL, NULL, NULL);
+	return backend_run(&x->b, cfg->telemetry.user, s_on_stop, s_drain, x);
 }
 
 int main(int argc, char **argv)
@@ -34,6 +57,8 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	r = s_run(&x);
+	telemetryd_ingest_stop(&x);
+	telemetryd_upkeep_stop(&x);
 	backend_done(&x.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

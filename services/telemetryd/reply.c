@@ -1,0 +1,50 @@
+/*
+ * reply.c - how sembark-telemetryd answers an api.call from ingressd: one
+ * api.reply frame {status, body} whose body is the JSON text ingressd
+ * sends to the HTTP client as is. Every function here consumes the
+ * request (rpc_reply frees it), so each request is answered exactly once.
+ * If the frame cannot be built, the request still gets an "error" reply,
+ * which ingressd turns into 503.
+ */
+#include <string.h>
+
+#include "telemetryd.h"
+
+/* telemetryd_reply_json - api.reply {status, body = JSON text of body}; frees req */
+void telemetryd_reply_json(struct rpc_request *req, int status, json_t *body)
+{
+	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct ipc_api_reply reply = { .status = status };
+	struct ipc_buf out;
+	int r;
+
+	if (!text) {
+		(void)rpc_reply_error(req, "internal", "out of memory");
+		return;
+	}
+	reply.body = text;
+	reply.body_len = strlen(text);
+	ipc_buf_init(&out);
+	r = ipc_encode_api_reply(&out, rpc_request_id(req), &reply);
+	if (r < 0)
+		(void)rpc_reply_error(req, "internal", "cannot encode the reply");
+	else
+		(void)rpc_reply(req, out.data, out.size);
+	ipc_buf_done(&out);
+}
+
+/* telemetryd_reply_error - api.reply {status, {"error","message"}}; frees req */
+void telemetryd_reply_error(struct rpc_request *req, int status, const char *code,
+			    const char *message)
+{
+	json_auto_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
+
+	telemetryd_reply_json(req, status, body);
+}
+
+/* telemetryd_reply_unavailable - api.reply 503 service_unavailable; frees req */
+void telemetryd_reply_unavailable(struct rpc_request *req)
+{
+	telemetryd_reply_error(req, 503, "service_unavailable",
+			       "telemetry storage is unavailable; try again");
+}
