@@ -9,14 +9,20 @@
  *   migrate.c        `migrate`: lock, apply, record, set daemon passwords
  *   migrate_files.c  the migrations directory: where it is, what it holds
  *   migrate_plan.c   pure logic: file names, order, checksums, the plan
+ *   owner_db.c       what retention/logs/audit share: owner connection, times
+ *   retention.c      `retention`: apply every retention rule (as of --now)
+ *   logs.c           `logs`: print stored log records (--follow)
+ *   audit.c          `audit`: print a team's audit trail
  */
 #ifndef SEMBARK_CTL_H
 #define SEMBARK_CTL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
+#include "db.h"
 #include "macro.h"
 
 #ifndef SEMBARK_VERSION
@@ -39,6 +45,38 @@ struct ctl_context {
 
 /* ctl_load_config - config_load with a message to stderr; 0 or -errno */
 int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret);
+
+/* --- owner_db.c ----------------------------------------------------- */
+
+#define CTL_TIME_MAX 40 /* "2026-12-30T05:00:00.123456Z" and its NUL */
+
+/* ctl_owner_connect - load the config into *cfg and connect as the owner (UTC session) */
+int ctl_owner_connect(const struct ctl_context *ctx, const char *cmd, struct sembark_config *cfg,
+		      struct db **ret);
+/* ctl_db_has - run a query of one boolean with one text parameter */
+int ctl_db_has(struct db *db, const char *sql, const char *arg, bool *ret);
+/* ctl_table_column - does public.<table> exist, and does it have column col? */
+int ctl_table_column(struct db *db, const char *table, const char *col, bool *ret_table,
+		     bool *ret_col);
+/* ctl_parse_rfc3339 - an RFC 3339 timestamp as UTC microseconds; -EINVAL */
+int ctl_parse_rfc3339(const char *s, int64_t *ret_us);
+/* ctl_parse_since - RFC 3339, or "<n>s|m|h|d" meaning that long before now_us */
+int ctl_parse_since(const char *s, int64_t now_us, int64_t *ret_us);
+/* ctl_format_time - RFC 3339 UTC ("Z"), microseconds only when not zero */
+void ctl_format_time(int64_t us, char buf[static CTL_TIME_MAX]);
+/* ctl_now_us - the real clock, UTC microseconds */
+int64_t ctl_now_us(void);
+/* ctl_parse_count - a decimal integer in lo..hi, all of s; -EINVAL */
+int ctl_parse_count(const char *s, long lo, long hi, long *ret);
+
+/* --- retention.c, logs.c, audit.c ----------------------------------- */
+
+/* ctl_retention - `sembarkctl retention [--now TIMESTAMP] [--dry-run]` */
+int ctl_retention(const struct ctl_context *ctx, int argc, char **argv);
+/* ctl_logs - `sembarkctl logs [--service S] [--level L] [--since T] [--limit N] [--follow]` */
+int ctl_logs(const struct ctl_context *ctx, int argc, char **argv);
+/* ctl_audit - `sembarkctl audit --team ID [--limit N]` */
+int ctl_audit(const struct ctl_context *ctx, int argc, char **argv);
 
 /* --- migrate.c ------------------------------------------------------ */
 

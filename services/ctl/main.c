@@ -32,6 +32,11 @@ static int s_version(const struct ctl_context *ctx, int argc, char **argv);
 static const struct ctl_command s_commands[] = {
 	{ "migrate", "[--status] [--migrations DIR]",
 	  "apply pending database migrations (--status: list applied and pending)", ctl_migrate },
+	{ "retention", "[--now TIMESTAMP] [--dry-run]",
+	  "apply every retention rule as of TIMESTAMP (default now)", ctl_retention },
+	{ "logs", "[--service S] [--level L] [--since T] [--limit N] [--follow]",
+	  "print stored log records, newest last", ctl_logs },
+	{ "audit", "--team ID [--limit N]", "print a team's audit trail", ctl_audit },
 	{ "help", "", "show this help", s_help },
 	{ "version", "", "print the version", s_version },
 };
@@ -40,8 +45,8 @@ static void s_usage(FILE *f)
 {
 	fprintf(f, "Usage: sembarkctl [--config PATH] <command> [options]\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(s_commands); i++)
-		fprintf(f, "  %-8s %-30s %s\n", s_commands[i].name, s_commands[i].args,
-			s_commands[i].help);
+		fprintf(f, "  %s%s%s\n      %s\n", s_commands[i].name, *s_commands[i].args ? " " : "",
+			s_commands[i].args, s_commands[i].help);
 	fprintf(f, "\nOptions:\n"
 		"  -c, --config PATH  config file (default: $SEMBARK_CONFIG, then %s)\n"
 		"  -h, --help         show this help\n"

@@ -1,9 +1,10 @@
 /*
  * ipc.c - sembark-logd's sockets: a PULL on [ipc] log_sink that every
- * other daemon PUSHes log records to (fire-and-forget), and a ROUTER on
- * [ipc] logd that answers ping. A PULL message that is not exactly one
- * valid log.record frame is counted and dropped, never fatal. The ROUTER
- * and its default ping answer are shared/backend.c's.
+ * other daemon PUSHes log records to, and authd its audit events
+ * (fire-and-forget), and a ROUTER on [ipc] logd that answers ping and
+ * api.call (audit_list.c). A PULL message that is not exactly one valid
+ * log.record or audit.event frame is counted and dropped, never fatal.
+ * The ROUTER and its default ping answer are shared/backend.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,15 +14,13 @@
 #include "backend.h"
 #include "logd.h"
 
-static void s_on_record(struct zev *z, const struct zev_msg *msg, void *userdata)
+static void s_on_record(struct logd *l, const void *buf, size_t len)
 {
-	struct logd *l = userdata;
 	struct logd_rec rec;
 	uint64_t id;
 	int r;
 
-	if (msg->nparts != 1 ||
-	    ipc_decode_log_record(msg->data[0], msg->size[0], &id, l->scratch) < 0) {
+	if (ipc_decode_log_record(buf, len, &id, l->scratch) < 0) {
 		l->garbage++;
 		return;
 	}
@@ -32,6 +31,50 @@ static void s_on_record(struct zev *z, const struct zev_msg *msg, void *userdata
 		return;
 	}
 	logd_store_add(l, &rec);
+}
+
+static void s_on_audit(struct logd *l, const void *buf, size_t len)
+{
+	struct ipc_audit_event in;
+	struct logd_audit ev;
+	uint64_t id;
+	int r;
+
+	if (ipc_decode_audit_event(buf, len, &id, &in) < 0) {
+		l->garbage++;
+		return;
+	}
+	r = logd_audit_from_ipc(&in, now_us(), &ev);
+	ipc_free_audit_event(&in);
+	if (r < 0) {
+		l->garbage++;
+		return;
+	}
+	logd_audit_add(l, &ev);
+}
+
+/* s_on_pull - one PULL message: dispatch by its envelope's type */
+static void s_on_pull(struct zev *z, const struct zev_msg *msg, void *userdata)
+{
+	struct logd *l = userdata;
+	enum ipc_msg_type type;
+	uint64_t id;
+
+	if (msg->nparts != 1 || ipc_peek(msg->data[0], msg->size[0], &type, &id) < 0) {
+		l->garbage++;
+		return;
+	}
+	switch (type) {
+	case IPC_MSG_LOG_RECORD:
+		s_on_record(l, msg->data[0], msg->size[0]);
+		break;
+	case IPC_MSG_AUDIT_EVENT:
+		s_on_audit(l, msg->data[0], msg->size[0]);
+		break;
+	default:
+		l->garbage++;
+		break;
+	}
 }
 
 static int s_open_pull(struct logd *l)
@@ -48,10 +91,10 @@ static int s_open_pull(struct logd *l)
 	r = zsock_bind_endpoint(l->pull, cfg->ipc.log_sink);
 	if (r < 0)
 		return r;
-	return zev_new(l->b.d.base, l->pull, s_on_record, l, &l->pull_ev);
+	return zev_new(l->b.d.base, l->pull, s_on_pull, l, &l->pull_ev);
 }
 
-/* logd_ipc_open - bind the log sink PULL and the ping ROUTER */
+/* logd_ipc_open - bind the log sink PULL and the ROUTER (ping, api.call) */
 int logd_ipc_open(struct logd *l)
 {
 	const struct sembark_config *cfg = &l->b.d.cfg;
@@ -64,10 +107,10 @@ int logd_ipc_open(struct logd *l)
 	if (r < 0)
 		return log_error_errno(r, "cannot bind the log sink",
 				       LOG_S("endpoint", cfg->ipc.log_sink));
-	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, NULL, l);
+	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, logd_handlers, l);
 }
 
-/* logd_ipc_stop - refuse pings; records are still received while draining */
+/* logd_ipc_stop - refuse requests; records are still received while draining */
 void logd_ipc_stop(struct logd *l)
 {
 	backend_stop_accepting(&l->b);

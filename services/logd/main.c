@@ -1,10 +1,11 @@
 /*
  * main.c - sembark-logd start-up and shutdown: config, the record buffer
  * and log hook (so logd's own records are stored too), database role
- * sembark_logd (lazily connected) and today's partitions, the PULL and
- * ROUTER sockets, dropping root to [logs] user, READY=1, the loop. On
- * SIGTERM it stops answering ping, keeps receiving, and flushes what is
- * buffered for at most LOGD_STOP_FLUSH_US before it exits.
+ * sembark_logd (lazily connected), today's partitions and a first
+ * retention run, the PULL and ROUTER sockets, dropping root to [logs]
+ * user, READY=1, the loop. On SIGTERM it stops answering requests, keeps
+ * receiving, and flushes what is buffered for at most LOGD_STOP_FLUSH_US
+ * before it exits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static int s_run(struct logd *l)
 	if (r < 0)
 		return r;
 	(void)logd_store_partitions(l);
+	(void)logd_retention_run(l);
 	r = logd_ipc_open(l);
 	if (r < 0)
 		return r;

@@ -2,59 +2,35 @@
  * record.c - turning a log record into what logd buffers and stores: a
  * struct logd_rec with the time as RFC 3339 text, valid UTF-8 strings
  * (invalid bytes become '?', so one bad record cannot fail a whole
- * INSERT), anything that looks like an IP address redacted (redact.c),
- * and the fields as a JSON object built with jansson. Records arrive from
- * other daemons (decoded ipc_log_record, less trusted: level, service
- * [a-z0-9_-] and clock checked) or from logd itself (log_record, hook).
+ * INSERT), anything that looks like an IP address, a token or a
+ * credential redacted (redact.c), and the fields as a JSON object built
+ * with jansson. Records arrive from other daemons (decoded
+ * ipc_log_record, less trusted: level, service [a-z0-9_-] and clock
+ * checked) or from logd itself (log_record, hook).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "logd.h"
-
-/* s_utf8_len - length of the valid UTF-8 sequence at p, 0 when invalid */
-static size_t s_utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
-			return 0; /* overlong, surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-			return 0; /* overlong, above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
+#include "util.h"
 
 /* logd_utf8_sanitize - replace every byte that is not valid UTF-8 by '?' */
 void logd_utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s);
 
-	while (*p) {
-		size_t n = s_utf8_len(p);
+	for (size_t i = 0; i < len;) {
+		size_t n = util_utf8_len(p + i, len - i);
 
 		if (n == 0) {
-			*p = '?';
+			p[i] = '?';
 			n = 1;
 		}
-		p += n;
+		i += n;
 	}
 }
 
@@ -68,50 +44,35 @@ static void s_copy_cut(char *dst, size_t size, const char *src)
 	logd_utf8_sanitize(dst);
 }
 
-/* s_dup_clean - at most max bytes of src, valid UTF-8, addresses redacted */
-static char *s_dup_clean(const char *src, size_t max)
+/* logd_utf8_cut - cut valid UTF-8 s to at most max bytes, at a character boundary */
+void logd_utf8_cut(char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+/* logd_dup_clean - at most max bytes of src, valid UTF-8, redacted (redact.c) */
+char *logd_dup_clean(const char *src, size_t max)
 {
 	size_t n = strnlen(src ? src : "", max);
 	_cleanup_free_ char *s = malloc(n + 1);
+	char *out;
 
 	if (!s)
 		return NULL;
 	memcpy(s, src ? src : "", n);
 	s[n] = '\0';
 	logd_utf8_sanitize(s);
-	return logd_redact_ip(s);
-}
-
-static void s_gmtime(int64_t time_us, struct tm *tm)
-{
-	time_t sec = (time_t)(time_us / 1000000);
-
-	if (time_us % 1000000 < 0)
-		sec--;
-	gmtime_r(&sec, tm);
-}
-
-/* logd_format_day - the UTC day of time_us as YYYY-MM-DD */
-void logd_format_day(int64_t time_us, char buf[static 11])
-{
-	struct tm tm;
-
-	s_gmtime(time_us, &tm);
-	if (strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
-		snprintf(buf, 11, "1970-01-01");
-}
-
-static void s_format_at(int64_t time_us, char buf[static 32])
-{
-	long us = (long)(time_us % 1000000);
-	struct tm tm;
-	size_t n;
-
-	if (us < 0)
-		us += 1000000;
-	s_gmtime(time_us, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%06ldZ", us);
+	out = logd_redact(s, NULL);
+	if (out)
+		logd_utf8_cut(out, max); /* a marker may be longer than what it hides */
+	return out;
 }
 
 static bool s_key_ok(const char *k)
@@ -124,15 +85,21 @@ static bool s_key_ok(const char *k)
 	return true;
 }
 
-/* s_json_set - obj[key] = value as a string; odd keys become "bad_key" */
+/* s_json_set - obj[key] = value as a string; odd keys become "bad_key";
+ * the value of a key that names a secret becomes "[redacted]" */
 static int s_json_set(json_t *obj, const char *key, const char *value)
 {
-	_cleanup_free_ char *v = s_dup_clean(value, LOG_VALUE_MAX);
+	_cleanup_free_ char *v = NULL;
 	char k[LOG_KEY_MAX + 1];
 
+	s_copy_cut(k, sizeof(k), key);
+	if (logd_redact_key(k) && value && value[0]) {
+		logd_redactions_add(1);
+		value = LOGD_REDACTED;
+	}
+	v = logd_dup_clean(value, LOG_VALUE_MAX);
 	if (!v)
 		return -ENOMEM;
-	s_copy_cut(k, sizeof(k), key);
 	return json_object_set_new(obj, s_key_ok(k) ? k : "bad_key", json_string(v));
 }
 
@@ -142,10 +109,10 @@ static int s_record_init(struct logd_rec *ret, int64_t time_us, const char *serv
 {
 	struct logd_rec rec = { .time_us = time_us };
 
-	s_format_at(time_us, rec.at);
+	util_format_time(time_us, rec.at);
 	s_copy_cut(rec.service, sizeof(rec.service), service);
 	s_copy_cut(rec.level, sizeof(rec.level), level);
-	rec.msg = s_dup_clean(msg, LOG_MSG_MAX);
+	rec.msg = logd_dup_clean(msg, LOG_MSG_MAX);
 	rec.fields = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
 	if (!rec.msg || !rec.fields) {
@@ -230,3 +197,26 @@ void logd_record_done(struct logd_rec *rec)
 	rec->msg = NULL;
 	rec->fields = NULL;
 }
+
+static int64_t s_time_us(const void *item)
+{
+	return ((const struct logd_rec *)item)->time_us;
+}
+
+static size_t s_bytes(const void *item)
+{
+	return ((const struct logd_rec *)item)->bytes;
+}
+
+static void s_done(void *item)
+{
+	logd_record_done(item);
+}
+
+/* Records in a logd_buffer: they own their strings and are charged their size. */
+const struct logd_item_type logd_rec_type = {
+	.size = sizeof(struct logd_rec),
+	.time_us = s_time_us,
+	.bytes = s_bytes,
+	.done = s_done,
+};

@@ -1,23 +1,46 @@
 /*
- * redact.c - the last guard of "no IP address is ever stored": before a
- * record is buffered, every part of its message and field values that
- * looks like an IPv4 or IPv6 address becomes "[ip]". Deliberately
+ * redact.c - the last guard of "no IP address, token or credential is
+ * ever stored": before a log record or an audit event is buffered, every
+ * part of its text that looks like one of these is replaced. Deliberately
  * generous (a false positive costs a version string, a miss costs a
- * promise):
- *   IPv4: four dot-separated runs of 1-3 digits, not preceded by a digit
- *         or '.', the last run not followed by a digit;
- *   IPv6: a maximal run of [0-9A-Fa-f:] that holds "::" and a hex digit,
- *         or seven colons or more (covers ::ffff:a.b.c.d once the IPv4
- *         part is gone).
- * Only ASCII bytes are touched, so valid UTF-8 stays valid.
+ * promise). Four passes, in this order:
+ *
+ *   credentials  an Authorization, Proxy-Authorization, Cookie or
+ *                Set-Cookie value ("Authorization: Bearer x", "cookie=a=b;
+ *                c=d" up to the end of the line or the closing quote),
+ *                a session or XSRF cookie ("sembark_session=...",
+ *                "XSRF-TOKEN=..."), "password=", "passwd=", "secret=",
+ *                "token=" values, and "Bearer <token>": the value becomes
+ *                "[redacted]", the name stays;
+ *   IPv6         a maximal run of [0-9A-Fa-f:.] that holds "::" and a hex
+ *                digit, or seven colons or more, or that inet_pton()
+ *                accepts with at least two colons: "[ip]" (so
+ *                ::ffff:10.0.0.1 and fe80::1 are one redaction each);
+ *   IPv4         four dot-separated runs of 1-3 digits, not preceded by a
+ *                digit or '.': "[ip]";
+ *   hex tokens   a run of 32 or more hex digits (session tokens, their
+ *                hashes, invite codes): "[token]".
+ *
+ * Left alone: versions (2.4.1), dates (2026-11-29), times (05:00:00.123),
+ * UUIDs, MAC addresses. Only ASCII bytes are matched and values end at
+ * ASCII bytes, so valid UTF-8 stays valid. Every replacement is counted
+ * (logd_redactions()); logd reports the count in its own log.
  */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "logd.h"
+#include "sbuf.h"
 
-#define REDACTED "[ip]"
+#define IP_MARK "[ip]"
+#define TOKEN_MARK "[token]"
+#define HEX_TOKEN_MIN 32
+#define V6_TEXT_MAX 64 /* longer runs are never an address inet_pton accepts */
+
+static uint64_t s_total;
 
 static bool s_digit(char c)
 {
@@ -28,6 +51,189 @@ static bool s_hex(char c)
 {
 	return s_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
+
+static bool s_alnum(char c)
+{
+	return s_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* ---- credentials --------------------------------------------------------- */
+
+enum cred_value {
+	CRED_LINE, /* a header value: to the end of the line */
+	CRED_WORD, /* a key=value value: to a space, ';', ',', '&' or quote */
+};
+
+struct cred_key {
+	const char *name;
+	bool colon;           /* "name: value" as well as "name=value" */
+	enum cred_value value;
+};
+
+static const struct cred_key s_cred_keys[] = {
+	{ "authorization", true, CRED_LINE }, /* also Proxy-Authorization */
+	{ "cookie", true, CRED_LINE },        /* also Set-Cookie */
+	{ "sembark_session", true, CRED_WORD },
+	{ "xsrf-token", true, CRED_WORD },
+	{ "password", false, CRED_WORD },
+	{ "passwd", false, CRED_WORD },
+	{ "secret", false, CRED_WORD },
+	{ "token", false, CRED_WORD },
+};
+
+static size_t s_skip_blank(const char *s, size_t i)
+{
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	return i;
+}
+
+/* s_value_end - where the value starting at in[v] ends */
+static size_t s_value_end(const char *in, size_t v, char quote, enum cred_value kind)
+{
+	size_t e = v;
+
+	if (quote) {
+		while (in[e] && in[e] != quote)
+			e += in[e] == '\\' && in[e + 1] ? 2 : 1;
+		return e;
+	}
+	if (kind == CRED_LINE)
+		return v + strcspn(in + v, "\r\n");
+	return v + strcspn(in + v, " \t\r\n;,&\"'");
+}
+
+/* s_cred_at - key k at in[i]: sets ret_v, ret_e to its value's extent */
+static bool s_cred_at(const char *in, size_t i, const struct cred_key *k, size_t *ret_v,
+		      size_t *ret_e)
+{
+	size_t n = strlen(k->name), j;
+	char quote = '\0';
+
+	if (strncasecmp(in + i, k->name, n) != 0)
+		return false;
+	j = i + n;
+	if (in[j] == '"' || in[j] == '\'')
+		j++;
+	j = s_skip_blank(in, j);
+	if (!(in[j] == '=' || (k->colon && in[j] == ':')))
+		return false;
+	j = s_skip_blank(in, j + 1);
+	if (in[j] == '"' || in[j] == '\'')
+		quote = in[j++];
+	*ret_v = j;
+	*ret_e = s_value_end(in, j, quote, k->value);
+	return *ret_e > j;
+}
+
+/* s_bearer_at - "Bearer <token>" at in[i] */
+static bool s_bearer_at(const char *in, size_t i, size_t *ret_v, size_t *ret_e)
+{
+	size_t v = i + 6, e;
+
+	if (strncasecmp(in + i, "bearer", 6) != 0 || (in[v] != ' ' && in[v] != '\t'))
+		return false;
+	v = s_skip_blank(in, v);
+	e = v + strspn(in + v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789-._~+/=");
+	*ret_v = v;
+	*ret_e = e;
+	return e > v;
+}
+
+static bool s_cred_any(const char *in, size_t i, size_t *ret_v, size_t *ret_e)
+{
+	if (i > 0 && s_alnum(in[i - 1]))
+		return false;
+	for (size_t k = 0; k < ELEMENTSOF(s_cred_keys); k++)
+		if (s_cred_at(in, i, &s_cred_keys[k], ret_v, ret_e))
+			return true;
+	return s_bearer_at(in, i, ret_v, ret_e);
+}
+
+/* s_is_mark - is [p, p + n) our own marker (so redacting twice changes nothing)? */
+static bool s_is_mark(const char *p, size_t n)
+{
+	return n == strlen(LOGD_REDACTED) && memcmp(p, LOGD_REDACTED, n) == 0;
+}
+
+static void s_pass_credentials(const char *in, struct sbuf *out, size_t *count)
+{
+	size_t i = 0, v, e;
+
+	while (in[i]) {
+		if (s_cred_any(in, i, &v, &e) && !s_is_mark(in + v, e - v)) {
+			sbuf_put(out, in + i, v - i);
+			sbuf_puts(out, LOGD_REDACTED);
+			(*count)++;
+			i = e;
+			continue;
+		}
+		sbuf_put(out, in + i, 1);
+		i++;
+	}
+}
+
+/* ---- IPv6 ------------------------------------------------------------------ */
+
+static bool s_v6_char(char c)
+{
+	return s_hex(c) || c == ':' || c == '.';
+}
+
+static bool s_v6_pton(const char *p, size_t n)
+{
+	char buf[V6_TEXT_MAX + 1];
+	unsigned char addr[16];
+
+	if (n > V6_TEXT_MAX)
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+static bool s_ipv6_like(const char *p, size_t n)
+{
+	size_t colons = 0;
+	bool hex = false, dbl = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ':') {
+			colons++;
+			dbl = dbl || (i > 0 && p[i - 1] == ':');
+		} else if (s_hex(p[i])) {
+			hex = true;
+		}
+	}
+	return (dbl && hex) || colons >= 7 || (colons >= 2 && s_v6_pton(p, n));
+}
+
+static void s_pass_ipv6(const char *in, struct sbuf *out, size_t *count)
+{
+	size_t i = 0;
+
+	while (in[i]) {
+		size_t j = i;
+
+		while (s_v6_char(in[j]))
+			j++;
+		if (j == i || (j > i + 1 && in[i] == ':' && in[i + 1] != ':')) {
+			sbuf_put(out, in + i, 1); /* "addr:2001:db8::1": the ':' is the text's */
+			i++;
+			continue;
+		}
+		if (s_ipv6_like(in + i, j - i)) {
+			sbuf_puts(out, IP_MARK);
+			(*count)++;
+		} else {
+			sbuf_put(out, in + i, j - i);
+		}
+		i = j;
+	}
+}
+
+/* ---- IPv4 ------------------------------------------------------------------ */
 
 static size_t s_digits(const char *p)
 {
@@ -55,80 +261,108 @@ static size_t s_ipv4_len(const char *p)
 	return off;
 }
 
-static bool s_ipv6_like(const char *p, size_t n)
+static void s_pass_ipv4(const char *in, struct sbuf *out, size_t *count)
 {
-	size_t colons = 0;
-	bool hex = false, dbl = false;
+	size_t i = 0, n;
 
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == ':') {
-			colons++;
-			dbl = dbl || (i > 0 && p[i - 1] == ':');
-		} else {
-			hex = true;
-		}
-	}
-	return (dbl && hex) || colons >= 7;
-}
-
-/* s_pass_ipv4 - out (room for 2 * strlen(in) + 5) = in with quads redacted */
-static void s_pass_ipv4(const char *in, char *out)
-{
-	size_t o = 0, n;
-
-	for (size_t i = 0; in[i];) {
-		char prev = o > 0 ? out[o - 1] : '\0';
+	while (in[i]) {
+		char prev = i > 0 ? in[i - 1] : '\0';
 
 		if (s_digit(in[i]) && !s_digit(prev) && prev != '.' && (n = s_ipv4_len(in + i))) {
-			memcpy(out + o, REDACTED, strlen(REDACTED));
-			o += strlen(REDACTED);
+			sbuf_puts(out, IP_MARK);
+			(*count)++;
 			i += n;
 			continue;
 		}
-		out[o++] = in[i++];
+		sbuf_put(out, in + i, 1);
+		i++;
 	}
-	out[o] = '\0';
 }
 
-static void s_pass_ipv6(const char *in, char *out)
-{
-	size_t o = 0;
+/* ---- hex tokens -------------------------------------------------------------- */
 
-	for (size_t i = 0; in[i];) {
+static void s_pass_hex(const char *in, struct sbuf *out, size_t *count)
+{
+	size_t i = 0;
+
+	while (in[i]) {
 		size_t j = i;
 
-		while (in[j] && (in[j] == ':' || s_hex(in[j])))
+		while (s_hex(in[j]))
 			j++;
 		if (j == i) {
-			out[o++] = in[i++];
+			sbuf_put(out, in + i, 1);
+			i++;
 			continue;
 		}
-		if (s_ipv6_like(in + i, j - i)) {
-			memcpy(out + o, REDACTED, strlen(REDACTED));
-			o += strlen(REDACTED);
+		if (j - i >= HEX_TOKEN_MIN) {
+			sbuf_puts(out, TOKEN_MARK);
+			(*count)++;
 		} else {
-			memcpy(out + o, in + i, j - i);
-			o += j - i;
+			sbuf_put(out, in + i, j - i);
 		}
 		i = j;
 	}
-	out[o] = '\0';
 }
 
-/* logd_redact_ip - a malloc'ed copy of s with address-like parts redacted */
-char *logd_redact_ip(const char *s)
-{
-	size_t size = 2 * strlen(s) + 5; /* "[ip]" may replace 3 bytes ("a::") */
-	_cleanup_free_ char *a = malloc(size);
-	char *b = malloc(size);
+/* ---- entry points -------------------------------------------------------------- */
 
-	if (!a || !b) {
-		free(b);
+typedef void (*pass_fn)(const char *in, struct sbuf *out, size_t *count);
+
+/* logd_redact - a malloc'ed copy of s with every match replaced */
+char *logd_redact(const char *s, size_t *ret_n)
+{
+	static const pass_fn passes[] = { s_pass_credentials, s_pass_ipv6, s_pass_ipv4,
+					  s_pass_hex };
+	_cleanup_free_ char *cur = strdup(s);
+	size_t n = 0;
+
+	if (!cur)
 		return NULL;
+	for (size_t p = 0; p < ELEMENTSOF(passes); p++) {
+		struct sbuf out = { 0 };
+
+		passes[p](cur, &out, &n);
+		free(cur);
+		cur = sbuf_take(&out);
+		if (!cur)
+			return NULL;
 	}
-	s_pass_ipv4(s, a);
-	s_pass_ipv6(a, b);
-	s_pass_ipv4(b, a); /* nothing new can appear, but cheap to be sure */
-	memcpy(b, a, strlen(a) + 1);
-	return b;
+	s_total += n;
+	if (ret_n)
+		*ret_n = n;
+	return TAKE_PTR(cur);
+}
+
+/* logd_redact_key - is a field named key a secret whatever its value? */
+bool logd_redact_key(const char *key)
+{
+	static const char *const exact[] = { "password", "passwd", "secret", "token",
+					     "authorization", "cookie", "set_cookie",
+					     "bearer", "api_key", "sembark_session" };
+	static const char *const suffix[] = { "_password", "_secret", "_token", "_cookie" };
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < ELEMENTSOF(exact); i++)
+		if (strcasecmp(key, exact[i]) == 0)
+			return true;
+	for (size_t i = 0; i < ELEMENTSOF(suffix); i++) {
+		size_t m = strlen(suffix[i]);
+
+		if (n > m && strcasecmp(key + n - m, suffix[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* logd_redactions_add - count replacements made elsewhere (secret keys) */
+void logd_redactions_add(uint64_t n)
+{
+	s_total += n;
+}
+
+/* logd_redactions - replacements since start */
+uint64_t logd_redactions(void)
+{
+	return s_total;
 }

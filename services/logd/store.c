@@ -1,16 +1,13 @@
 /*
- * store.c - logd's way into PostgreSQL: buffered records are inserted
- * into the day-partitioned `logs` table, one multi-row parameterised
- * INSERT per batch of up to LOGD_BATCH, every [logs] flush_ms or as soon
- * as a batch is full. Daily partitions come from the SECURITY DEFINER
- * function sembark_ensure_log_partitions(from_day, days): at start, every
- * hour, and when a row finds no partition (SQLSTATE 23514).
- *
- * PostgreSQL away: records stay buffered (bounded) and the next flush
- * retries. A row PostgreSQL refuses as data (class 22/23) is dropped
- * alone, never blocking the rest. Failures of the flush itself go to
- * stderr only (logd_note), never through the log hook into the buffer,
- * so a failing flush cannot feed itself.
+ * store.c - logd's way into PostgreSQL: the stream of log records (rows
+ * of the day-partitioned `logs` table, partitions from
+ * sembark_ensure_log_partitions), the log hook that buffers logd's own
+ * records, and the timers that flush both streams (records here, audit
+ * events from audit_store.c; batch.c writes each) every [logs] flush_ms or
+ * as soon as a batch of records is full, and ensure partitions every hour.
+ * Losses, redactions and the totals at stop are reported from here;
+ * failures of a flush go to stderr only (logd_note), never through the
+ * log hook into the buffer, so a failing flush cannot feed itself.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,11 +18,7 @@
 
 #include "logd.h"
 
-#define DAY_US (86400LL * 1000000)
 #define NOTE_EVERY_US (60LL * 1000000)
-#define ROW_SQL_MAX 64
-
-static const char INSERT_HEAD[] = "INSERT INTO logs (at, service, level, message, fields) VALUES ";
 
 /* logd_note - one record to stderr only (logfmt), never into the buffer */
 void logd_note(enum log_level level, const char *msg, const struct log_field *fields)
@@ -42,165 +35,38 @@ void logd_note(enum log_level level, const char *msg, const struct log_field *fi
 	fputs(line, stderr);
 }
 
-#define NOTE(level, msg, ...) logd_note((level), (msg), LOG_FIELDS_(__VA_ARGS__))
-
-static char *s_insert_sql(size_t n)
+/* s_row - a record's parameters, in the order of insert_row */
+static void s_row(const void *item, const char **p)
 {
-	size_t size = sizeof(INSERT_HEAD) + n * ROW_SQL_MAX, off;
-	char *sql = malloc(size);
+	const struct logd_rec *rec = item;
 
-	if (!sql)
-		return NULL;
-	off = (size_t)snprintf(sql, size, "%s", INSERT_HEAD);
-	for (size_t i = 0, k = 1; i < n && off < size; i++, k += 5)
-		off += (size_t)snprintf(sql + off, size - off,
-					"%s($%zu::timestamptz,$%zu,$%zu,$%zu,$%zu::jsonb)",
-					i ? "," : "", k, k + 1, k + 2, k + 3, k + 4);
-	return sql;
+	p[0] = rec->at;
+	p[1] = rec->service;
+	p[2] = rec->level;
+	p[3] = rec->msg;
+	p[4] = rec->fields;
 }
 
-/* s_insert - insert the n oldest buffered records in one statement */
-static int s_insert(struct logd *l, size_t n)
-{
-	_cleanup_free_ char *sql = s_insert_sql(n);
-	_cleanup_free_ const char **params = calloc(n * 5, sizeof(*params));
+const struct logd_stream_type logd_log_stream = {
+	.item = &logd_rec_type,
+	.ensure_fn = "sembark_ensure_log_partitions",
+	.table = "logs",
+	.created = "log partitions created",
+	.refused = "log record refused by the database",
+	.failed = "log flush failed, records kept",
+	.recovered = "log flush recovered",
+	.insert_head = "INSERT INTO logs (at, service, level, message, fields) VALUES ",
+	.insert_row = "($::timestamptz,$,$,$,$::jsonb)",
+	.row = s_row,
+};
 
-	if (!sql || !params)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct logd_rec *rec = logd_buffer_peek(&l->buf, i);
-
-		params[i * 5 + 0] = rec->at;
-		params[i * 5 + 1] = rec->service;
-		params[i * 5 + 2] = rec->level;
-		params[i * 5 + 3] = rec->msg;
-		params[i * 5 + 4] = rec->fields;
-	}
-	return db_exec(l->b.db, sql, (int)(n * 5), params);
-}
-
-static bool s_sqlstate_is(struct logd *l, const char *state)
-{
-	return strcmp(db_last_sqlstate(l->b.db), state) == 0;
-}
-
-static bool s_data_error(struct logd *l)
-{
-	const char *s = db_last_sqlstate(l->b.db);
-
-	return strncmp(s, "22", 2) == 0 || strncmp(s, "23", 2) == 0;
-}
-
-static int s_ensure_partitions(struct logd *l, int64_t from_us, int days)
-{
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char day[11], ndays[16];
-	const char *params[2] = { day, ndays };
-	int64_t created = 0;
-	int r;
-
-	logd_format_day(from_us, day);
-	snprintf(ndays, sizeof(ndays), "%d", days);
-	r = db_query(l->b.db, &res, "SELECT sembark_ensure_log_partitions($1::date, $2::int)", 2,
-		     params);
-	if (r == -EIO)
-		NOTE(LOG_LEVEL_WARNING, "cannot create log partitions", LOG_S("from", day),
-		     LOG_S("sqlstate", db_last_sqlstate(l->b.db)),
-		     LOG_S("error", db_last_error(l->b.db)));
-	if (r < 0)
-		return r;
-	if (db_get_i64(res, 0, 0, &created) == 0 && created > 0)
-		log_info("log partitions created", LOG_I("count", created), LOG_S("from", day),
-			 LOG_I("days", days));
-	return 0;
-}
-
-/* logd_store_partitions - ensure partitions from yesterday for 4 days */
+/* logd_store_partitions - ensure both streams' partitions from yesterday for 4 days */
 int logd_store_partitions(struct logd *l)
 {
-	int r;
+	int r = logd_stream_partitions(l->b.db, &l->logs);
+	int k = logd_stream_partitions(l->b.db, &l->audit);
 
-	if (!l->b.db)
-		return -ENOTCONN;
-	r = s_ensure_partitions(l, now_us() - DAY_US, 4);
-	l->need_partitions = r < 0;
-	return r;
-}
-
-/* s_ensure_for_batch - partitions for every day the n oldest records span */
-static int s_ensure_for_batch(struct logd *l, size_t n)
-{
-	int64_t lo = INT64_MAX, hi = INT64_MIN, days;
-
-	for (size_t i = 0; i < n; i++) {
-		int64_t t = logd_buffer_peek(&l->buf, i)->time_us;
-
-		lo = MIN(lo, t);
-		hi = MAX(hi, t);
-	}
-	days = hi / DAY_US - lo / DAY_US + 1;
-	return s_ensure_partitions(l, lo, (int)MAX(1, MIN(days, 31)));
-}
-
-/* s_insert_each - one row at a time, dropping rows refused as data */
-static int s_insert_each(struct logd *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = s_insert(l, 1);
-
-		if (r < 0 && !(r == -EIO && s_data_error(l)))
-			return r;
-		if (r < 0) {
-			l->discarded++;
-			NOTE(LOG_LEVEL_WARNING, "log record refused by the database",
-			     LOG_S("sqlstate", db_last_sqlstate(l->b.db)),
-			     LOG_S("error", db_last_error(l->b.db)));
-		} else {
-			l->stored++;
-		}
-		logd_buffer_pop(&l->buf, 1);
-	}
-	return 0;
-}
-
-/* s_flush_batch - store the oldest batch; on failure it stays buffered */
-static int s_flush_batch(struct logd *l)
-{
-	size_t n;
-	int r;
-
-	if (l->need_partitions && logd_store_partitions(l) == -ENOTCONN)
-		return -ENOTCONN;
-	n = MIN(l->buf.count, (size_t)LOGD_BATCH);
-	l->buf.busy = true;
-	r = s_insert(l, n);
-	if (r == -EIO && s_sqlstate_is(l, "23514")) {
-		r = s_ensure_for_batch(l, n);
-		if (r >= 0)
-			r = s_insert(l, n);
-	}
-	if (r == -EIO && s_data_error(l)) {
-		r = s_insert_each(l, n);
-	} else if (r == 0) {
-		logd_buffer_pop(&l->buf, n);
-		l->stored += n;
-	}
-	l->buf.busy = false;
-	return r;
-}
-
-static void s_note_flush(struct logd *l, int r)
-{
-	if (r < 0 && !l->flush_failing) {
-		l->flush_failing = true;
-		NOTE(LOG_LEVEL_WARNING, "log flush failed, records kept",
-		     LOG_S("error", r == -EIO ? db_last_error(l->b.db)
-				  : r == -ENOTCONN ? "database unavailable" : strerror(-r)),
-		     LOG_S("sqlstate", db_last_sqlstate(l->b.db)), LOG_I("buffered", l->buf.count));
-	} else if (r == 0 && l->flush_failing) {
-		l->flush_failing = false;
-		log_info("log flush recovered", LOG_I("buffered", l->buf.count));
-	}
+	return r < 0 ? r : k;
 }
 
 /* s_malformed - refused by us, or by zev for having too many parts */
@@ -214,10 +80,10 @@ static void s_note_losses(struct logd *l)
 {
 	int64_t now = mono_us();
 
-	if (l->buf.dropped > l->dropped_noted && now - l->dropped_noted_us >= NOTE_EVERY_US) {
+	if (l->logs.buf.dropped > l->dropped_noted && now - l->dropped_noted_us >= NOTE_EVERY_US) {
 		log_warning("log buffer full, oldest records dropped",
-			    LOG_I("dropped", l->buf.dropped - l->dropped_noted));
-		l->dropped_noted = l->buf.dropped;
+			    LOG_I("dropped", l->logs.buf.dropped - l->dropped_noted));
+		l->dropped_noted = l->logs.buf.dropped;
 		l->dropped_noted_us = now;
 	}
 	if (s_malformed(l) > l->garbage_noted && now - l->garbage_noted_us >= NOTE_EVERY_US) {
@@ -226,28 +92,49 @@ static void s_note_losses(struct logd *l)
 		l->garbage_noted = s_malformed(l);
 		l->garbage_noted_us = now;
 	}
+	if (l->audit.buf.dropped > l->audit_dropped_noted) {
+		log_warning("audit buffer full, oldest events dropped",
+			    LOG_I("dropped", l->audit.buf.dropped - l->audit_dropped_noted));
+		l->audit_dropped_noted = l->audit.buf.dropped;
+	}
 }
 
-/* logd_store_flush - insert buffered records, at most LOGD_FLUSH_MAX_BATCHES */
+/* s_note_redactions - "redactions count=N" (new since the last one), at
+ * once the first time, then at most once a minute (and at stop) */
+static void s_note_redactions(struct logd *l, bool now_anyway)
+{
+	uint64_t total = logd_redactions();
+	int64_t now = mono_us();
+
+	if (total <= l->redactions_noted)
+		return;
+	if (!now_anyway && l->redactions_noted_us && now - l->redactions_noted_us < NOTE_EVERY_US)
+		return;
+	log_info("redactions", LOG_I("count", total - l->redactions_noted), LOG_I("total", total));
+	l->redactions_noted = total;
+	l->redactions_noted_us = now;
+}
+
+/* logd_store_flush - insert buffered records and audit events, at most
+ * LOGD_FLUSH_MAX_BATCHES of each */
 int logd_store_flush(struct logd *l)
 {
-	int r = 0;
+	int r, k = 0;
 
 	if (!l->b.db)
 		return -ENOTCONN;
-	for (int i = 0; i < LOGD_FLUSH_MAX_BATCHES && l->buf.count > 0; i++) {
-		r = s_flush_batch(l);
-		if (r < 0)
-			break;
-	}
-	s_note_flush(l, r);
+	s_note_redactions(l, false);
+	if (l->audit.buf.count > 0)
+		k = logd_stream_flush(l->b.db, &l->audit);
+	r = logd_stream_flush(l->b.db, &l->logs);
 	s_note_losses(l);
-	return r;
+	return r < 0 ? r : k;
 }
 
 static void s_on_flush(evutil_socket_t fd, short what, void *userdata)
 {
 	(void)logd_store_flush(userdata);
+	logd_retention_tick(userdata);
 }
 
 static void s_on_partitions(evutil_socket_t fd, short what, void *userdata)
@@ -258,8 +145,8 @@ static void s_on_partitions(evutil_socket_t fd, short what, void *userdata)
 /* logd_store_add - buffer a record (taking its strings) */
 void logd_store_add(struct logd *l, struct logd_rec *rec)
 {
-	logd_buffer_push(&l->buf, rec);
-	if (l->buf.count >= LOGD_BATCH && !l->buf.busy && !l->flush_failing && l->flush_now)
+	logd_buffer_push(&l->logs.buf, rec);
+	if (l->logs.buf.count >= LOGD_BATCH && !l->logs.buf.busy && !l->logs.failing && l->flush_now)
 		event_active(l->flush_now, EV_TIMEOUT, 1);
 }
 
@@ -294,10 +181,12 @@ int logd_store_start(struct logd *l)
 {
 	int r;
 
-	r = logd_buffer_init(&l->buf, (size_t)l->b.d.cfg.logs.buffer_records);
+	r = logd_stream_init(&l->logs, &logd_log_stream, (size_t)l->b.d.cfg.logs.buffer_records);
+	if (r >= 0)
+		r = logd_stream_init(&l->audit, &logd_audit_stream,
+				     (size_t)l->b.d.cfg.logs.buffer_records);
 	if (r < 0)
 		return log_error_errno(r, "cannot allocate the log buffer");
-	l->need_partitions = true;
 	log_set_hook(s_hook, l);
 	r = s_add_timer(l, &l->flush_timer, l->b.d.cfg.logs.flush_ms, s_on_flush);
 	if (r >= 0)
@@ -313,10 +202,10 @@ int logd_store_start(struct logd *l)
 /* logd_store_drain - at stop: flush; >0 while records remain and time allows */
 int logd_store_drain(struct logd *l)
 {
-	if (l->buf.count == 0 || mono_us() >= l->stop_deadline_us)
+	if ((l->logs.buf.count == 0 && l->audit.buf.count == 0) || mono_us() >= l->stop_deadline_us)
 		return 0;
 	(void)logd_store_flush(l);
-	return (int)MIN(l->buf.count, (size_t)INT_MAX);
+	return (int)MIN(l->logs.buf.count + l->audit.buf.count, (size_t)INT_MAX);
 }
 
 static void s_event_freep(struct event **ev)
@@ -329,18 +218,27 @@ static void s_event_freep(struct event **ev)
 /* logd_store_stop - last flush (unless forced), unhook, say what was lost */
 void logd_store_stop(struct logd *l, bool flush)
 {
-	if (flush && l->buf.count > 0 && db_is_up(l->b.db))
+	s_note_redactions(l, true);
+	if (flush && (l->logs.buf.count > 0 || l->audit.buf.count > 0) && db_is_up(l->b.db))
 		(void)logd_store_flush(l); /* e.g. our own "stopped" record */
 	log_set_hook(NULL, NULL);
 	s_event_freep(&l->flush_timer);
 	s_event_freep(&l->flush_now);
 	s_event_freep(&l->partition_timer);
-	if (l->buf.count > 0)
+	if (l->logs.buf.count > 0)
 		NOTE(LOG_LEVEL_WARNING, "log records not stored at stop",
-		     LOG_I("count", l->buf.count));
-	NOTE(LOG_LEVEL_INFO, "log totals", LOG_I("stored", l->stored),
-	     LOG_I("dropped", l->buf.dropped),
+		     LOG_I("count", l->logs.buf.count));
+	if (l->audit.buf.count > 0)
+		NOTE(LOG_LEVEL_WARNING, "audit events not stored at stop",
+		     LOG_I("count", l->audit.buf.count));
+	NOTE(LOG_LEVEL_INFO, "log totals", LOG_I("stored", l->logs.stored),
+	     LOG_I("dropped", l->logs.buf.dropped),
 	     LOG_I("malformed", s_malformed(l)),
-	     LOG_I("refused", l->discarded));
-	logd_buffer_done(&l->buf);
+	     LOG_I("refused", l->logs.refused),
+	     LOG_I("audit_stored", l->audit.stored),
+	     LOG_I("audit_dropped", l->audit.buf.dropped),
+	     LOG_I("audit_refused", l->audit.refused),
+	     LOG_I("redactions", logd_redactions()));
+	logd_stream_done(&l->logs);
+	logd_stream_done(&l->audit);
 }

@@ -1,0 +1,43 @@
+/*
+ * audit_store.c - logd's stream of audit events (batch.c writes it, on
+ * store.c's timers, like the log records): its rows of the
+ * day-partitioned `audit_events` table (an absent actor or subject is
+ * NULL), daily partitions from the SECURITY DEFINER function
+ * sembark_ensure_audit_partitions, and the messages that name it.
+ */
+#include "logd.h"
+
+/* s_row - an event's parameters, in the order of insert_row */
+static void s_row(const void *item, const char **p)
+{
+	const struct logd_audit *ev = item;
+
+	p[0] = ev->at;
+	p[1] = ev->team_id;
+	p[2] = ev->event;
+	p[3] = ev->actor_id;
+	p[4] = ev->actor_email;
+	p[5] = ev->subject_id;
+	p[6] = ev->subject_email;
+}
+
+const struct logd_stream_type logd_audit_stream = {
+	.item = &logd_audit_type,
+	.ensure_fn = "sembark_ensure_audit_partitions",
+	.table = "audit_events",
+	.created = "audit partitions created",
+	.refused = "audit event refused by the database",
+	.failed = "audit flush failed, events kept",
+	.recovered = "audit flush recovered",
+	.insert_head = "INSERT INTO audit_events (at, team_id, event, actor_id, actor_email, "
+		       "subject_id, subject_email) VALUES ",
+	.insert_row = "($::timestamptz,$::uuid,$,NULLIF($,'')::uuid,NULLIF($,''),"
+		      "NULLIF($,'')::uuid,NULLIF($,''))",
+	.row = s_row,
+};
+
+/* logd_audit_add - buffer an event (copied; *ev is zeroed) */
+void logd_audit_add(struct logd *l, struct logd_audit *ev)
+{
+	logd_buffer_push(&l->audit.buf, ev);
+}
