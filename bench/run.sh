@@ -112,18 +112,31 @@ field() {
 	sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"
 }
 
+# bench_connections LUA - the connections for one benchmark: CONNECTIONS, or
+# fewer when its file says "-- connections: N" (login: more connections than
+# hash threads would only queue, past wrk's 5 s timeout); never below THREADS
+bench_connections() {
+	local n
+	n=$(sed -n 's/^-- connections: \([0-9]\{1,5\}\)$/\1/p' "$1" | head -n1)
+	[ -n "$n" ] && [ "$n" -lt "$CONNECTIONS" ] || n=$CONNECTIONS
+	[ "$n" -ge "$THREADS" ] || n=$THREADS
+	echo "$n"
+}
+
 # run_one NAME - run one benchmark, print its table row
 run_one() {
-	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l
+	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l conns
 	title=$(sed -n 's/^-- title: //p' "$lua" | head -n1)
 	[ -n "$title" ] || title=$name
+	conns=$(bench_connections "$lua")
+	[ "$conns" = "$CONNECTIONS" ] || title="$title, $conns connections"
 	out=$(setup_env "$name") || return 1
 	while IFS= read -r l; do
 		[ -n "$l" ] && env_lines+=("$l")
 	done <<<"$out"
 	out=$(env BENCH_LIB="$BENCH_DIR/lib" "${env_lines[@]}" \
 		timeout --signal=INT $((DURATION_S + 30)) \
-		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$lua" "$BASE_URL" 2>&1) ||
+		wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$lua" "$BASE_URL" 2>&1) ||
 		true
 	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
 	if [ -z "$line" ]; then
@@ -164,6 +177,25 @@ header() {
 	echo "|---|--:|--:|--:|--:|--:|--:|"
 }
 
+# telemetry_rates NAMES - when telemetry is among the benchmarks: events/s
+# through HTTP (batches of 100 and 500) and the raw COPY rate, by
+# bench/telemetry.sh --rates, as a table of its own
+telemetry_rates() {
+	grep -qx telemetry <<<"$1" || return 0
+	echo
+	BASE_URL=$BASE_URL PORT=$PORT DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS \
+		bash "$BENCH_DIR/telemetry.sh" --rates
+}
+
+# login_note NAMES - when login is among the benchmarks: what its row measures
+login_note() {
+	local cost
+	grep -qx login <<<"$1" || return 0
+	cost=$(sed -n 's/^bcrypt_cost[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' \
+		"$ROOT/var/sembark.conf" 2>/dev/null | head -n1)
+	notes+=("login: every request is a full password verify (bcrypt cost ${SEMBARK_AUTH_BCRYPT_COST:-${cost:-12}} unless the stack was started otherwise) on authd's [auth] hash_threads, so its rate is the hash rate; start the stack with SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 make run, or the per-address limit ([ingress] client_rate_limit, 120/min) answers 429 after its burst. Logins rotate over several accounts: the per-email throttle counts a login in flight as a failure until it succeeds.")
+}
+
 main() {
 	local names name failed=0 n
 	check_args
@@ -173,6 +205,8 @@ main() {
 	for name in $names; do
 		run_one "$name" || failed=$((failed + 1))
 	done
+	telemetry_rates "$names" || failed=$((failed + 1))
+	login_note "$names"
 	echo
 	for n in "${notes[@]+"${notes[@]}"}"; do
 		echo "note: $n"

@@ -12,7 +12,7 @@ libcmocka-dev
 postgresql
 python3 python3-pytest python3-requests python3-psycopg2 python3-zmq python3-msgpack
 systemd util-linux procps
-wrk
+wrk curl
 "
 
 missing=""

@@ -371,6 +371,14 @@ int db_get_text(const PGresult *r, int row, int col, char *buf, size_t size)
 	return 0;
 }
 
+/* s_get_word - a cell that must fit buf (a number, a boolean): longer is -EBADMSG */
+static int s_get_word(const PGresult *r, int row, int col, char *buf, size_t size)
+{
+	int k = db_get_text(r, row, col, buf, size);
+
+	return k == -E2BIG ? -EBADMSG : k;
+}
+
 /* db_get_i64 - one integer cell */
 int db_get_i64(const PGresult *r, int row, int col, int64_t *ret)
 {
@@ -378,9 +386,7 @@ int db_get_i64(const PGresult *r, int row, int col, int64_t *ret)
 	long long v;
 	int k;
 
-	k = db_get_text(r, row, col, buf, sizeof(buf));
-	if (k == -E2BIG)
-		return -EBADMSG;
+	k = s_get_word(r, row, col, buf, sizeof(buf));
 	if (k < 0)
 		return k;
 	errno = 0;
@@ -397,9 +403,7 @@ int db_get_bool(const PGresult *r, int row, int col, bool *ret)
 	char buf[4];
 	int k;
 
-	k = db_get_text(r, row, col, buf, sizeof(buf));
-	if (k == -E2BIG)
-		return -EBADMSG;
+	k = s_get_word(r, row, col, buf, sizeof(buf));
 	if (k < 0)
 		return k;
 	if (strcmp(buf, "t") != 0 && strcmp(buf, "f") != 0)

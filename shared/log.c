@@ -28,6 +28,7 @@
 
 #include "ipc.h"
 #include "log.h"
+#include "util.h"
 
 #define TRUNC_MARK " truncated=true"
 #define DOTS "..."
@@ -133,38 +134,6 @@ static bool s_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/* s_utf8_len - length of the well-formed UTF-8 character at s, 0 if none */
-static size_t s_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (!s_cont(s[i]))
-			return 0;
-	return len;
-}
-
 /* s_cut - how many bytes of s to keep under max, and whether it was cut */
 static size_t s_cut(const char *s, size_t max, bool *ret_cut)
 {
@@ -255,7 +224,7 @@ static void s_put_quoted(struct lw *w, const char *s, size_t n, bool cut)
 
 	lw_put(w, "\"", 1);
 	while (i < n && !w->over) {
-		size_t k = u[i] >= 0x80 ? s_utf8_len(u + i, n - i) : 0;
+		size_t k = u[i] >= 0x80 ? util_utf8_len(u + i, n - i) : 0;
 
 		if (k > 1 && !(u[i] == 0xc2 && u[i + 1] < 0xa0)) {
 			lw_put(w, s + i, k);
@@ -405,7 +374,7 @@ static void s_copy_utf8(char *dst, size_t size, const char *src, size_t max)
 	size_t n = s_cut(src, MIN(max, size - 1), &cut), i = 0, o = 0;
 
 	while (i < n) {
-		size_t k = s_utf8_len(u + i, n - i);
+		size_t k = util_utf8_len(u + i, n - i);
 
 		if (k == 0) {
 			dst[o++] = '?';

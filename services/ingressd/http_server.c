@@ -13,7 +13,9 @@
  * of a reset. Answers are plain text or JSON, never HTML.
  *
  * Internet-facing: the client's address is never stored or logged; the
- * access log records method, route, status, duration and size only.
+ * access log records method, route, status, duration and size only (an
+ * unmatched path is logged cut, without its long segments).
+ * http_exchange_peer() reads it (as bytes) for the per-client rate limit.
  * TLS will come as a bufferevent_openssl made in s_conn_bufferevent().
  */
 #include <errno.h>
@@ -43,6 +45,7 @@
 #define WARN_INTERVAL_US (10 * 1000000LL)
 #define LOG_METHOD_MAX 16
 #define LOG_PATH_MAX 64
+#define LOG_SEGMENT_MAX 16              /* longer path segments are not logged */
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
@@ -230,6 +233,29 @@ static void s_add_head(struct evbuffer *out, const struct http_conn *c, int stat
 	evbuffer_add(out, "\r\n", 2);
 }
 
+/*
+ * s_log_path - an unmatched path for the log, cut to LOG_PATH_MAX bytes,
+ * with every segment of LOG_SEGMENT_MAX bytes or more written "*": those
+ * may be invite codes, ids or tokens (/api/invites/<code>/x, /join/<code>).
+ */
+static void s_log_path(const char *path, char out[static LOG_PATH_MAX + 1])
+{
+	size_t n = 0;
+
+	while (*path && n < LOG_PATH_MAX) {
+		size_t seg = strcspn(path + 1, "/") + 1; /* "/" + the segment */
+		bool mask = seg > LOG_SEGMENT_MAX;
+
+		if (mask)
+			n += (size_t)snprintf(out + n, LOG_PATH_MAX + 1 - n, "/*");
+		else
+			n += (size_t)snprintf(out + n, LOG_PATH_MAX + 1 - n, "%.*s", (int)seg, path);
+		n = MIN(n, (size_t)LOG_PATH_MAX);
+		path += seg;
+	}
+	out[n] = '\0';
+}
+
 static void s_log_access(const struct http_exchange *ex, int status, size_t bytes)
 {
 	char method[LOG_METHOD_MAX + 1] = "-", path[LOG_PATH_MAX + 1] = "-";
@@ -237,7 +263,7 @@ static void s_log_access(const struct http_exchange *ex, int status, size_t byte
 
 	if (ex->req) {
 		snprintf(method, sizeof(method), "%.*s", LOG_METHOD_MAX, ex->req->method);
-		snprintf(path, sizeof(path), "%.*s", LOG_PATH_MAX, ex->req->path);
+		s_log_path(ex->req->path, path);
 	}
 	if (ex->route_name)
 		log_info("http request", LOG_S("method", method), LOG_S("route", ex->route_name),
@@ -318,6 +344,31 @@ void http_exchange_on_abort(struct http_exchange *ex, void (*fn)(void *), void *
 {
 	ex->abort = fn;
 	ex->abort_data = userdata;
+}
+
+/* http_exchange_peer - the client's address as raw bytes (4 or 16), never a string */
+int http_exchange_peer(const struct http_exchange *ex, uint8_t out[static 16], size_t *ret_len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getpeername(bufferevent_getfd(ex->conn->bev), (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+		*ret_len = 4;
+	} else if (ss.ss_family == AF_INET6 && memcmp(&s6->sin6_addr, v4mapped, 12) == 0) {
+		memcpy(out, (const uint8_t *)&s6->sin6_addr + 12, 4);
+		*ret_len = 4;
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(out, &s6->sin6_addr, 16);
+		*ret_len = 16;
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
 }
 
 /* ---- the connection ----------------------------------------------------- */

@@ -26,6 +26,9 @@ struct sembark_config;
 struct http_server;
 struct http_conn;
 struct http_exchange;
+struct ipc_auth_identity;
+struct ingress_csrf;
+struct ingress_ratelimit;
 
 /* ---- main.c ------------------------------------------------------------ */
 
@@ -37,6 +40,8 @@ struct ingress {
 	struct rpc_client *authd;
 	struct rpc_client *telemetryd;
 	struct rpc_client *logd;
+	struct ingress_csrf *csrf;           /* the CSRF key; NULL: CSRF routes answer 503 */
+	struct ingress_ratelimit *ratelimit; /* [ingress] client_rate_limit; NULL: off */
 };
 
 /* ---- routes.c ---------------------------------------------------------- */
@@ -161,6 +166,13 @@ void http_respond_error_ex(struct http_exchange *ex, int status, const char *cod
  */
 void http_exchange_on_abort(struct http_exchange *ex, void (*fn)(void *), void *userdata);
 
+/*
+ * http_exchange_peer - the client's address as raw bytes: 4 (IPv4, also
+ * IPv4-mapped IPv6) or 16 (IPv6) into out, the count in *ret_len. Never
+ * a string, never stored: for the per-client rate limit only. -errno.
+ */
+int http_exchange_peer(const struct http_exchange *ex, uint8_t out[static 16], size_t *ret_len);
+
 /* http_status_reason - "Not Found" for 404; "Unknown" for codes not used */
 const char *http_status_reason(int status);
 /* http_format_date - IMF-fixdate of a wall-clock time, for the Date header */
@@ -178,12 +190,228 @@ int ingress_security_txt(const struct sembark_config *cfg, int64_t now_us, char 
 /* ingress_handle_security_txt - GET /.well-known/security.txt */
 void ingress_handle_security_txt(struct ingress *app, struct http_exchange *ex);
 
-/* ---- pending.c --------------------------------------------------------- */
+/* ---- csrf.c: the signed double-submit token (pure) ---------------------- */
 
-/* ingress_handle_accounts_pending - account routes until authd serves them: 503 */
-void ingress_handle_accounts_pending(struct ingress *app, struct http_exchange *ex);
-/* ingress_handle_telemetry_pending - telemetry until telemetryd serves it: 503 */
-void ingress_handle_telemetry_pending(struct ingress *app, struct http_exchange *ex);
+#define CSRF_KEY_MIN 32        /* bytes of key material at least */
+#define CSRF_NONCE_BYTES 16
+#define CSRF_TOKEN_LEN 66      /* base64url(nonce) "." base64url(HMAC-SHA-256) */
+#define CSRF_BROWSER_ID_LEN 32 /* lowercase hex in the browser-binding cookie */
+#define CSRF_BINDING_MAX 66    /* "b:" + 32 hex, or "s:" + 64 hex */
+#define CSRF_HEADER_MAX 256    /* X-XSRF-TOKEN bytes looked at */
+
+/* What a token is bound to: a browser (before login) or a session. */
+struct csrf_binding {
+	char s[CSRF_BINDING_MAX + 1];
+};
+
+/* ingress_csrf_new - a key derived from len >= CSRF_KEY_MIN bytes, in sodium_malloc'ed memory */
+int ingress_csrf_new(const void *material, size_t len, struct ingress_csrf **ret);
+/* ingress_csrf_free - wipe and free; accepts NULL; returns NULL */
+struct ingress_csrf *ingress_csrf_free(struct ingress_csrf *c);
+/* ingress_csrf_browser_id - a fresh browser-binding cookie value: 32 random lowercase hex */
+void ingress_csrf_browser_id(char out[static CSRF_BROWSER_ID_LEN + 1]);
+/* ingress_csrf_bind_browser - binding for a browser id (32 lowercase hex), else -EINVAL */
+int ingress_csrf_bind_browser(const char *id, size_t len, struct csrf_binding *ret);
+/* ingress_csrf_bind_session - binding for a session token (40 lowercase hex): its SHA-256 */
+int ingress_csrf_bind_session(const char *token, size_t len, struct csrf_binding *ret);
+/* ingress_csrf_issue - a new token for this binding */
+void ingress_csrf_issue(const struct ingress_csrf *c, const struct csrf_binding *b,
+			char out[static CSRF_TOKEN_LEN + 1]);
+/* ingress_csrf_verify - was token (len bytes) issued with this key for this binding? */
+bool ingress_csrf_verify(const struct ingress_csrf *c, const struct csrf_binding *b,
+			 const char *token, size_t len);
+/* ingress_csrf_header_decode - X-XSRF-TOKEN value with %XX decoded: length, or -EINVAL */
+int ingress_csrf_header_decode(const char *in, char *out, size_t size);
+
+/* ---- cookies.c: the Cookie header parser, Set-Cookie values (pure) ------- */
+
+#define COOKIE_SESSION "sembark_session"
+#define COOKIE_SESSION_TLS "__Host-sembark_session"
+#define COOKIE_BROWSER "sembark_csrf"
+#define COOKIE_BROWSER_TLS "__Host-sembark_csrf"
+#define COOKIE_XSRF "XSRF-TOKEN"
+#define COOKIE_VALUE_MAX 128 /* longer values of our cookies are not ours */
+#define SET_COOKIE_MAX 256   /* one Set-Cookie value */
+
+enum cookie_flags {
+	COOKIE_HTTPONLY = 1 << 0,
+	COOKIE_SECURE = 1 << 1,
+};
+
+/*
+ * ingress_cookie_find - the value of cookie `name` in one Cookie header
+ * ("a=1; b=2"): 0 with *ret_value and *ret_len pointing into header (quotes
+ * removed), -ENOENT when absent, -ENOTUNIQ when named twice.
+ */
+int ingress_cookie_find(const char *header, const char *name, const char **ret_value,
+			size_t *ret_len);
+/*
+ * ingress_request_cookie - the same over every Cookie header of req, the
+ * value copied into out: its length, -ENOENT, -ENOTUNIQ (ambiguous: treat
+ * as absent) or -ENOBUFS (longer than size - 1).
+ */
+int ingress_request_cookie(const struct http_request *req, const char *name, char *out,
+			   size_t size);
+/* ingress_cookie_format - "name=value; Path=/; [Max-Age=n; ]..." (max_age < 0: none) */
+int ingress_cookie_format(char *buf, size_t size, const char *name, const char *value,
+			  long long max_age, unsigned flags);
+
+/* ---- origin.c: Origin / Referer / Sec-Fetch-Site (pure) ------------------ */
+
+/*
+ * ingress_origin_allowed - may a state-changing request with these header
+ * values (NULL: absent) go on? Origin, when present, must be
+ * public_origin; else a Referer, when present, must be of public_origin;
+ * and Sec-Fetch-Site must not be cross-site.
+ */
+bool ingress_origin_allowed(const char *public_origin, const char *origin, const char *referer,
+			    const char *fetch_site);
+/* ingress_request_origin_ok - the same for req (a repeated Origin or Referer is refused) */
+bool ingress_request_origin_ok(const char *public_origin, const struct http_request *req);
+/* ingress_origin_is_tls - does public_origin start with https://? */
+bool ingress_origin_is_tls(const char *public_origin);
+
+/* ---- ratelimit.c: per-client-address request rate (memory only) ------- */
+
+#define RATELIMIT_ENTRIES 131072 /* addresses remembered at most */
+#define RATELIMIT_WAYS 8         /* entries per hash bucket */
+
+/* ingress_ratelimit_new - per_minute (>= 1) requests a minute per address, max_entries kept */
+int ingress_ratelimit_new(unsigned per_minute, size_t max_entries, struct ingress_ratelimit **ret);
+/* ingress_ratelimit_free - accepts NULL; returns NULL */
+struct ingress_ratelimit *ingress_ratelimit_free(struct ingress_ratelimit *rl);
+/*
+ * ingress_ratelimit_take - count one request from addr (4 bytes, or 16:
+ * IPv6 counts per /64) at now_us: 0 when allowed, else the seconds (>= 1)
+ * until one would be.
+ */
+int ingress_ratelimit_take(struct ingress_ratelimit *rl, const uint8_t *addr, size_t len,
+			   int64_t now_us);
+/* ingress_ratelimit_sweep - wipe the entries that no longer limit anything at now_us */
+void ingress_ratelimit_sweep(struct ingress_ratelimit *rl, int64_t now_us);
+/* ingress_ratelimit_size - addresses being remembered */
+size_t ingress_ratelimit_size(const struct ingress_ratelimit *rl);
+/* ingress_ratelimit_capacity - entries the table can hold */
+size_t ingress_ratelimit_capacity(const struct ingress_ratelimit *rl);
+
+/* ---- session.c: who is calling; the checks before a backend call --------- */
+
+#define INGRESS_TOKEN_LEN 40 /* a session token: 40 lowercase hex */
+#define INGRESS_SET_COOKIES 3
+
+enum ingress_auth_via {
+	INGRESS_AUTH_NONE,
+	INGRESS_AUTH_COOKIE, /* the session cookie */
+	INGRESS_AUTH_BEARER, /* Authorization: Bearer: no CSRF, cookie ignored */
+};
+
+struct ingress_session {
+	enum ingress_auth_via via;
+	char token[INGRESS_TOKEN_LEN + 1]; /* "" when none or malformed */
+};
+
+enum ingress_guard_flags {
+	GUARD_SESSION = 1 << 0,     /* a session token is required: else 401 */
+	GUARD_ANON_CSRF = 1 << 1,   /* browser request without a session: CSRF all the same */
+	GUARD_CLIENT_RATE = 1 << 2, /* counted against [ingress] client_rate_limit: 429 */
+	GUARD_NATIVE = 1 << 3,      /* native clients' route: no CSRF, sets no cookie */
+};
+
+/* Set-Cookie header lines for an answer. */
+struct ingress_set_cookies {
+	struct http_out_header h[INGRESS_SET_COOKIES];
+	char value[INGRESS_SET_COOKIES][SET_COOKIE_MAX];
+	size_t n;
+};
+
+/* ingress_token_valid - exactly 40 lowercase hex characters? */
+bool ingress_token_valid(const char *s, size_t len);
+/* ingress_session_get - the token of req: Authorization: Bearer, else the session cookie */
+void ingress_session_get(const struct ingress *app, const struct http_request *req,
+			 struct ingress_session *ret);
+/*
+ * ingress_guard - the checks of a route before its backend call, in this
+ * order: client rate (429), Origin (403, state-changing methods), session
+ * present (401), CSRF (419; state-changing requests by cookie, and
+ * GUARD_ANON_CSRF ones). Fills *ret; false when ex has been answered.
+ */
+bool ingress_guard(struct ingress *app, struct http_exchange *ex, unsigned flags,
+		   struct ingress_session *ret);
+
+typedef void (*ingress_identity_fn)(struct ingress *app, struct http_exchange *ex,
+				    const struct ipc_auth_identity *who, void *userdata);
+/*
+ * ingress_with_identity - ingress_guard(GUARD_SESSION | flags), then
+ * auth.check: fn runs with the caller's identity, and must answer ex; or
+ * ex is answered here (401, 403, 419, 503) and fn never runs. userdata is
+ * not owned: it must outlive the exchange (or be NULL).
+ */
+void ingress_with_identity(struct ingress *app, struct http_exchange *ex, unsigned flags,
+			   ingress_identity_fn fn, void *userdata);
+
+/* ingress_cookies_csrf - GET /api/csrf: XSRF-TOKEN for the current binding (+ browser cookie) */
+int ingress_cookies_csrf(const struct ingress *app, const struct http_request *req,
+			 struct ingress_set_cookies *sc);
+/* ingress_cookies_login - a new session: its cookie, a new browser id, XSRF-TOKEN bound to it */
+int ingress_cookies_login(const struct ingress *app, const char *token, long long max_age,
+			  struct ingress_set_cookies *sc);
+/* ingress_cookies_logout - clear the session cookie; new browser id and pre-login XSRF-TOKEN */
+int ingress_cookies_logout(const struct ingress *app, struct ingress_set_cookies *sc);
+
+/* ---- auth_routes.c: the account API, answered by authd ------------------- */
+
+/* ingress_handle_csrf - GET /api/csrf: 204 and the CSRF cookies */
+void ingress_handle_csrf(struct ingress *app, struct http_exchange *ex);
+/* ingress_handle_auth - every account route: checks, then auth.call to authd */
+void ingress_handle_auth(struct ingress *app, struct http_exchange *ex);
+
+/* ---- forward.c: an identified caller's api.call to telemetryd or logd ---- */
+
+#define INGRESS_API_QUERY_MAX 1024   /* api.call query bytes (ipc/messages.def) */
+#define INGRESS_API_BODY_MAX 1114112 /* api.call body bytes */
+
+enum ingress_backend {
+	INGRESS_BACKEND_TELEMETRYD,
+	INGRESS_BACKEND_LOGD,
+};
+
+enum ingress_forward_flags {
+	FORWARD_QUERY = 1 << 0,    /* pass the request's query string (the route bounds it) */
+	FORWARD_BODY = 1 << 1,     /* pass the request's body (the route bounds it) */
+	FORWARD_ACCEPTED = 1 << 2, /* a 202 reply passes too (else only 200, 4xx and 503) */
+};
+
+/* One api.call route: which backend, which op, what is passed on. */
+struct ingress_forward {
+	enum ingress_backend backend;
+	const char *op;   /* api.call op */
+	const char *name; /* the backend in 503 messages: "telemetry", "the audit trail" */
+	unsigned flags;   /* FORWARD_* */
+};
+
+/*
+ * ingress_forward_call - api.call fw->op for who, with the query string
+ * and body as fw says; the backend's api.reply passes through when its
+ * status is allowed and its body one JSON object, else (and with no
+ * answer in time, or the backend not connected) ex is answered 503.
+ */
+void ingress_forward_call(struct ingress *app, struct http_exchange *ex,
+			  const struct ingress_forward *fw, const struct ipc_auth_identity *who);
+/* ingress_forward - ingress_with_identity (401, 403, 419, 503), then ingress_forward_call */
+void ingress_forward(struct ingress *app, struct http_exchange *ex,
+		     const struct ingress_forward *fw);
+
+/* ---- telemetry_routes.c: the telemetry API, answered by telemetryd ------- */
+
+/* ingress_handle_telemetry_events - POST /api/telemetry/events: session, CSRF, api.call */
+void ingress_handle_telemetry_events(struct ingress *app, struct http_exchange *ex);
+/* ingress_handle_telemetry_summary - GET /api/telemetry/summary?days=N: owner/admin */
+void ingress_handle_telemetry_summary(struct ingress *app, struct http_exchange *ex);
+
+/* ---- audit_routes.c: the audit trail, answered by logd ------------------- */
+
+/* ingress_handle_audit - GET /api/audit?limit=N&before=CURSOR: owner/admin, api.call to logd */
+void ingress_handle_audit(struct ingress *app, struct http_exchange *ex);
 
 /* ---- listen.c ---------------------------------------------------------- */
 

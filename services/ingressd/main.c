@@ -4,9 +4,10 @@
  * Role: the internet-facing HTTP daemon (see README.md). Peers: RPC
  * clients (DEALER) to authd, telemetryd and logd; log records PUSHed to
  * logd (set up by daemon_init). No database, no password hashes.
- * Sequence: config and logging (daemon_init), the listening socket (from
- * systemd, else bound here), the RPC clients, drop root to [ingress] user,
- * READY=1, loop. On SIGTERM: stop accepting, close idle connections,
+ * Sequence: config and logging (daemon_init), the CSRF key (credential
+ * csrf-key or [ingress] csrf_key_file: required), the per-client rate
+ * table, the listening socket (from systemd, else bound here), the RPC
+ * clients, drop root to [ingress] user, READY=1, loop. On SIGTERM: stop accepting, close idle connections,
  * answer every request already under way, then exit.
  */
 #include <errno.h>
@@ -15,11 +16,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "config.h"
 #include "daemon.h"
 #include "ingressd.h"
 #include "log.h"
 #include "rpc.h"
+#include "secret.h"
+
+#define SWEEP_INTERVAL_S 60 /* forget rate-limit entries that no longer limit */
 
 static void s_on_stop(void *userdata)
 {
@@ -33,6 +39,57 @@ static int s_drain(void *userdata)
 	struct ingress *app = userdata;
 
 	return (int)MIN(http_server_inflight(app->srv), (size_t)INT_MAX);
+}
+
+/* s_load_csrf_key - the CSRF key, without which ingressd does not start */
+static int s_load_csrf_key(struct ingress *app)
+{
+	_cleanup_(secret_freep) struct secret *key = NULL;
+	const char *path = app->cfg->ingress.csrf_key_file;
+	int r = secret_load("csrf-key", path, &key);
+
+	if (r == -ENOENT)
+		return log_error_errno(r, "No CSRF key: set [ingress] csrf_key_file to a file of "
+				       "at least 32 random bytes (64 hex characters, mode 0600) or "
+				       "pass the credential csrf-key", LOG_S("path", path));
+	if (r == -EPERM)
+		return log_error_errno(r, "The CSRF key file is readable by group or others: "
+				       "make it mode 0600", LOG_S("path", path));
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the CSRF key ([ingress] csrf_key_file)",
+				       LOG_S("path", path));
+	r = ingress_csrf_new(key->data, key->len, &app->csrf);
+	if (r == -EINVAL)
+		return log_error_errno(r, "The CSRF key is too short: at least 32 bytes",
+				       LOG_S("path", path));
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the CSRF key");
+	return 0;
+}
+
+static void s_sweep_cb(evutil_socket_t fd, short what, void *userdata)
+{
+	struct ingress *app = userdata;
+
+	ingress_ratelimit_sweep(app->ratelimit, mono_us());
+}
+
+/* s_open_ratelimit - the per-client-address table, when [ingress] client_rate_limit > 0 */
+static int s_open_ratelimit(struct ingress *app, struct event **ret_sweep)
+{
+	const struct timeval tv = { .tv_sec = SWEEP_INTERVAL_S };
+	int limit = app->cfg->ingress.client_rate_limit;
+	int r;
+
+	if (limit <= 0)
+		return 0;
+	r = ingress_ratelimit_new((unsigned)limit, RATELIMIT_ENTRIES, &app->ratelimit);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the client rate limit");
+	*ret_sweep = event_new(app->d->base, -1, EV_PERSIST, s_sweep_cb, app);
+	if (!*ret_sweep || event_add(*ret_sweep, &tv) < 0)
+		return log_error_errno(-ENOMEM, "Failed to set up the client rate limit");
+	return 0;
 }
 
 static int s_open_listener(const struct sembark_config *cfg, int *ret_fd)
@@ -117,9 +174,14 @@ static int s_serve(struct ingress *app, int fd)
 static int s_run(struct daemon *d)
 {
 	struct ingress app = { .d = d, .cfg = &d->cfg };
+	struct event *sweep = NULL;
 	int fd = -1, r;
 
-	r = s_open_listener(&d->cfg, &fd);
+	r = s_load_csrf_key(&app);
+	if (r >= 0)
+		r = s_open_ratelimit(&app, &sweep);
+	if (r >= 0)
+		r = s_open_listener(&d->cfg, &fd);
 	if (r >= 0)
 		r = s_open_backends(&app);
 	if (r >= 0)
@@ -134,6 +196,10 @@ static int s_run(struct daemon *d)
 	app.authd = rpc_client_free(app.authd);
 	app.telemetryd = rpc_client_free(app.telemetryd);
 	app.logd = rpc_client_free(app.logd);
+	if (sweep)
+		event_free(sweep);
+	app.ratelimit = ingress_ratelimit_free(app.ratelimit);
+	app.csrf = ingress_csrf_free(app.csrf);
 	return r;
 }
 

@@ -8,7 +8,9 @@
  * method -> 405 with Allow; for JSON routes, a Content-Type other than
  * application/json (optionally ; charset=utf-8) -> 415, and a body that is
  * not one JSON object in valid UTF-8 without duplicate keys -> 400. Only
- * then does the handler run, with the parsed body in ex->json.
+ * then does the handler run, with the parsed body in ex->json. The
+ * account routes' own checks (rate, Origin, session, CSRF) follow in
+ * their handler (session.c, auth_routes.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,12 +24,27 @@
 const struct ingress_route ingress_routes[] = {
 	{ "GET", "/healthz", ingress_handle_healthz, 0 },
 	{ "GET", "/.well-known/security.txt", ingress_handle_security_txt, 0 },
-	{ "POST", "/api/teams", ingress_handle_accounts_pending, ROUTE_JSON },
-	{ "POST", "/api/login", ingress_handle_accounts_pending, ROUTE_JSON },
-	{ "POST", "/api/tokens", ingress_handle_accounts_pending, ROUTE_JSON },
-	{ "POST", "/api/invites/{code}/accept", ingress_handle_accounts_pending, ROUTE_JSON },
-	{ "POST", "/api/telemetry/events", ingress_handle_telemetry_pending,
+	{ "GET", "/api/csrf", ingress_handle_csrf, 0 },
+	{ "POST", "/api/teams", ingress_handle_auth, ROUTE_JSON },
+	{ "POST", "/api/login", ingress_handle_auth, ROUTE_JSON },
+	{ "POST", "/api/tokens", ingress_handle_auth, ROUTE_JSON },
+	{ "GET", "/api/invites/{code}", ingress_handle_auth, 0 },
+	{ "POST", "/api/invites/{code}/accept", ingress_handle_auth, ROUTE_JSON },
+	{ "POST", "/api/logout", ingress_handle_auth, 0 },
+	{ "GET", "/api/me", ingress_handle_auth, 0 },
+	{ "POST", "/api/password", ingress_handle_auth, ROUTE_JSON },
+	{ "GET", "/api/team", ingress_handle_auth, 0 },
+	{ "GET", "/api/team/invite", ingress_handle_auth, 0 },
+	{ "POST", "/api/team/invite/rotate", ingress_handle_auth, 0 },
+	{ "PATCH", "/api/team/members/{id}", ingress_handle_auth, ROUTE_JSON },
+	{ "DELETE", "/api/team/members/{id}", ingress_handle_auth, 0 },
+	{ "GET", "/api/sessions", ingress_handle_auth, 0 },
+	{ "DELETE", "/api/sessions/{id}", ingress_handle_auth, 0 },
+	{ "POST", "/api/sessions/revoke-others", ingress_handle_auth, 0 },
+	{ "POST", "/api/telemetry/events", ingress_handle_telemetry_events,
 	  ROUTE_JSON | ROUTE_TELEMETRY_BODY },
+	{ "GET", "/api/telemetry/summary", ingress_handle_telemetry_summary, 0 },
+	{ "GET", "/api/audit", ingress_handle_audit, 0 },
 };
 const size_t ingress_n_routes = ELEMENTSOF(ingress_routes);
 

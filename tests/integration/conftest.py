@@ -8,6 +8,7 @@
                 start=True) -> a started Stack; stopped and checked at teardown
   stack         function: make_stack() with defaults, four fresh daemons
   shared_stack  module: one stack for a module's read-only tests
+  make_shared_stack  module: make_stack's factory, stacks kept for the module
 
 A stack's teardown fails the test when a daemon died without the test asking
 for it, did not stop on SIGTERM, or wrote a sanitizer report.
@@ -138,4 +139,13 @@ def shared_stack(request, pg, sec, base_dir, migrated):
     st = _Stacks(pg, sec, base_dir)
     s = st()
     yield s
+    st.close(None)
+
+
+@pytest.fixture(scope="module")
+def make_shared_stack(request, pg, sec, base_dir, migrated):
+    """make_stack's factory for stacks a whole module shares (a special
+    config, a second ingress); stopped and checked after the module."""
+    st = _Stacks(pg, sec, base_dir)
+    yield st
     st.close(None)

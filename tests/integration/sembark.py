@@ -421,9 +421,12 @@ class NotifySocket:
 # ---- the daemons ---------------------------------------------------------------
 
 class Daemon:
-    def __init__(self, stack, name):
+    def __init__(self, stack, name, prog=None, config=None, port=None):
         self.stack = stack
         self.name = name
+        self.prog = prog or name      # 'ingressd' for a second ingress 'ingressd2'
+        self.config = config          # None: the stack's config file
+        self.port = port              # an extra ingress's own port
         self.proc = None
         self.starts = 0
         self.expected_exit = True  # no process yet
@@ -468,6 +471,8 @@ class Stack:
         self.http = requests.Session()
         self.http.trust_env = False  # no proxies for loopback
         self.problems = []
+        self.config_extra = {k: dict(v) for k, v in (config or {}).items()}
+        self.extra = []  # names of extra daemons (add_ingress), stopped first
         self.started_at = time.time()
 
     # -- process control
@@ -493,7 +498,8 @@ class Stack:
         e["NOTIFY_SOCKET"] = d.notify.path
         d.mark = d.notify.mark()
         with open(errpath, "wb") as errf, open(outpath, "wb") as outf:
-            d.proc = subprocess.Popen([binary(name), "--config", self.config], stdin=subprocess.DEVNULL,
+            d.proc = subprocess.Popen([binary(d.prog), "--config", d.config or self.config],
+                                      stdin=subprocess.DEVNULL,
                                       stdout=outf, stderr=errf, env=clean_env(e), cwd=self.dir,
                                       start_new_session=True)
         d.expected_exit = False
@@ -601,7 +607,7 @@ class Stack:
                 self.problems.append("sembark-%s died during the test (exit %s); stderr:\n%s" %
                                      (d.name, d.proc.returncode, tail(d.stderr_path)))
                 d.expected_exit = True
-        for n in reversed(DAEMONS):  # ingressd first
+        for n in list(reversed(self.extra)) + list(reversed(DAEMONS)):  # ingresses first
             d = self.daemons[n]
             if d.proc is None:
                 continue
@@ -615,6 +621,39 @@ class Stack:
             d.notify.close()
         self.http.close()
         return self.problems
+
+    def add_ingress(self, name="ingressd2", config=None, env=None, start=True):
+        """A second sembark-ingressd (daemon `name`) on a free port of its
+        own, against this stack's backends (the same [ipc] endpoints, CSRF
+        key and public origin, unless config says otherwise), as a second
+        instance behind one load balancer would be. Its base URL is
+        stack.ingress_url(name). Stopped before the others at teardown."""
+        assert name not in self.daemons, name
+        port = free_port()
+        extra = {k: dict(v) for k, v in self.config_extra.items()}
+        extra.setdefault("ingress", {}).update({"listen": "127.0.0.1:%d" % port,
+                                                "public_origin": self.origin})
+        for sect, kv in (config or {}).items():
+            extra.setdefault(sect, {}).update(kv)
+        path = os.path.join(self.dir, "%s.conf" % name)
+        with open(path, "w") as f:
+            f.write(config_text(self.pg, self.sec, self.port, self.rundir, extra))
+        self.daemons[name] = Daemon(self, name, prog="ingressd", config=path, port=port)
+        self.extra.append(name)
+        if env:
+            self.daemon_env[name] = dict(env)
+        if start:
+            self.start(name)
+            base = self.ingress_url(name)
+            wait_until(lambda: requests.get(base + "/healthz", timeout=5,
+                                            proxies={"http": None}).status_code == 200,
+                       START_TIMEOUT, interval=0.1, what="/healthz 200 from %s" % name)
+        return self.daemons[name]
+
+    def ingress_url(self, name="ingressd", path=""):
+        """Base URL (plus path) of an ingress of this stack."""
+        d = self.daemons[name]
+        return "http://127.0.0.1:%d%s" % (d.port or self.port, path)
 
     # -- HTTP
 
