@@ -53,6 +53,7 @@ BINS := $(BUILD)/bin/sembark-ingressd $(BUILD)/bin/sembark-authd \
         $(BUILD)/bin/sembarkctl
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/unit/lib/*.c)))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEPS_STAMP := $(BUILD)/.deps-ok
@@ -100,10 +101,10 @@ $(BUILD)/bin/sembarkctl: $(call svc_objs,ctl) $(LIB)
 
 # tests/unit/test-<svc>-<module>.c also links services/<svc>/ (but main.o).
 unit_svc = $(firstword $(filter $(SERVICES),$(subst -, ,$(patsubst test-%,%,$(1)))))
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_svc,$$*)) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_svc,$$*)) $(LIB) $(TESTLIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(LIB) $(LDLIBS) -lcmocka
+	@$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(TESTLIB_OBJS) $(LIB) $(LDLIBS) -lcmocka
 
 run: all
 	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh

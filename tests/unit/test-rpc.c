@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "lib/testlib.h"
 #include <event2/event.h>
 #include <zmq.h>
 
@@ -44,8 +46,6 @@ struct fx {
 	unsigned handled;
 	struct rpc_request *held[MAX_HELD];
 	size_t nheld;
-	struct event *guard;
-	bool timed_out;
 	void *raw; /* a raw DEALER, closed by the teardown */
 };
 
@@ -103,7 +103,6 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
 	rpc_client_free(fx->cli);
 	for (size_t i = 0; i < fx->nheld; i++)
@@ -111,36 +110,17 @@ static int fx_teardown(void **state)
 	rpc_server_free(fx->srv);
 	if (fx->raw)
 		zmq_close(fx->raw);
-	if (fx->guard)
-		event_free(fx->guard);
 	event_base_free(fx->base);
 	zmq_ctx_term(fx->zctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(fx->dir), 0);
 	free(fx);
 	return 0;
 }
 
-static void on_guard(evutil_socket_t fd, short what, void *arg)
-{
-	struct fx *fx = arg;
-
-	fx->timed_out = true;
-	event_base_loopbreak(fx->base);
-}
-
-/* run until a callback breaks the loop; false when the guard fired */
+/* run the loop until a callback breaks it; false when the guard fired */
 static bool run_loop(struct fx *fx)
 {
-	struct timeval tv = { GUARD_MS / 1000, 0 };
-
-	if (!fx->guard)
-		fx->guard = evtimer_new(fx->base, on_guard, fx);
-	fx->timed_out = false;
-	evtimer_add(fx->guard, &tv);
-	event_base_dispatch(fx->base);
-	evtimer_del(fx->guard);
-	return !fx->timed_out;
+	return test_loop_run(fx->base, GUARD_MS);
 }
 
 /* run the loop for ms milliseconds */

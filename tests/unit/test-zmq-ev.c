@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "lib/testlib.h"
 #include <event2/event.h>
 #include <zmq.h>
 
@@ -33,8 +35,6 @@ struct fx {
 	struct event_base *base;
 	char dir[80];
 	char endpoint[200];
-	struct event *guard;
-	bool timed_out;
 	void *socks[8]; /* closed by the teardown, so a failed test cannot hang zmq_ctx_term */
 };
 
@@ -58,41 +58,21 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	if (fx->guard)
-		event_free(fx->guard);
 	for (size_t i = 0; i < ELEMENTSOF(fx->socks); i++)
 		if (fx->socks[i])
 			zmq_close(fx->socks[i]);
 	event_base_free(fx->base);
 	zmq_ctx_term(fx->zctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(fx->dir), 0);
 	free(fx);
 	return 0;
-}
-
-static void on_guard(evutil_socket_t fd, short what, void *arg)
-{
-	struct fx *fx = arg;
-
-	fx->timed_out = true;
-	event_base_loopbreak(fx->base);
 }
 
 /* run the loop until a callback breaks it; false when the guard fired */
 static bool run_loop(struct fx *fx)
 {
-	struct timeval tv = { GUARD_MS / 1000, 0 };
-
-	if (!fx->guard)
-		fx->guard = evtimer_new(fx->base, on_guard, fx);
-	fx->timed_out = false;
-	evtimer_add(fx->guard, &tv);
-	event_base_dispatch(fx->base);
-	evtimer_del(fx->guard);
-	return !fx->timed_out;
+	return test_loop_run(fx->base, GUARD_MS);
 }
 
 static void *new_socket(struct fx *fx, int type)

@@ -1,0 +1,23 @@
+/*
+ * testlib.h - helpers every cmocka unit test may use, linked into each
+ * test binary: running a real libevent loop under a time guard, and
+ * scratch directories.
+ */
+#ifndef SEMBARK_TESTLIB_H
+#define SEMBARK_TESTLIB_H
+
+#include <stdbool.h>
+
+struct event_base;
+
+/*
+ * test_loop_run - dispatch base until a callback breaks the loop
+ * (event_base_loopbreak) or guard_ms pass; false when the guard fired, so
+ * a stalled test fails instead of hanging.
+ */
+bool test_loop_run(struct event_base *base, int guard_ms);
+
+/* test_rmtree - remove a scratch directory and everything in it; 0 or -1 */
+int test_rmtree(const char *dir);
+
+#endif
