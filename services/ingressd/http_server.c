@@ -16,7 +16,9 @@
  * access log records method, route, status, duration and size only (an
  * unmatched path is logged cut, without its long segments).
  * http_exchange_peer() reads it (as bytes) for the per-client rate limit.
- * TLS will come as a bufferevent_openssl made in s_conn_bufferevent().
+ * With TLS (lim.tls_ctx) every connection is a bufferevent_openssl that
+ * accepts the handshake; the request timer, armed at accept, bounds the
+ * handshake too, and a failed handshake closes that connection only.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,8 +28,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -539,6 +545,8 @@ static void s_event_cb(struct bufferevent *bev, short what, void *userdata)
 {
 	struct http_conn *c = userdata;
 
+	if (what == BEV_EVENT_CONNECTED)
+		return; /* the TLS handshake is done */
 	/* the client stopped sending but may still read the answer on its way */
 	if (c->state == CONN_WRITING && (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
 		c->close_after = true;
@@ -565,12 +573,36 @@ static void s_timer_cb(evutil_socket_t fd, short what, void *userdata)
 	}
 }
 
-/* s_conn_bufferevent - the connection's bufferevent (a TLS one will go here) */
+/* s_conn_tls - a bufferevent_openssl accepting the handshake on fd */
+static struct bufferevent *s_conn_tls(struct http_server *s, int fd)
+{
+	SSL *ssl = SSL_new(s->lim.tls_ctx);
+	struct bufferevent *bev;
+
+	if (!ssl) {
+		ERR_clear_error();
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	/* a client that closes without close_notify is at EOF, as over plain TCP */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* s_conn_bufferevent - the connection's bufferevent: TLS when configured */
 static struct bufferevent *s_conn_bufferevent(struct http_server *s, int fd)
 {
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->lim.tls && s->lim.tls_ctx)
+		return s_conn_tls(s, fd);
 	return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 }
 

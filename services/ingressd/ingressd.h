@@ -29,6 +29,7 @@ struct http_exchange;
 struct ipc_auth_identity;
 struct ingress_csrf;
 struct ingress_ratelimit;
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
 
 /* ---- main.c ------------------------------------------------------------ */
 
@@ -42,6 +43,7 @@ struct ingress {
 	struct rpc_client *logd;
 	struct ingress_csrf *csrf;           /* the CSRF key; NULL: CSRF routes answer 503 */
 	struct ingress_ratelimit *ratelimit; /* [ingress] client_rate_limit; NULL: off */
+	struct ssl_ctx_st *tls;              /* [ingress] tls_cert_file set; NULL: plain HTTP */
 };
 
 /* ---- routes.c ---------------------------------------------------------- */
@@ -104,6 +106,7 @@ struct http_server_limits {
 	int idle_timeout_ms;       /* keep-alive: wait for the next request, then close */
 	int request_timeout_ms;    /* a whole request from its first byte, else 408 */
 	bool tls;                  /* connections are TLS: send Strict-Transport-Security */
+	struct ssl_ctx_st *tls_ctx; /* with tls: the server context (not owned) */
 };
 
 /* One request and its answer; lives inside its connection. */
@@ -412,6 +415,17 @@ void ingress_handle_telemetry_summary(struct ingress *app, struct http_exchange 
 
 /* ingress_handle_audit - GET /api/audit?limit=N&before=CURSOR: owner/admin, api.call to logd */
 void ingress_handle_audit(struct ingress *app, struct http_exchange *ex);
+
+/* ---- tls.c: the TLS server context ---------------------------------------- */
+
+/*
+ * ingress_tls_new - TLS 1.2/1.3 context (ECDHE + AEAD suites for 1.2) with
+ * the chain of [ingress] tls_cert_file and the key of credential tls-key
+ * or [ingress] tls_key_file; logs what is wrong, naming the file. -errno.
+ */
+int ingress_tls_new(const struct sembark_config *cfg, struct ssl_ctx_st **ret);
+/* ingress_tls_free - accepts NULL; returns NULL */
+struct ssl_ctx_st *ingress_tls_free(struct ssl_ctx_st *ctx);
 
 /* ---- listen.c ---------------------------------------------------------- */
 

@@ -5,7 +5,9 @@
  * clients (DEALER) to authd, telemetryd and logd; log records PUSHed to
  * logd (set up by daemon_init). No database, no password hashes.
  * Sequence: config and logging (daemon_init), the CSRF key (credential
- * csrf-key or [ingress] csrf_key_file: required), the per-client rate
+ * csrf-key or [ingress] csrf_key_file: required), the TLS context when
+ * [ingress] tls_cert_file is set (key: credential tls-key or [ingress]
+ * tls_key_file), the per-client rate
  * table, the listening socket (from systemd, else bound here), the RPC
  * clients, drop root to [ingress] user, READY=1, loop. On SIGTERM: stop accepting, close idle connections,
  * answer every request already under way, then exit.
@@ -65,6 +67,19 @@ static int s_load_csrf_key(struct ingress *app)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the CSRF key");
 	return 0;
+}
+
+/* s_load_tls - the TLS context when [ingress] tls_cert_file is set */
+static int s_load_tls(struct ingress *app)
+{
+	const struct sembark_config *cfg = app->cfg;
+
+	if (cfg->ingress.tls_cert_file[0] == '\0')
+		return 0;
+	if (!ingress_origin_is_tls(cfg->ingress.public_origin))
+		log_warning("TLS is on but [ingress] public_origin is not https://: cookies lack "
+			    "Secure and the __Host- prefix");
+	return ingress_tls_new(cfg, &app->tls); /* logs why not */
 }
 
 static void s_sweep_cb(evutil_socket_t fd, short what, void *userdata)
@@ -133,8 +148,10 @@ static int s_open_backends(struct ingress *app)
 	return r;
 }
 
-static void s_limits(const struct sembark_config *cfg, struct http_server_limits *lim)
+static void s_limits(const struct ingress *app, struct http_server_limits *lim)
 {
+	const struct sembark_config *cfg = app->cfg;
+
 	*lim = (struct http_server_limits){
 		.http = {
 			.max_header_bytes = (size_t)cfg->ingress.max_header_bytes,
@@ -143,7 +160,8 @@ static void s_limits(const struct sembark_config *cfg, struct http_server_limits
 		.max_connections = (size_t)cfg->ingress.max_connections,
 		.idle_timeout_ms = cfg->ingress.idle_timeout * 1000,
 		.request_timeout_ms = cfg->ingress.request_timeout * 1000,
-		.tls = false,
+		.tls = app->tls != NULL,
+		.tls_ctx = app->tls,
 	};
 }
 
@@ -159,14 +177,15 @@ static int s_serve(struct ingress *app, int fd)
 	char status[64];
 	int port = ingress_listen_port(fd), r;
 
-	s_limits(app->cfg, &lim);
+	s_limits(app, &lim);
 	r = http_server_new(d->base, fd, &lim, &hooks, &app->srv);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the HTTP server");
 	daemon_on_stop(d, s_on_stop, s_drain, app);
 	printf("sembark-ingressd: listening on port %d\n", port);
 	fflush(stdout);
-	snprintf(status, sizeof(status), "serving HTTP on port %d", port);
+	snprintf(status, sizeof(status), "serving %s on port %d", app->tls ? "HTTPS" : "HTTP",
+		 port);
 	daemon_ready(d, status);
 	return daemon_run(d);
 }
@@ -178,6 +197,8 @@ static int s_run(struct daemon *d)
 	int fd = -1, r;
 
 	r = s_load_csrf_key(&app);
+	if (r >= 0)
+		r = s_load_tls(&app);
 	if (r >= 0)
 		r = s_open_ratelimit(&app, &sweep);
 	if (r >= 0)
@@ -200,6 +221,7 @@ static int s_run(struct daemon *d)
 		event_free(sweep);
 	app.ratelimit = ingress_ratelimit_free(app.ratelimit);
 	app.csrf = ingress_csrf_free(app.csrf);
+	app.tls = ingress_tls_free(app.tls);
 	return r;
 }
 
