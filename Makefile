@@ -129,6 +129,8 @@ clean:
 
 distclean: clean
 	@if [ -d var ]; then bash scripts/pg.sh stop >/dev/null 2>&1 || true; fi
+	@# var/ may be a link into the postgres user's home (scripts/var.sh)
+	@if [ -L var ]; then rm -rf "$$(readlink -f var)"; fi
 	rm -rf var
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

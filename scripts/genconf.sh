@@ -10,9 +10,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VAR=${SEMBARK_VAR:-$ROOT/var}
-mkdir -p "$VAR"
-VAR=$(cd "$VAR" && pwd)
+# shellcheck source=scripts/var.sh
+. "$ROOT/scripts/var.sh"
+VAR=$(sembark_var_dir)
 PORT=${PORT:-8080}
 CONF=$VAR/sembark.conf
 

@@ -19,9 +19,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VAR=${SEMBARK_VAR:-$ROOT/var}
-mkdir -p "$VAR"
-VAR=$(cd "$VAR" && pwd)
+
+say() { printf 'pg: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# shellcheck source=scripts/var.sh
+. "$ROOT/scripts/var.sh"
+VAR=$(sembark_var_dir)
 PGDATA_DIR=$VAR/pg
 SOCK_DIR=$VAR/run/pg
 LOG_FILE=$VAR/log/postgresql.log
@@ -29,9 +33,6 @@ SECRETS=$VAR/secrets
 PG_PORT=5432
 OWNER=sembark_owner
 DB_NAME=${SEMBARK_DATABASE_NAME:-sembark}
-
-say() { printf 'pg: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 find_bindir() {
 	local d

@@ -23,9 +23,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VAR=${SEMBARK_VAR:-$ROOT/var}
-mkdir -p "$VAR"
-VAR=$(cd "$VAR" && pwd)
+# shellcheck source=scripts/var.sh
+. "$ROOT/scripts/var.sh"
+VAR=$(sembark_var_dir)
 BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$ROOT/$BUILD/bin ;; esac
 PORT=${PORT:-8080}
