@@ -47,7 +47,7 @@ PGBIN=$(find_bindir)
 # as_pg CMD... - run as the cluster's owner: `postgres` when we are root
 if [ "$(id -u)" -eq 0 ]; then
 	id postgres >/dev/null 2>&1 || die "running as root needs the postgres system user"
-	as_pg() { runuser -u postgres -- "$@"; }
+	as_pg() { (cd / && runuser -u postgres -- "$@"); } # from /: our cwd may be private
 	chown_pg() { chown postgres:postgres "$@"; }
 else
 	as_pg() { "$@"; }
