@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "lib/testlib.h"
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <zmq.h>
@@ -221,41 +223,25 @@ static void s_on_request(struct http_exchange *ex, void *userdata)
 
 /* ---- fixture -------------------------------------------------------------------- */
 
-struct job {
+struct in_loop {
 	void (*fn)(struct fixture *f, void *arg);
 	struct fixture *f;
 	void *arg;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool done;
 };
 
-static void s_job_cb(evutil_socket_t fd, short what, void *userdata)
+static void s_in_loop_cb(void *userdata)
 {
-	struct job *j = userdata;
+	struct in_loop *j = userdata;
 
 	j->fn(j->f, j->arg);
-	pthread_mutex_lock(&j->lock);
-	j->done = true;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
 }
 
 /* s_in_loop - run fn(f, arg) on the loop thread and wait for it */
 static void s_in_loop(struct fixture *f, void (*fn)(struct fixture *, void *), void *arg)
 {
-	struct job j = { .fn = fn, .f = f, .arg = arg };
-	const struct timeval now = { 0, 0 };
+	struct in_loop j = { .fn = fn, .f = f, .arg = arg };
 
-	pthread_mutex_init(&j.lock, NULL);
-	pthread_cond_init(&j.cond, NULL);
-	assert_int_equal(event_base_once(f->base, -1, EV_TIMEOUT, s_job_cb, &j, &now), 0);
-	pthread_mutex_lock(&j.lock);
-	while (!j.done)
-		pthread_cond_wait(&j.cond, &j.lock);
-	pthread_mutex_unlock(&j.lock);
-	pthread_mutex_destroy(&j.lock);
-	pthread_cond_destroy(&j.cond);
+	test_in_loop(f->base, s_in_loop_cb, &j);
 }
 
 static void s_keepalive_cb(evutil_socket_t fd, short what, void *userdata)

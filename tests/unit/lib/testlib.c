@@ -5,6 +5,8 @@
 #define _XOPEN_SOURCE 700
 #include <event2/event.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "testlib.h"
@@ -35,6 +37,43 @@ bool test_loop_run(struct event_base *base, int guard_ms)
 	event_base_dispatch(base);
 	event_free(timer);
 	return !g.fired;
+}
+
+struct job {
+	void (*fn)(void *arg);
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void s_job_cb(evutil_socket_t fd, short what, void *userdata)
+{
+	struct job *j = userdata;
+
+	j->fn(j->arg);
+	pthread_mutex_lock(&j->lock);
+	j->done = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* test_in_loop - hand fn to the loop thread and wait for it */
+void test_in_loop(struct event_base *base, void (*fn)(void *arg), void *arg)
+{
+	struct job j = { .fn = fn, .arg = arg };
+	const struct timeval now = { 0, 0 };
+
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	if (event_base_once(base, -1, EV_TIMEOUT, s_job_cb, &j, &now) != 0)
+		abort(); /* the test cannot go on without its loop */
+	pthread_mutex_lock(&j.lock);
+	while (!j.done)
+		pthread_cond_wait(&j.cond, &j.lock);
+	pthread_mutex_unlock(&j.lock);
+	pthread_mutex_destroy(&j.lock);
+	pthread_cond_destroy(&j.cond);
 }
 
 static int s_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -1,7 +1,7 @@
 /*
  * testlib.h - helpers every cmocka unit test may use, linked into each
- * test binary: running a real libevent loop under a time guard, and
- * scratch directories.
+ * test binary: running a real libevent loop under a time guard, running
+ * code on a loop thread from the test thread, and scratch directories.
  */
 #ifndef SEMBARK_TESTLIB_H
 #define SEMBARK_TESTLIB_H
@@ -16,6 +16,12 @@ struct event_base;
  * a stalled test fails instead of hanging.
  */
 bool test_loop_run(struct event_base *base, int guard_ms);
+
+/*
+ * test_in_loop - from another thread, run fn(arg) on base's loop thread
+ * (base dispatching there) and wait until it has run.
+ */
+void test_in_loop(struct event_base *base, void (*fn)(void *arg), void *arg);
 
 /* test_rmtree - remove a scratch directory and everything in it; 0 or -1 */
 int test_rmtree(const char *dir);
