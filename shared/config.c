@@ -57,6 +57,7 @@ struct cfg_key {
 static bool s_valid_listen(const char *s);
 static bool s_valid_origin(const char *s);
 static bool s_valid_endpoint(const char *s);
+static bool s_valid_z85_key(const char *s);
 
 static const char *const s_hash_names[] = { "bcrypt", "argon2id", NULL };
 static const char *const s_level_names[] = { "debug", "info", "warning", "error", NULL };
@@ -66,6 +67,7 @@ static const char *const s_sslmode_names[] = {
 
 #define LISTEN_WHAT "must be host:port with a port from 1 to 65535"
 #define ORIGIN_WHAT "must be http:// or https:// and a host[:port], with no path or trailing slash"
+#define Z85_WHAT "must be empty or a 40-character Z85 key (sembarkctl keygen)"
 #define ENDPOINT_WHAT "must start with ipc://, tcp:// or inproc://"
 
 #define OFF_(sec, k) offsetof(struct sembark_config, sec.k)
@@ -139,6 +141,11 @@ static const struct cfg_key s_schema[] = {
 	K_CHK(ipc, log_sink, "ipc:///run/sembark/logd/log.sock", s_valid_endpoint, ENDPOINT_WHAT),
 	K_INT(ipc, max_msg_bytes, 4096, 67108864, 2097152),
 	K_INT(ipc, hwm, 10, 1000000, 10000),
+	K_CHK(ipc, curve_server_public_key, "", s_valid_z85_key, Z85_WHAT),
+	K_STR(ipc, curve_server_secret_file, ""),
+	K_CHK(ipc, curve_client_public_key, "", s_valid_z85_key, Z85_WHAT),
+	K_STR(ipc, curve_client_secret_file, ""),
+	K_STR(ipc, curve_allowed_clients_file, ""),
 };
 
 #define N_KEYS ELEMENTSOF(s_schema)
@@ -301,6 +308,15 @@ static bool s_valid_origin(const char *s)
 	else
 		return false;
 	return *host && *host != ':' && !strpbrk(host, "/?#@ \t\\");
+}
+
+/* empty, or 40 characters of the Z85 alphabet (ZeroMQ RFC 32) */
+static bool s_valid_z85_key(const char *s)
+{
+	static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+	return *s == '\0' || (strlen(s) == 40 && strspn(s, z85) == 40);
 }
 
 static bool s_valid_endpoint(const char *s)

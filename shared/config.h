@@ -98,6 +98,12 @@ struct sembark_config {
 		char log_sink[CONFIG_STR_MAX];   /* logd's socket every daemon pushes log records and audit events to */
 		int max_msg_bytes;               /* largest message a daemon accepts from a peer (ZMQ_MAXMSGSIZE) */
 		int hwm;                         /* messages queued per socket before sends fail (ZMQ high-water mark) */
+		/* Every tcp:// endpoint uses CURVE; ipc:// and inproc:// do not. */
+		char curve_server_public_key[CONFIG_STR_MAX];  /* Z85 public key (40 characters) of the daemons that bind tcp:// endpoints; clients pin it */
+		char curve_server_secret_file[CONFIG_STR_MAX]; /* its Z85 secret key (credential curve-server-key); for daemons that bind tcp:// */
+		char curve_client_public_key[CONFIG_STR_MAX];  /* Z85 public key (40 characters) this daemon presents when it connects over tcp:// */
+		char curve_client_secret_file[CONFIG_STR_MAX]; /* its Z85 secret key (credential curve-client-key) */
+		char curve_allowed_clients_file[CONFIG_STR_MAX]; /* Z85 client public keys the tcp:// servers accept, one a line, '#' comments */
 	} ipc;
 };
 

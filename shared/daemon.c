@@ -28,6 +28,7 @@
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "daemon.h"
 #include "log.h"
 #include "zmq_ev.h"
@@ -252,6 +253,8 @@ static int s_open_log_sink(struct daemon *d)
 	if (!s)
 		return -errno;
 	r = zsock_setup(s, LOG_SINK_HWM, 0);
+	if (r >= 0)
+		r = curve_client_setup(s, d->cfg.ipc.log_sink); /* CURVE when tcp:// */
 	if (r >= 0 && (zmq_setsockopt(s, ZMQ_IMMEDIATE, &zero, sizeof(zero)) < 0 ||
 		       zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
 		       zmq_connect(s, d->cfg.ipc.log_sink) < 0))
@@ -284,6 +287,7 @@ static int s_setup_runtime(struct daemon *d)
 	r = s_setup_watchdog(d);
 	if (r < 0)
 		return log_error_errno(r, "cannot arm the watchdog timer");
+	curve_init(&d->cfg, d->base, d->zctx);
 	r = s_open_log_sink(d);
 	if (r < 0)
 		return log_error_errno(r, "cannot connect the log sink",
@@ -436,6 +440,7 @@ void daemon_done(struct daemon *d)
 		zmq_close(d->log_push);
 		d->log_push = NULL;
 	}
+	curve_done();
 	s_event_freep(&d->sig_term);
 	s_event_freep(&d->sig_int);
 	s_event_freep(&d->sig_pipe);

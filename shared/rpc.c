@@ -38,6 +38,7 @@
 #include <event2/event.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "ipc.h"
 #include "macro.h"
 #include "rpc.h"
@@ -238,6 +239,9 @@ int rpc_client_new(struct event_base *base, void *zctx, const char *endpoint,
 	if (!c->buckets)
 		return -ENOMEM;
 	r = s_socket(zctx, ZMQ_DEALER, opts, &c->zsock);
+	if (r < 0)
+		return r;
+	r = curve_client_setup(c->zsock, endpoint); /* CURVE when tcp:// */
 	if (r < 0)
 		return r;
 	r = s_connect_all(c->zsock, endpoint);
@@ -462,6 +466,9 @@ int rpc_server_new(struct event_base *base, void *zctx, const char *endpoint,
 		return r;
 	if (zmq_setsockopt(s->zsock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0)
 		return -zmq_errno();
+	r = curve_server_setup(s->zsock, endpoint); /* CURVE when tcp:// */
+	if (r < 0)
+		return r;
 	r = zsock_bind_endpoint(s->zsock, endpoint);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <zmq.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -28,6 +29,8 @@ struct ctl_command {
 
 static int s_help(const struct ctl_context *ctx, int argc, char **argv);
 static int s_version(const struct ctl_context *ctx, int argc, char **argv);
+static int s_keygen(const struct ctl_context *ctx, int argc, char **argv);
+_printf_(1, 2) static int s_usage_error(const char *fmt, ...);
 
 static const struct ctl_command s_commands[] = {
 	{ "migrate", "[--status] [--migrations DIR]",
@@ -37,6 +40,7 @@ static const struct ctl_command s_commands[] = {
 	{ "logs", "[--service S] [--level L] [--since T] [--limit N] [--follow]",
 	  "print stored log records, newest last", ctl_logs },
 	{ "audit", "--team ID [--limit N]", "print a team's audit trail", ctl_audit },
+	{ "keygen", "", "print a new CURVE keypair for tcp:// endpoints ([ipc] curve_*)", s_keygen },
 	{ "help", "", "show this help", s_help },
 	{ "version", "", "print the version", s_version },
 };
@@ -59,6 +63,23 @@ static void s_usage(FILE *f)
 static int s_help(const struct ctl_context *ctx, int argc, char **argv)
 {
 	s_usage(stdout);
+	return CTL_EXIT_OK;
+}
+
+static int s_keygen(const struct ctl_context *ctx, int argc, char **argv)
+{
+	char pub[41], sec[41];
+
+	if (argc > 1)
+		return s_usage_error("keygen takes no arguments");
+	if (zmq_curve_keypair(pub, sec) < 0) {
+		fprintf(stderr, "sembarkctl: cannot make a CURVE keypair (libzmq without CURVE?)\n");
+		return CTL_EXIT_FAILURE;
+	}
+	printf("public = %s\nsecret = %s\n", pub, sec);
+	printf("# store the secret alone in a 0600 file or a systemd credential\n"
+	       "# (curve-server-key / curve-client-key), never in the config file\n");
+	sodium_memzero(sec, sizeof(sec));
 	return CTL_EXIT_OK;
 }
 

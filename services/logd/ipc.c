@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "backend.h"
+#include "curve.h"
 #include "logd.h"
 
 static void s_on_record(struct logd *l, const void *buf, size_t len)
@@ -86,6 +87,9 @@ static int s_open_pull(struct logd *l)
 	if (!l->pull)
 		return -errno;
 	r = zsock_setup(l->pull, cfg->ipc.hwm, cfg->ipc.max_msg_bytes);
+	if (r < 0)
+		return r;
+	r = curve_server_setup(l->pull, cfg->ipc.log_sink); /* CURVE when tcp:// */
 	if (r < 0)
 		return r;
 	r = zsock_bind_endpoint(l->pull, cfg->ipc.log_sink);

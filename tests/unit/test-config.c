@@ -176,6 +176,11 @@ static const struct key_case s_keys[] = {
 	S(ipc, log_sink, "ipc:///run/sembark/logd/log.sock"),
 	I(ipc, max_msg_bytes, 4096, 67108864, 2097152),
 	I(ipc, hwm, 10, 1000000, 10000),
+	S(ipc, curve_server_public_key, ""),
+	S(ipc, curve_server_secret_file, ""),
+	S(ipc, curve_client_public_key, ""),
+	S(ipc, curve_client_secret_file, ""),
+	S(ipc, curve_allowed_clients_file, ""),
 };
 
 static int s_int(const struct sembark_config *cfg, const struct key_case *k)
@@ -608,6 +613,10 @@ static void test_formats(void **state)
 		{ "ipc", "log_sink", "inproc://log", NULL },
 		{ "ipc", "logd", "ipc://", "must start with ipc://" },
 		{ "ipc", "logd", "/run/sembark/logd.sock", "must start with ipc://" },
+		{ "ipc", "curve_server_public_key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", NULL },
+		{ "ipc", "curve_client_public_key", "", NULL },
+		{ "ipc", "curve_client_public_key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf", "40-character Z85" },
+		{ "ipc", "curve_server_public_key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf\\", "40-character Z85" },
 	};
 	struct sembark_config *cfg = malloc(sizeof(*cfg));
 
