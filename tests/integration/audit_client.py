@@ -51,29 +51,14 @@ def push_audit(stack, bodies):
                         [sembark.ipc_frame("audit.event", b, id_=i + 1) for i, b in enumerate(bodies)])
 
 
-class Logd:
+class Logd(sembark.Backend):
     """api.call straight to logd's ROUTER, as ingressd sends it."""
 
     def __init__(self, stack):
-        self.dealer = sembark.Dealer(sembark.endpoint(stack, "logd"))
-        self.seq = 0
-
-    def close(self):
-        self.dealer.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
+        super().__init__(stack, "logd")
 
     def call(self, body, timeout=10.0):
-        self.seq += 1
-        frames = self.dealer.call(sembark.ipc_frame("api.call", body, id_=self.seq), timeout=timeout)
-        assert frames is not None, "logd did not answer api.call within %.0fs" % timeout
-        reply = sembark.decode_reply(frames)
-        assert reply["id"] == self.seq, reply
-        return reply
+        return super().call("api.call", body, timeout)
 
     def audit_list(self, team, role="owner", query="", op="audit.list"):
         body = {"op": op, "session_id": new_id(), "user_id": new_id(), "team_id": team,

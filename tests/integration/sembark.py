@@ -1125,3 +1125,30 @@ def decode_reply(frames):
 
 def endpoint(stack, name):
     return "ipc://%s/%s.sock" % (stack.rundir, name)
+
+
+class Backend:
+    """Requests straight to one daemon's ROUTER (as ingressd sends them),
+    each with the next id; call() returns the decoded reply envelope."""
+
+    def __init__(self, stack, name):
+        self.name = name
+        self.dealer = Dealer(endpoint(stack, name))
+        self.seq = 0
+
+    def close(self):
+        self.dealer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def call(self, type_, body, timeout=10.0):
+        self.seq += 1
+        frames = self.dealer.call(ipc_frame(type_, body, id_=self.seq), timeout=timeout)
+        assert frames is not None, "%s did not answer %s within %.0fs" % (self.name, type_, timeout)
+        reply = decode_reply(frames)
+        assert reply["id"] == self.seq, reply
+        return reply

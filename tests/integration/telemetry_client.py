@@ -57,29 +57,11 @@ def new_ids():
     return str(uuid.uuid4()), str(uuid.uuid4())
 
 
-class Telemetryd:
+class Telemetryd(sembark.Backend):
     """api.call / telemetry.signal straight to telemetryd's ROUTER."""
 
     def __init__(self, stack):
-        self.dealer = sembark.Dealer(sembark.endpoint(stack, "telemetryd"))
-        self.seq = 0
-
-    def close(self):
-        self.dealer.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def call(self, type_, body, timeout=10.0):
-        self.seq += 1
-        frames = self.dealer.call(sembark.ipc_frame(type_, body, id_=self.seq), timeout=timeout)
-        assert frames is not None, "telemetryd did not answer %s within %.0fs" % (type_, timeout)
-        reply = sembark.decode_reply(frames)
-        assert reply["id"] == self.seq, reply
-        return reply
+        super().__init__(stack, "telemetryd")
 
     def api(self, op, user, team, role="owner", query="", body=b"", timeout=10.0):
         if isinstance(body, (dict, list)):
