@@ -11,7 +11,6 @@
  * test route, the per-client rate limit.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -76,8 +75,7 @@ struct fixture {
 	size_t n_held;
 	struct script script;
 	struct seen seen;
-	struct event *keepalive;
-	pthread_t loop;
+	struct test_loop_thread loop;
 	int port;
 };
 
@@ -244,18 +242,6 @@ static void s_in_loop(struct fixture *f, void (*fn)(struct fixture *, void *), v
 	test_in_loop(f->base, s_in_loop_cb, &j);
 }
 
-static void s_keepalive_cb(evutil_socket_t fd, short what, void *userdata)
-{
-}
-
-static void *s_loop_main(void *userdata)
-{
-	struct fixture *f = userdata;
-
-	event_base_dispatch(f->base);
-	return NULL;
-}
-
 static void s_start(struct fixture *f)
 {
 	const struct rpc_opts opts = { .hwm = 1000, .max_msg = 1 << 21 };
@@ -281,7 +267,6 @@ static void s_start(struct fixture *f)
 static int s_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const struct timeval hour = { 3600, 0 };
 
 	assert_non_null(f);
 	f->base = event_base_new();
@@ -291,9 +276,7 @@ static int s_setup(void **state)
 	f->cfg.auth.session_lifetime = 86400;
 	f->app = (struct ingress){ .cfg = &f->cfg };
 	s_start(f);
-	f->keepalive = event_new(f->base, -1, EV_PERSIST, s_keepalive_cb, NULL);
-	event_add(f->keepalive, &hour);
-	assert_int_equal(pthread_create(&f->loop, NULL, s_loop_main, f), 0);
+	assert_int_equal(test_loop_thread_start(&f->loop, f->base), 0);
 	usleep(20000); /* the inproc client connects */
 	*state = f;
 	return 0;
@@ -308,8 +291,7 @@ static void s_teardown_in_loop(struct fixture *f, void *arg)
 		(void)rpc_reply_error(f->held[i], "gone", "test over");
 	f->app.csrf = ingress_csrf_free(f->app.csrf);
 	f->app.ratelimit = ingress_ratelimit_free(f->app.ratelimit);
-	event_free(f->keepalive);
-	event_base_loopbreak(f->base);
+	test_loop_thread_end(&f->loop);
 }
 
 static int s_teardown(void **state)
@@ -317,7 +299,7 @@ static int s_teardown(void **state)
 	struct fixture *f = *state;
 
 	s_in_loop(f, s_teardown_in_loop, NULL);
-	pthread_join(f->loop, NULL);
+	test_loop_thread_join(&f->loop);
 	zmq_ctx_term(f->zctx);
 	event_base_free(f->base);
 	free(f);

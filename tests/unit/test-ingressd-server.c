@@ -8,7 +8,6 @@
  * server only through callbacks run inside the loop.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,8 +61,7 @@ struct fixture {
 	struct sembark_config cfg;
 	struct ingress app;
 	struct backend be[3];
-	struct event *keepalive;
-	pthread_t loop;
+	struct test_loop_thread loop;
 	int port;
 };
 
@@ -145,18 +143,6 @@ static void s_backend_free(struct backend *b)
 
 /* ---- fixture ----------------------------------------------------------------- */
 
-static void s_keepalive_cb(evutil_socket_t fd, short what, void *userdata)
-{
-}
-
-static void *s_loop_main(void *userdata)
-{
-	struct fixture *f = userdata;
-
-	event_base_dispatch(f->base);
-	return NULL;
-}
-
 static void s_config(struct sembark_config *cfg)
 {
 	config_defaults(cfg);
@@ -214,7 +200,6 @@ static void s_server_start(struct fixture *f)
 static int s_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const struct timeval hour = { 3600, 0 };
 
 	assert_non_null(f);
 	f->base = event_base_new();
@@ -225,9 +210,7 @@ static int s_setup(void **state)
 	f->app = (struct ingress){ .cfg = &f->cfg };
 	s_backends_start(f);
 	s_server_start(f);
-	f->keepalive = event_new(f->base, -1, EV_PERSIST, s_keepalive_cb, NULL);
-	event_add(f->keepalive, &hour);
-	assert_int_equal(pthread_create(&f->loop, NULL, s_loop_main, f), 0);
+	assert_int_equal(test_loop_thread_start(&f->loop, f->base), 0);
 	*state = f;
 	return 0;
 }
@@ -240,8 +223,7 @@ static void s_teardown_in_loop(struct fixture *f, void *arg)
 	f->app.logd = rpc_client_free(f->app.logd);
 	for (size_t i = 0; i < 3; i++)
 		s_backend_free(&f->be[i]);
-	event_free(f->keepalive);
-	event_base_loopbreak(f->base);
+	test_loop_thread_end(&f->loop);
 }
 
 static int s_teardown(void **state)
@@ -249,7 +231,7 @@ static int s_teardown(void **state)
 	struct fixture *f = *state;
 
 	s_in_loop(f, s_teardown_in_loop, NULL);
-	pthread_join(f->loop, NULL);
+	test_loop_thread_join(&f->loop);
 	zmq_ctx_term(f->zctx);
 	event_base_free(f->base);
 	free(f);

@@ -76,6 +76,42 @@ void test_in_loop(struct event_base *base, void (*fn)(void *arg), void *arg)
 	pthread_cond_destroy(&j.cond);
 }
 
+static void s_keepalive_cb(evutil_socket_t fd, short what, void *userdata)
+{
+}
+
+static void *s_loop_main(void *userdata)
+{
+	event_base_dispatch(userdata);
+	return NULL;
+}
+
+/* test_loop_thread_start - an hourly no-op timer keeps dispatch from returning */
+int test_loop_thread_start(struct test_loop_thread *t, struct event_base *base)
+{
+	const struct timeval hour = { 3600, 0 };
+
+	t->base = base;
+	t->keepalive = event_new(base, -1, EV_PERSIST, s_keepalive_cb, NULL);
+	if (!t->keepalive || event_add(t->keepalive, &hour) < 0)
+		return -1;
+	return pthread_create(&t->thread, NULL, s_loop_main, base) == 0 ? 0 : -1;
+}
+
+/* test_loop_thread_end - drop the keepalive and break the loop */
+void test_loop_thread_end(struct test_loop_thread *t)
+{
+	event_free(t->keepalive);
+	t->keepalive = NULL;
+	event_base_loopbreak(t->base);
+}
+
+/* test_loop_thread_join - the thread is gone after this */
+void test_loop_thread_join(struct test_loop_thread *t)
+{
+	pthread_join(t->thread, NULL);
+}
+
 static int s_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
