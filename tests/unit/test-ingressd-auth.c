@@ -10,7 +10,6 @@
  * auth.call fields. Also: GET /api/csrf, ingress_with_identity() on a
  * test route, the per-client rate limit.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -317,76 +314,6 @@ static void s_seen_in_loop(struct fixture *f, void *arg)
 	*(struct seen *)arg = f->seen;
 }
 
-/* ---- the HTTP client ------------------------------------------------------------ */
-
-struct resp {
-	int status;
-	char head[4096];
-	char body[4096];
-};
-
-static int s_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	struct timeval tv = { 5, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* s_roundtrip - send req on a fresh connection with Connection: close; read all */
-static void s_roundtrip(struct fixture *f, const char *req, struct resp *r)
-{
-	_cleanup_free_ char *buf = malloc(16384);
-	int fd = s_connect(f->port);
-	size_t len = 0;
-	ssize_t n;
-	char *end;
-
-	assert_non_null(buf);
-	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-	while ((n = recv(fd, buf + len, 16383 - len, 0)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	end = strstr(buf, "\r\n\r\n");
-	assert_non_null(end);
-	snprintf(r->head, sizeof(r->head), "%.*s", (int)(end + 2 - buf), buf);
-	snprintf(r->body, sizeof(r->body), "%s", end + 4);
-	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1);
-}
-
-/* s_header_n - the n-th value of header name (0-based), or NULL */
-static const char *s_header_n(const struct resp *r, const char *name, int n)
-{
-	static char value[1024];
-	char key[128];
-	const char *p = r->head;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	for (int i = 0; (p = strstr(p, key)); i++) {
-		p += strlen(key);
-		if (i == n) {
-			snprintf(value, sizeof(value), "%.*s", (int)strcspn(p, "\r"), p);
-			return value;
-		}
-	}
-	return NULL;
-}
-
-static int s_header_count(const struct resp *r, const char *name)
-{
-	int n = 0;
-
-	while (s_header_n(r, name, n))
-		n++;
-	return n;
-}
-
 /* ---- building requests ------------------------------------------------------------ */
 
 enum xsrf { X_NONE, X_B1, X_B2, X_S1, X_S2, X_GARBAGE, X_B1_ENCODED };
@@ -652,19 +579,20 @@ static const struct auth_case s_cases[] = {
 	  { NULL }, NULL },
 };
 
-static void s_check_cookies(const struct auth_case *t, const struct resp *r)
+static void s_check_cookies(const struct auth_case *t, const struct test_http_resp *r)
 {
 	int want = 0;
 
 	while (want < 3 && t->cookies[want])
 		want++;
-	if (s_header_count(r, "Set-Cookie") != want)
-		fail_msg("%s: %d Set-Cookie, expected %d\n%s", t->name, s_header_count(r, "Set-Cookie"),
-			 want, r->head);
+	if (test_http_header_count(r, "Set-Cookie") != want)
+		fail_msg("%s: %d Set-Cookie, expected %d\n%s", t->name,
+			 test_http_header_count(r, "Set-Cookie"), want, r->head);
 	for (int i = 0; i < want; i++)
-		if (strncmp(s_header_n(r, "Set-Cookie", i), t->cookies[i], strlen(t->cookies[i])) != 0)
+		if (strncmp(test_http_header_n(r, "Set-Cookie", i), t->cookies[i],
+			    strlen(t->cookies[i])) != 0)
 			fail_msg("%s: Set-Cookie %s, expected %s...", t->name,
-				 s_header_n(r, "Set-Cookie", i), t->cookies[i]);
+				 test_http_header_n(r, "Set-Cookie", i), t->cookies[i]);
 }
 
 static void s_check_call(struct fixture *f, const struct auth_case *t)
@@ -685,9 +613,10 @@ static void s_check_call(struct fixture *f, const struct auth_case *t)
 	assert_string_equal(seen.body, t->body);
 }
 
-static void s_check_case(struct fixture *f, const struct auth_case *t, const struct resp *r)
+static void s_check_case(struct fixture *f, const struct auth_case *t,
+			 const struct test_http_resp *r)
 {
-	const char *retry = s_header_n(r, "Retry-After", 0);
+	const char *retry = test_http_header_n(r, "Retry-After", 0);
 	char want[96];
 
 	if (r->status != t->status)
@@ -702,7 +631,7 @@ static void s_check_case(struct fixture *f, const struct auth_case *t, const str
 	if ((retry == NULL) != (t->retry_after == NULL) ||
 	    (retry && strcmp(retry, t->retry_after) != 0))
 		fail_msg("%s: Retry-After %s", t->name, retry ? retry : "-");
-	assert_string_equal(s_header_n(r, "Cache-Control", 0), "no-store");
+	assert_string_equal(test_http_header_n(r, "Cache-Control", 0), "no-store");
 	s_check_cookies(t, r);
 	s_check_call(f, t);
 }
@@ -711,14 +640,14 @@ static void test_auth_routes(void **state)
 {
 	struct fixture *f = *state;
 	char req[4096];
-	struct resp r;
+	struct test_http_resp r;
 
 	for (size_t i = 0; i < ELEMENTSOF(s_cases); i++) {
 		const struct auth_case *t = &s_cases[i];
 
 		s_in_loop(f, s_script_in_loop, (void *)&t->script);
 		s_build(f, &t->q, req, sizeof(req));
-		s_roundtrip(f, req, &r);
+		test_http_exchange(f->port, req, &r);
 		s_check_case(f, t, &r);
 	}
 }
@@ -732,46 +661,48 @@ static void test_login_rebinds(void **state)
 				   LOGIN_BODY, NULL };
 	struct csrf_binding session, browser, fresh;
 	char req[4096], tok[CSRF_TOKEN_LEN + 1], id[CSRF_BROWSER_ID_LEN + 1];
-	struct resp r;
+	struct test_http_resp r;
 
 	s_in_loop(f, s_script_in_loop, (void *)&sc);
 	s_build(f, &q, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 200);
-	assert_int_equal(sscanf(s_header_n(&r, "Set-Cookie", 1), "sembark_csrf=%32[0-9a-f];", id), 1);
+	assert_int_equal(sscanf(test_http_header_n(&r, "Set-Cookie", 1), "sembark_csrf=%32[0-9a-f];",
+				id), 1);
 	assert_string_not_equal(id, B1);
-	assert_int_equal(sscanf(s_header_n(&r, "Set-Cookie", 2), "XSRF-TOKEN=%66[A-Za-z0-9_.-];", tok),
-			 1);
+	assert_int_equal(sscanf(test_http_header_n(&r, "Set-Cookie", 2),
+				"XSRF-TOKEN=%66[A-Za-z0-9_.-];", tok), 1);
 	assert_int_equal(ingress_csrf_bind_session(T2, 40, &session), 0);
 	assert_int_equal(ingress_csrf_bind_browser(B1, 32, &browser), 0);
 	assert_int_equal(ingress_csrf_bind_browser(id, 32, &fresh), 0);
 	assert_true(ingress_csrf_verify(f->app.csrf, &session, tok, strlen(tok)));
 	assert_false(ingress_csrf_verify(f->app.csrf, &browser, tok, strlen(tok)));
 	assert_false(ingress_csrf_verify(f->app.csrf, &fresh, tok, strlen(tok)));
-	assert_non_null(strstr(s_header_n(&r, "Set-Cookie", 2), "; Max-Age=100; SameSite=Lax"));
+	assert_non_null(strstr(test_http_header_n(&r, "Set-Cookie", 2), "; Max-Age=100; SameSite=Lax"));
 }
 
 /* ---- GET /api/csrf ------------------------------------------------------------------ */
 
-static void s_get_csrf(struct fixture *f, const char *cookie, struct resp *r)
+static void s_get_csrf(struct fixture *f, const char *cookie, struct test_http_resp *r)
 {
 	const struct request q = { "GET", "/api/csrf", NULL, cookie, X_NONE, NULL, NULL, NULL };
 	char req[1024];
 
 	s_build(f, &q, req, sizeof(req));
-	s_roundtrip(f, req, r);
+	test_http_exchange(f->port, req, r);
 	assert_int_equal(r->status, 204);
 	assert_string_equal(r->body, "");
-	assert_null(s_header_n(r, "Content-Type", 0));
+	assert_null(test_http_header_n(r, "Content-Type", 0));
 }
 
 /* s_xsrf_of - the XSRF-TOKEN of the answer verifies for binding b */
-static bool s_xsrf_of(struct fixture *f, const struct resp *r, const struct csrf_binding *b)
+static bool s_xsrf_of(struct fixture *f, const struct test_http_resp *r,
+		      const struct csrf_binding *b)
 {
 	char tok[CSRF_TOKEN_LEN + 1];
 
-	for (int i = 0; s_header_n(r, "Set-Cookie", i); i++)
-		if (sscanf(s_header_n(r, "Set-Cookie", i), "XSRF-TOKEN=%66[A-Za-z0-9_.-]; Path=/; "
+	for (int i = 0; test_http_header_n(r, "Set-Cookie", i); i++)
+		if (sscanf(test_http_header_n(r, "Set-Cookie", i), "XSRF-TOKEN=%66[A-Za-z0-9_.-]; Path=/; "
 			   "SameSite=Lax", tok) == 1)
 			return ingress_csrf_verify(f->app.csrf, b, tok, strlen(tok));
 	return false;
@@ -782,26 +713,28 @@ static void test_csrf_route(void **state)
 	struct fixture *f = *state;
 	struct csrf_binding b;
 	char id[CSRF_BROWSER_ID_LEN + 1];
-	struct resp r;
+	struct test_http_resp r;
 
 	/* a new browser: both cookies */
 	s_get_csrf(f, NULL, &r);
-	assert_int_equal(s_header_count(&r, "Set-Cookie"), 2);
-	assert_int_equal(sscanf(s_header_n(&r, "Set-Cookie", 0), "sembark_csrf=%32[0-9a-f]", id), 1);
-	assert_string_equal(s_header_n(&r, "Set-Cookie", 0) + 13 + 32, "; Path=/; HttpOnly; SameSite=Lax");
+	assert_int_equal(test_http_header_count(&r, "Set-Cookie"), 2);
+	assert_int_equal(sscanf(test_http_header_n(&r, "Set-Cookie", 0), "sembark_csrf=%32[0-9a-f]",
+				id), 1);
+	assert_string_equal(test_http_header_n(&r, "Set-Cookie", 0) + 13 + 32,
+			    "; Path=/; HttpOnly; SameSite=Lax");
 	assert_int_equal(ingress_csrf_bind_browser(id, 32, &b), 0);
 	assert_true(s_xsrf_of(f, &r, &b));
 	/* a known browser: the token only */
 	s_get_csrf(f, "sembark_csrf=" B1, &r);
-	assert_int_equal(s_header_count(&r, "Set-Cookie"), 1);
+	assert_int_equal(test_http_header_count(&r, "Set-Cookie"), 1);
 	assert_int_equal(ingress_csrf_bind_browser(B1, 32, &b), 0);
 	assert_true(s_xsrf_of(f, &r, &b));
 	/* a malformed browser cookie is replaced */
 	s_get_csrf(f, "sembark_csrf=zz", &r);
-	assert_int_equal(s_header_count(&r, "Set-Cookie"), 2);
+	assert_int_equal(test_http_header_count(&r, "Set-Cookie"), 2);
 	/* with a session: bound to it */
 	s_get_csrf(f, "sembark_csrf=" B1 "; sembark_session=" T1, &r);
-	assert_int_equal(s_header_count(&r, "Set-Cookie"), 1);
+	assert_int_equal(test_http_header_count(&r, "Set-Cookie"), 1);
 	assert_int_equal(ingress_csrf_bind_session(T1, 40, &b), 0);
 	assert_true(s_xsrf_of(f, &r, &b));
 }
@@ -822,22 +755,23 @@ static void test_tls_cookies(void **state)
 	const struct request plain = { "POST", "/api/login", ORIGIN, "__Host-sembark_csrf=" B1, X_B1,
 				       NULL, LOGIN_BODY, NULL };
 	char req[4096];
-	struct resp r;
+	struct test_http_resp r;
 
 	s_in_loop(f, s_tls_in_loop, NULL);
 	s_get_csrf(f, NULL, &r);
-	assert_true(strncmp(s_header_n(&r, "Set-Cookie", 0), "__Host-sembark_csrf=", 20) == 0);
-	assert_non_null(strstr(s_header_n(&r, "Set-Cookie", 0), "; HttpOnly; SameSite=Lax; Secure"));
-	assert_non_null(strstr(s_header_n(&r, "Set-Cookie", 1), "; SameSite=Lax; Secure"));
+	assert_true(strncmp(test_http_header_n(&r, "Set-Cookie", 0), "__Host-sembark_csrf=", 20) == 0);
+	assert_non_null(strstr(test_http_header_n(&r, "Set-Cookie", 0),
+			       "; HttpOnly; SameSite=Lax; Secure"));
+	assert_non_null(strstr(test_http_header_n(&r, "Set-Cookie", 1), "; SameSite=Lax; Secure"));
 	s_in_loop(f, s_script_in_loop, (void *)&sc);
 	s_build(f, &login, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(s_header_n(&r, "Set-Cookie", 0),
+	assert_string_equal(test_http_header_n(&r, "Set-Cookie", 0),
 			    "__Host-sembark_session=" T2 "; Path=/; Max-Age=100; HttpOnly; SameSite=Lax; Secure");
 	/* the http origin is now another origin */
 	s_build(f, &plain, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 403);
 }
 
@@ -881,14 +815,14 @@ static void test_with_identity(void **state)
 	const struct script none = { 0 };
 	char req[4096], want[96];
 	struct seen seen;
-	struct resp r;
+	struct test_http_resp r;
 
 	for (size_t i = 0; i < ELEMENTSOF(s_identity); i++) {
 		const struct identity_case *t = &s_identity[i];
 
 		s_in_loop(f, s_script_in_loop, (void *)&none);
 		s_build(f, &t->q, req, sizeof(req));
-		s_roundtrip(f, req, &r);
+		test_http_exchange(f->port, req, &r);
 		if (r.status != t->status)
 			fail_msg("%s: %d %s", t->name, r.status, r.body);
 		snprintf(want, sizeof(want), "{\"error\":\"%s\",", t->body);
@@ -915,23 +849,23 @@ static void test_client_rate(void **state)
 	const struct request me = { "GET", "/api/me", NULL, "sembark_session=" T1, X_NONE, NULL, NULL,
 				    NULL };
 	char req[4096];
-	struct resp r;
+	struct test_http_resp r;
 
 	s_in_loop(f, s_rate_in_loop, NULL);
 	s_in_loop(f, s_script_in_loop, (void *)&sc);
 	s_build(f, &inv, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 404);
 	s_build(f, &tok, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 404);
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 429);
-	assert_string_equal(s_header_n(&r, "Retry-After", 0), "30");
+	assert_string_equal(test_http_header_n(&r, "Retry-After", 0), "30");
 	assert_non_null(strstr(r.body, "\"error\":\"too_many_requests\""));
 	/* routes outside sign-up, login, token and invite are not counted */
 	s_build(f, &me, req, sizeof(req));
-	s_roundtrip(f, req, &r);
+	test_http_exchange(f->port, req, &r);
 	assert_int_equal(r.status, 404);
 }
 
@@ -954,7 +888,8 @@ static void test_client_leaves(void **state)
 
 	s_in_loop(f, s_script_in_loop, (void *)&sc);
 	s_build(f, &me, req, sizeof(req));
-	fd = s_connect(f->port);
+	fd = test_http_connect(f->port);
+	assert_true(fd >= 0);
 	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
 	usleep(50000);
 	s_in_loop(f, s_pending_in_loop, &pending);

@@ -7,7 +7,6 @@
  * thread is the HTTP client with blocking sockets, and inspects the
  * server only through callbacks run inside the loop.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -254,20 +250,7 @@ static void s_set_modes(struct fixture *f, enum backend_mode a, enum backend_mod
 	s_in_loop(f, s_set_modes_in_loop, modes);
 }
 
-/* ---- the HTTP client ------------------------------------------------------------ */
-
-struct client {
-	int fd;
-	size_t len;
-	char buf[1 << 16];
-};
-
-struct resp {
-	int status;
-	char head[4096];
-	char body[8192];
-	size_t body_len;
-};
+/* ---- the HTTP client: testlib's test_http_* ------------------------------------- */
 
 static int64_t s_ms(void)
 {
@@ -277,141 +260,14 @@ static int64_t s_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int s_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	struct timeval tv = { 5, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-static void s_client_open(struct client *c, int port)
-{
-	c->len = 0;
-	c->fd = s_connect(port);
-	assert_true(c->fd >= 0);
-}
-
-static void s_send(struct client *c, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-		assert_true(n > 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void s_send_str(struct client *c, const char *s)
-{
-	s_send(c, s, strlen(s));
-}
-
-/* s_fill - read more into c->buf; 0 at EOF, -1 on timeout or error */
-static int s_fill(struct client *c)
-{
-	ssize_t n;
-
-	assert_true(c->len < sizeof(c->buf));
-	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-	if (n < 0)
-		return -1;
-	c->len += (size_t)n;
-	return n > 0;
-}
-
-static const char *s_header(const struct resp *r, const char *name)
-{
-	static char value[1024];
-	char key[128];
-	const char *p, *end;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	p = strstr(r->head, key);
-	if (!p)
-		return NULL;
-	p += strlen(key);
-	end = strstr(p, "\r\n");
-	snprintf(value, sizeof(value), "%.*s", (int)(end - p), p);
-	return value;
-}
-
-/* s_read_response - one response; 0, or -1 when the connection ended first */
-static int s_read_response(struct client *c, struct resp *r, bool head_request)
-{
-	char *end;
-	size_t hlen, clen = 0;
-	const char *cl;
-
-	while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
-		if (s_fill(c) <= 0)
-			return -1;
-	hlen = (size_t)(end - c->buf) + 4;
-	assert_true(hlen < sizeof(r->head));
-	memcpy(r->head, c->buf, hlen);
-	r->head[hlen] = '\0';
-	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1);
-	cl = s_header(r, "Content-Length");
-	if (cl && !head_request)
-		clen = strtoul(cl, NULL, 10);
-	assert_true(clen < sizeof(r->body));
-	while (c->len < hlen + clen)
-		if (s_fill(c) <= 0)
-			return -1;
-	memcpy(r->body, c->buf + hlen, clen);
-	r->body[clen] = '\0';
-	r->body_len = clen;
-	memmove(c->buf, c->buf + hlen + clen, c->len - hlen - clen);
-	c->len -= hlen + clen;
-	return 0;
-}
-
-/* s_expect_eof - the server closes the connection (with nothing more to read) */
-static void s_expect_eof(struct client *c)
-{
-	assert_int_equal(s_fill(c), 0);
-	assert_int_equal(c->len, 0);
-}
-
-static void s_client_close(struct client *c)
-{
-	close(c->fd);
-	c->fd = -1;
-}
-
-/* s_exchange - one request on a new connection, one response */
-static void s_exchange(struct fixture *f, const char *req, struct resp *r)
-{
-	struct client *c = malloc(sizeof(*c));
-
-	assert_non_null(c);
-	s_client_open(c, f->port);
-	s_send_str(c, req);
-	assert_int_equal(s_read_response(c, r, strncmp(req, "HEAD ", 5) == 0), 0);
-	s_client_close(c);
-	free(c);
-}
-
 /* s_wait_healthy - the RPC clients connect asynchronously */
 static void s_wait_healthy(struct fixture *f)
 {
-	struct resp r;
+	struct test_http_resp r;
 
 	for (int i = 0; i < 100; i++) {
-		s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
+		test_http_exchange(f->port,
+				   "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
 		if (r.status == 200)
 			return;
 		usleep(20000);
@@ -424,32 +280,32 @@ static void s_wait_healthy(struct fixture *f)
 static void test_healthz_ok(void **state)
 {
 	struct fixture *f = *state;
-	struct resp r;
+	struct test_http_resp r;
 
 	s_wait_healthy(f);
-	s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	test_http_exchange(f->port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body,
 			    "{\"status\":\"ok\",\"services\":{\"authd\":\"ok\",\"telemetryd\":\"ok\",\"logd\":\"ok\"}}");
-	assert_string_equal(s_header(&r, "Content-Type"), "application/json; charset=utf-8");
-	assert_string_equal(s_header(&r, "Cache-Control"), "no-store");
+	assert_string_equal(test_http_header(&r, "Content-Type"), "application/json; charset=utf-8");
+	assert_string_equal(test_http_header(&r, "Cache-Control"), "no-store");
 }
 
 static void test_healthz_down(void **state)
 {
 	struct fixture *f = *state;
-	struct resp r;
+	struct test_http_resp r;
 	int64_t t0;
 
 	s_wait_healthy(f);
 	s_set_modes(f, B_OK, B_NO_DB, B_SILENT);
 	t0 = s_ms();
-	s_exchange(f, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	test_http_exchange(f->port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
 	assert_true(s_ms() - t0 >= HEALTH_TIMEOUT_MS - 20);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.body,
 			    "{\"status\":\"down\",\"services\":{\"authd\":\"ok\",\"telemetryd\":\"down\",\"logd\":\"down\"}}");
-	assert_string_equal(s_header(&r, "Cache-Control"), "no-store");
+	assert_string_equal(test_http_header(&r, "Cache-Control"), "no-store");
 }
 
 struct counts {
@@ -468,19 +324,19 @@ static void s_counts_in_loop(struct fixture *f, void *arg)
 static void test_healthz_client_leaves(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
+	struct test_http_client *c = malloc(sizeof(*c));
 	struct counts n;
 
 	assert_non_null(c);
 	s_wait_healthy(f);
 	s_set_modes(f, B_OK, B_OK, B_SILENT);
-	s_client_open(c, f->port);
-	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	test_http_open(c, f->port);
+	test_http_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
 	usleep(50000);
 	s_in_loop(f, s_counts_in_loop, &n);
 	assert_int_equal(n.logd_pending, 1);
 	assert_int_equal(n.inflight, 1);
-	s_client_close(c);
+	test_http_close(c);
 	usleep(50000);
 	/* the ping to logd was cancelled, not left to time out */
 	s_in_loop(f, s_counts_in_loop, &n);
@@ -559,34 +415,34 @@ static const struct answer_case s_answers[] = {
 	{ "me without session", GET("/api/me"), 401, "unauthenticated", true, NULL },
 };
 
-static void s_check_security_headers(const struct resp *r)
+static void s_check_security_headers(const struct test_http_resp *r)
 {
-	assert_string_equal(s_header(r, "X-Content-Type-Options"), "nosniff");
-	assert_string_equal(s_header(r, "Referrer-Policy"), "same-origin");
-	assert_string_equal(s_header(r, "X-Frame-Options"), "DENY");
-	assert_non_null(strstr(s_header(r, "Content-Security-Policy"), "default-src 'self'"));
-	assert_non_null(strstr(s_header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
-	assert_non_null(s_header(r, "Date"));
-	assert_null(s_header(r, "Strict-Transport-Security"));
+	assert_string_equal(test_http_header(r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(test_http_header(r, "Referrer-Policy"), "same-origin");
+	assert_string_equal(test_http_header(r, "X-Frame-Options"), "DENY");
+	assert_non_null(strstr(test_http_header(r, "Content-Security-Policy"), "default-src 'self'"));
+	assert_non_null(strstr(test_http_header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+	assert_non_null(test_http_header(r, "Date"));
+	assert_null(test_http_header(r, "Strict-Transport-Security"));
 }
 
-static void s_check_answer(const struct answer_case *t, const struct resp *r)
+static void s_check_answer(const struct answer_case *t, const struct test_http_resp *r)
 {
 	char code[96];
 
 	if (r->status != t->status)
 		fail_msg("%s: status %d, expected %d", t->name, r->status, t->status);
 	s_check_security_headers(r);
-	assert_int_equal(strtoul(s_header(r, "Content-Length"), NULL, 10), r->body_len);
+	assert_int_equal(strtoul(test_http_header(r, "Content-Length"), NULL, 10), r->body_len);
 	if (t->no_store)
-		assert_string_equal(s_header(r, "Cache-Control"), "no-store");
+		assert_string_equal(test_http_header(r, "Cache-Control"), "no-store");
 	else
-		assert_null(s_header(r, "Cache-Control"));
+		assert_null(test_http_header(r, "Cache-Control"));
 	if (t->allow)
-		assert_string_equal(s_header(r, "Allow"), t->allow);
+		assert_string_equal(test_http_header(r, "Allow"), t->allow);
 	if (!t->error)
 		return;
-	assert_string_equal(s_header(r, "Content-Type"), "application/json; charset=utf-8");
+	assert_string_equal(test_http_header(r, "Content-Type"), "application/json; charset=utf-8");
 	snprintf(code, sizeof(code), "{\"error\":\"%s\",\"message\":\"", t->error);
 	assert_memory_equal(r->body, code, strlen(code));
 	assert_string_equal(r->body + r->body_len - 2, "\"}");
@@ -599,14 +455,14 @@ static void test_answers(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(s_answers); i++) {
 		const struct answer_case *t = &s_answers[i];
 		char req[2048];
-		struct resp r;
+		struct test_http_resp r;
 
 		if (t->body)
 			snprintf(req, sizeof(req), "%sContent-Length: %zu\r\n\r\n%s", t->req,
 				 strlen(t->body), t->body);
 		else
 			snprintf(req, sizeof(req), "%s", t->req);
-		s_exchange(f, req, &r);
+		test_http_exchange(f->port, req, &r);
 		s_check_answer(t, &r);
 	}
 }
@@ -614,7 +470,7 @@ static void test_answers(void **state)
 static void test_security_txt(void **state)
 {
 	struct fixture *f = *state;
-	struct resp r;
+	struct test_http_resp r;
 	char text[1024];
 	int n = ingress_security_txt(&f->cfg, 0, text, sizeof(text));
 
@@ -623,9 +479,9 @@ static void test_security_txt(void **state)
 				  "Expires: 1970-06-30T00:00:00Z\n"
 				  "Preferred-Languages: en\n"
 				  "Canonical: http://127.0.0.1:8080/.well-known/security.txt\n");
-	s_exchange(f, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	test_http_exchange(f->port, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(s_header(&r, "Content-Type"), "text/plain; charset=utf-8");
+	assert_string_equal(test_http_header(&r, "Content-Type"), "text/plain; charset=utf-8");
 	assert_memory_equal(r.body, "Contact: mailto:security@example.com\nExpires: 20", 48);
 	assert_non_null(strstr(r.body, "\nPreferred-Languages: en\n"));
 }
@@ -633,17 +489,18 @@ static void test_security_txt(void **state)
 static void test_head(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c));
+	struct test_http_resp r;
 
 	assert_non_null(c);
-	s_client_open(c, f->port);
-	s_send_str(c, "HEAD /.well-known/security.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-	assert_int_equal(s_read_response(c, &r, true), 0);
+	test_http_open(c, f->port);
+	test_http_send_str(c, "HEAD /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n"
+			      "Connection: close\r\n\r\n");
+	assert_int_equal(test_http_read(c, &r, true), 0);
 	assert_int_equal(r.status, 200);
-	assert_true(strtoul(s_header(&r, "Content-Length"), NULL, 10) > 100);
-	s_expect_eof(c); /* no body followed */
-	s_client_close(c);
+	assert_true(strtoul(test_http_header(&r, "Content-Length"), NULL, 10) > 100);
+	test_http_expect_eof(c); /* no body followed */
+	test_http_close(c);
 	free(c);
 }
 
@@ -652,80 +509,80 @@ static void test_head(void **state)
 static void test_pipelined_in_order(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c));
+	struct test_http_resp r;
 
 	assert_non_null(c);
 	s_wait_healthy(f);
 	s_set_modes(f, B_OK, B_OK, B_SLOW);
-	s_client_open(c, f->port);
+	test_http_open(c, f->port);
 	/* the first waits for a late backend; the second must still come second */
-	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+	test_http_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 		      "GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n"
 		      "GET /.well-known/security.txt HTTP/1.0\r\n\r\n");
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 503); /* SLOW_MS is over HEALTH_TIMEOUT_MS */
-	assert_string_equal(s_header(&r, "Connection"), "keep-alive");
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_string_equal(test_http_header(&r, "Connection"), "keep-alive");
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 404);
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(s_header(&r, "Connection"), "close"); /* HTTP/1.0 */
-	s_expect_eof(c);
-	s_client_close(c);
+	assert_string_equal(test_http_header(&r, "Connection"), "close"); /* HTTP/1.0 */
+	test_http_expect_eof(c);
+	test_http_close(c);
 	free(c);
 }
 
 static void test_request_timeout(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c));
+	struct test_http_resp r;
 	int64_t t0 = s_ms();
 
 	assert_non_null(c);
-	s_client_open(c, f->port);
-	s_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n"); /* and never the end */
+	test_http_open(c, f->port);
+	test_http_send_str(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n"); /* and never the end */
 	usleep(REQUEST_TIMEOUT_MS * 1000 / 2);
-	s_send_str(c, "X-Slow: 1\r\n"); /* trickling does not extend the deadline */
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	test_http_send_str(c, "X-Slow: 1\r\n"); /* trickling does not extend the deadline */
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 408);
 	assert_true(s_ms() - t0 >= REQUEST_TIMEOUT_MS - 20);
 	assert_true(s_ms() - t0 < REQUEST_TIMEOUT_MS * 3);
 	assert_string_equal(r.body, "{\"error\":\"request_timeout\",\"message\":\"the request did not arrive in time\"}");
-	assert_string_equal(s_header(&r, "Connection"), "close");
+	assert_string_equal(test_http_header(&r, "Connection"), "close");
 	s_check_security_headers(&r);
-	s_expect_eof(c);
-	s_client_close(c);
+	test_http_expect_eof(c);
+	test_http_close(c);
 	free(c);
 }
 
 static void test_idle_timeout(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c));
+	struct test_http_resp r;
 	int64_t t0;
 
 	assert_non_null(c);
-	s_client_open(c, f->port);
-	s_send_str(c, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	test_http_open(c, f->port);
+	test_http_send_str(c, "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	t0 = s_ms();
-	s_expect_eof(c); /* closed silently once idle */
+	test_http_expect_eof(c); /* closed silently once idle */
 	assert_true(s_ms() - t0 >= IDLE_TIMEOUT_MS - 50);
-	s_client_close(c);
+	test_http_close(c);
 	free(c);
 }
 
 static void test_body_too_large(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
+	struct test_http_client *c = malloc(sizeof(*c));
 	const size_t big = 1 << 20;
 	char *body = malloc(big);
 	char head[256];
-	struct resp r;
+	struct test_http_resp r;
 
 	assert_non_null(c);
 	assert_non_null(body);
@@ -734,15 +591,15 @@ static void test_body_too_large(void **state)
 	snprintf(head, sizeof(head),
 		 "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
 		 "Content-Length: %zu\r\n\r\n", big);
-	s_client_open(c, f->port);
-	s_send_str(c, head);
+	test_http_open(c, f->port);
+	test_http_send_str(c, head);
 	/* and the whole body still goes out without a reset (lingering close) */
-	s_send(c, body, big);
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	test_http_send(c, body, big);
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 413);
 	assert_string_equal(r.body, "{\"error\":\"payload_too_large\",\"message\":\"the request body is too large\"}");
-	assert_string_equal(s_header(&r, "Connection"), "close");
-	s_client_close(c);
+	assert_string_equal(test_http_header(&r, "Connection"), "close");
+	test_http_close(c);
 	free(c);
 	free(body);
 }
@@ -768,11 +625,11 @@ static void test_body_limits_at_bound(void **state)
 		int n = snprintf(req, sizeof(req),
 				 "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
 				 "Content-Length: %zu\r\n\r\n", cases[i].path, cases[i].len);
-		struct resp r;
+		struct test_http_resp r;
 
 		memset(req + n, ' ', cases[i].len);
 		req[n + cases[i].len] = '\0';
-		s_exchange(f, req, &r);
+		test_http_exchange(f->port, req, &r);
 		if (r.status != cases[i].status)
 			fail_msg("%s %zu: %d", cases[i].path, cases[i].len, r.status);
 	}
@@ -781,44 +638,44 @@ static void test_body_limits_at_bound(void **state)
 static void test_connection_limit(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c) * (MAX_CONNECTIONS + 1));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c) * (MAX_CONNECTIONS + 1));
+	struct test_http_resp r;
 
 	assert_non_null(c);
 	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
-		s_client_open(&c[i], f->port);
+		test_http_open(&c[i], f->port);
 	usleep(50000);
-	s_client_open(&c[MAX_CONNECTIONS], f->port);
-	assert_int_equal(s_read_response(&c[MAX_CONNECTIONS], &r, false), 0);
+	test_http_open(&c[MAX_CONNECTIONS], f->port);
+	assert_int_equal(test_http_read(&c[MAX_CONNECTIONS], &r, false), 0);
 	assert_int_equal(r.status, 503);
-	assert_string_equal(s_header(&r, "Connection"), "close");
+	assert_string_equal(test_http_header(&r, "Connection"), "close");
 	s_check_security_headers(&r);
-	s_expect_eof(&c[MAX_CONNECTIONS]);
+	test_http_expect_eof(&c[MAX_CONNECTIONS]);
 	/* the ones inside the limit are served */
-	s_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-	assert_int_equal(s_read_response(&c[0], &r, false), 0);
+	test_http_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(test_http_read(&c[0], &r, false), 0);
 	assert_int_equal(r.status, 200);
 	for (size_t i = 0; i <= MAX_CONNECTIONS; i++)
-		s_client_close(&c[i]);
+		test_http_close(&c[i]);
 	free(c);
 }
 
 static void test_expect_continue(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c));
-	struct resp r;
+	struct test_http_client *c = malloc(sizeof(*c));
+	struct test_http_resp r;
 
 	assert_non_null(c);
-	s_client_open(c, f->port);
-	s_send_str(c, "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+	test_http_open(c, f->port);
+	test_http_send_str(c, "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
 		      "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 100);
-	s_send_str(c, "{}");
-	assert_int_equal(s_read_response(c, &r, false), 0);
+	test_http_send_str(c, "{}");
+	assert_int_equal(test_http_read(c, &r, false), 0);
 	assert_int_equal(r.status, 503);
-	s_client_close(c);
+	test_http_close(c);
 	free(c);
 }
 
@@ -838,37 +695,37 @@ static void s_stop_in_loop(struct fixture *f, void *arg)
 static void test_stop_drains(void **state)
 {
 	struct fixture *f = *state;
-	struct client *c = malloc(sizeof(*c) * 2);
+	struct test_http_client *c = malloc(sizeof(*c) * 2);
 	struct counts n;
-	struct resp r;
+	struct test_http_resp r;
 
 	assert_non_null(c);
 	s_wait_healthy(f);
 	/* c[0]: idle keep-alive connection; c[1]: a request waiting for a late backend */
-	s_client_open(&c[0], f->port);
-	s_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-	assert_int_equal(s_read_response(&c[0], &r, false), 0);
+	test_http_open(&c[0], f->port);
+	test_http_send_str(&c[0], "GET /.well-known/security.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(test_http_read(&c[0], &r, false), 0);
 	s_in_loop(f, s_slow_authd_in_loop, NULL);
-	s_client_open(&c[1], f->port);
-	s_send_str(&c[1], "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	test_http_open(&c[1], f->port);
+	test_http_send_str(&c[1], "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
 	usleep(50000);
 
 	s_in_loop(f, s_stop_in_loop, NULL);
 	s_in_loop(f, s_counts_in_loop, &n);
 	assert_int_equal(n.inflight, 1);
 	assert_int_equal(n.connections, 1); /* the idle one was closed */
-	s_expect_eof(&c[0]);
-	assert_true(s_connect(f->port) < 0); /* no longer accepting */
+	test_http_expect_eof(&c[0]);
+	assert_true(test_http_connect(f->port) < 0); /* no longer accepting */
 
 	/* the request under way is still answered, then the connection closes */
-	assert_int_equal(s_read_response(&c[1], &r, false), 0);
+	assert_int_equal(test_http_read(&c[1], &r, false), 0);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(s_header(&r, "Connection"), "close");
-	s_expect_eof(&c[1]);
+	assert_string_equal(test_http_header(&r, "Connection"), "close");
+	test_http_expect_eof(&c[1]);
 	s_in_loop(f, s_counts_in_loop, &n);
 	assert_int_equal(n.inflight, 0);
-	s_client_close(&c[0]);
-	s_client_close(&c[1]);
+	test_http_close(&c[0]);
+	test_http_close(&c[1]);
 	free(c);
 }
 

@@ -1,13 +1,29 @@
 /*
  * testlib.c - shared helpers of the unit tests (see testlib.h). Not part
- * of any daemon: the Makefile links it into tests only.
+ * of any daemon: the Makefile links it into tests only, each of which
+ * links cmocka, so the HTTP client may fail the running test with cmocka's
+ * assertions.
  */
 #define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
 #include <event2/event.h>
 #include <ftw.h>
 #include <pthread.h>
-#include <stdlib.h>
-#include <stdio.h>
 
 #include "testlib.h"
 
@@ -121,4 +137,161 @@ static int s_remove(const char *path, const struct stat *st, int flag, struct FT
 int test_rmtree(const char *dir)
 {
 	return nftw(dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the HTTP client -------------------------------------------------------- */
+
+/* test_http_connect - SO_RCVTIMEO of 5 s, so a silent server fails the test */
+int test_http_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* test_http_open - a connection with nothing received yet */
+void test_http_open(struct test_http_client *c, int port)
+{
+	c->len = 0;
+	c->fd = test_http_connect(port);
+	assert_true(c->fd >= 0);
+}
+
+/* test_http_send - loops over short sends */
+void test_http_send(struct test_http_client *c, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* test_http_send_str - test_http_send of a string */
+void test_http_send_str(struct test_http_client *c, const char *s)
+{
+	test_http_send(c, s, strlen(s));
+}
+
+/* test_http_fill - one recv into the free part of c->buf */
+int test_http_fill(struct test_http_client *c)
+{
+	ssize_t n;
+
+	assert_true(c->len < sizeof(c->buf));
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	if (n < 0)
+		return -1;
+	c->len += (size_t)n;
+	return n > 0;
+}
+
+/* test_http_header_n - a search for "\r\n<name>: " in the head */
+const char *test_http_header_n(const struct test_http_resp *r, const char *name, int n)
+{
+	static char values[4][1024];
+	static unsigned next;
+	char key[128];
+	const char *p = r->head;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	for (int i = 0; (p = strstr(p, key)); i++) {
+		char *value;
+
+		p += strlen(key);
+		if (i < n)
+			continue;
+		value = values[next++ % 4];
+		snprintf(value, sizeof(values[0]), "%.*s", (int)strcspn(p, "\r"), p);
+		return value;
+	}
+	return NULL;
+}
+
+/* test_http_header - the first value */
+const char *test_http_header(const struct test_http_resp *r, const char *name)
+{
+	return test_http_header_n(r, name, 0);
+}
+
+/* test_http_header_count - counts the values */
+int test_http_header_count(const struct test_http_resp *r, const char *name)
+{
+	int n = 0;
+
+	while (test_http_header_n(r, name, n))
+		n++;
+	return n;
+}
+
+/* test_http_read - head up to the empty line, then Content-Length bytes of body */
+int test_http_read(struct test_http_client *c, struct test_http_resp *r, bool head_request)
+{
+	char *end;
+	size_t hlen, clen = 0;
+	const char *cl;
+
+	while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
+		if (test_http_fill(c) <= 0)
+			return -1;
+	hlen = (size_t)(end - c->buf) + 4;
+	assert_true(hlen < sizeof(r->head));
+	memcpy(r->head, c->buf, hlen);
+	r->head[hlen] = '\0';
+	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1);
+	cl = test_http_header(r, "Content-Length");
+	if (cl && !head_request)
+		clen = strtoul(cl, NULL, 10);
+	assert_true(clen < sizeof(r->body));
+	while (c->len < hlen + clen)
+		if (test_http_fill(c) <= 0)
+			return -1;
+	memcpy(r->body, c->buf + hlen, clen);
+	r->body[clen] = '\0';
+	r->body_len = clen;
+	memmove(c->buf, c->buf + hlen + clen, c->len - hlen - clen);
+	c->len -= hlen + clen;
+	return 0;
+}
+
+/* test_http_expect_eof - EOF, and no byte before it */
+void test_http_expect_eof(struct test_http_client *c)
+{
+	assert_int_equal(test_http_fill(c), 0);
+	assert_int_equal(c->len, 0);
+}
+
+/* test_http_close - the socket is closed, c->fd is -1 */
+void test_http_close(struct test_http_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* test_http_exchange - a HEAD request (by its first bytes) is read without a body */
+void test_http_exchange(int port, const char *req, struct test_http_resp *r)
+{
+	struct test_http_client *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	test_http_open(c, port);
+	test_http_send_str(c, req);
+	assert_int_equal(test_http_read(c, r, strncmp(req, "HEAD ", 5) == 0), 0);
+	test_http_close(c);
+	free(c);
 }
