@@ -14,7 +14,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS := libevent libevent_pthreads libzmq msgpack libpq libsodium libsystemd \
-        libcrypt jansson inih openssl
+        libcrypt jansson inih openssl zlib
 
 # pkg-config is asked lazily: on a fresh machine it runs after deps.sh.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -47,7 +47,7 @@ struct sembark_config {
 		char csrf_key_file[CONFIG_STR_MAX];  /* file with the CSRF signing key, >= 32 bytes (credential csrf-key) */
 		char tls_cert_file[CONFIG_STR_MAX];  /* PEM certificate chain; empty: plain HTTP behind a TLS proxy */
 		char tls_key_file[CONFIG_STR_MAX];   /* PEM private key (credential tls-key) */
-		char static_dir[CONFIG_STR_MAX];     /* directory of the browser client's files (reserved: not served yet) */
+		char static_dir[CONFIG_STR_MAX];     /* directory of the browser client (index.html and its files), read into memory at start; empty: no browser client */
 		char user[CONFIG_STR_MAX];           /* user to switch to when started as root; empty: stay (systemd's User= is better) */
 	} ingress;
 

@@ -11,6 +11,7 @@
 #ifndef INGRESSD_H
 #define INGRESSD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@ struct http_exchange;
 struct ipc_auth_identity;
 struct ingress_csrf;
 struct ingress_ratelimit;
+struct ingress_web;
 struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
 
 /* ---- main.c ------------------------------------------------------------ */
@@ -44,6 +46,7 @@ struct ingress {
 	struct ingress_csrf *csrf;           /* the CSRF key; NULL: CSRF routes answer 503 */
 	struct ingress_ratelimit *ratelimit; /* [ingress] client_rate_limit; NULL: off */
 	struct ssl_ctx_st *tls;              /* [ingress] tls_cert_file set; NULL: plain HTTP */
+	struct ingress_web *web;             /* [ingress] static_dir's files; NULL: no browser client */
 };
 
 /* ---- routes.c ---------------------------------------------------------- */
@@ -92,6 +95,8 @@ bool route_is_json_type(const char *content_type);
 int route_parse_json(const char *body, size_t len, json_t **ret);
 /* route_wants_no_store - is path under /api/ or /healthz? */
 bool route_wants_no_store(const char *path);
+/* route_is_reserved - a path the browser client never answers: /api/, /healthz, /.well-known/ */
+bool route_is_reserved(const char *path);
 
 /* ingress_on_head - server hook: route the request, return its body limit */
 uint64_t ingress_on_head(struct http_exchange *ex, void *userdata);
@@ -426,6 +431,78 @@ void ingress_handle_audit(struct ingress *app, struct http_exchange *ex);
 int ingress_tls_new(const struct sembark_config *cfg, struct ssl_ctx_st **ret);
 /* ingress_tls_free - accepts NULL; returns NULL */
 struct ssl_ctx_st *ingress_tls_free(struct ssl_ctx_st *ctx);
+
+/* ---- web_files.c: the browser client's files, read once at start ---------- */
+
+#define WEB_FILES_MAX 1024            /* files in [ingress] static_dir */
+#define WEB_FILE_MAX (8 * 1024 * 1024) /* bytes in one file */
+#define WEB_TOTAL_MAX (64 * 1024 * 1024) /* bytes in memory: files and gzip copies */
+#define WEB_DEPTH_MAX 8               /* directories below static_dir */
+#define WEB_NAME_MAX 128              /* bytes in one file or directory name */
+#define WEB_PATH_MAX 512              /* bytes in a file's URL path */
+#define WEB_ETAG_MAX 32               /* "\"" 22 base64url "-gz\"" + NUL */
+
+/* One file as served. */
+struct web_file {
+	char *path;          /* URL path, "/assets/1a2b3c4d5e6f/main.js"; "" for the page */
+	const char *type;    /* Content-Type */
+	const char *cache;   /* Cache-Control */
+	char etag[WEB_ETAG_MAX];
+	char etag_gz[WEB_ETAG_MAX];
+	uint8_t *data;
+	size_t len;
+	uint8_t *gz;         /* gzip copy, NULL when not worth it */
+	size_t gz_len;
+};
+
+struct ingress_web {
+	struct web_file page;   /* index.html: the answer of the client's routes */
+	struct web_file *files; /* every other file, sorted by path */
+	size_t n, cap;
+	size_t total;           /* bytes held: files and gzip copies */
+	char root[PATH_MAX];     /* static_dir, resolved */
+};
+
+/* ingress_web_load - every file of dir into memory; logs why not. -errno */
+int ingress_web_load(const char *dir, struct ingress_web **ret);
+/* ingress_web_free - accepts NULL; returns NULL */
+struct ingress_web *ingress_web_free(struct ingress_web *w);
+static inline void ingress_web_freep(struct ingress_web **w)
+{
+	*w = ingress_web_free(*w);
+}
+/* ingress_web_type - Content-Type for a file name; *ret_compress: worth a gzip copy */
+const char *ingress_web_type(const char *name, bool *ret_compress);
+/* ingress_web_name_ok - a file or directory name that is taken: [A-Za-z0-9._~-], no leading '.' */
+bool ingress_web_name_ok(const char *name);
+/* ingress_web_immutable - is url under /assets/<hex digest>/ (cached a year)? */
+bool ingress_web_immutable(const char *url);
+
+/* ---- web.c: serving the browser client ------------------------------------ */
+
+/* What to send for one file. */
+struct web_answer {
+	int status;        /* 200, or 304 when If-None-Match named the ETag */
+	bool gzip;         /* the gzip copy: Content-Encoding: gzip */
+	const char *etag;
+	const uint8_t *body;
+	size_t len;
+};
+
+/* ingress_web_path_decode - %XX-decoded, no NUL/control/backslash/dot segments: length or -EINVAL */
+int ingress_web_path_decode(const char *path, char *out, size_t size);
+/* ingress_web_find - the file answering a raw request path (the page for its routes), or NULL */
+const struct web_file *ingress_web_find(const struct ingress_web *w, const char *path,
+					const char **ret_route);
+/* ingress_web_accepts_gzip - does this Accept-Encoding value (NULL: none) take gzip? */
+bool ingress_web_accepts_gzip(const char *accept_encoding);
+/* ingress_web_etag_matches - does If-None-Match (NULL: none) name etag, or say "*"? */
+bool ingress_web_etag_matches(const char *if_none_match, const char *etag);
+/* ingress_web_answer - status, encoding, ETag and body for f and the request's headers */
+void ingress_web_answer(const struct web_file *f, const char *if_none_match,
+			const char *accept_encoding, struct web_answer *ret);
+/* ingress_handle_web - GET/HEAD of the client's page or one of its files */
+void ingress_handle_web(struct ingress *app, struct http_exchange *ex);
 
 /* ---- listen.c ---------------------------------------------------------- */
 

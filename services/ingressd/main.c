@@ -7,10 +7,11 @@
  * Sequence: config and logging (daemon_init), the CSRF key (credential
  * csrf-key or [ingress] csrf_key_file: required), the TLS context when
  * [ingress] tls_cert_file is set (key: credential tls-key or [ingress]
- * tls_key_file), the per-client rate
- * table, the listening socket (from systemd, else bound here), the RPC
- * clients, drop root to [ingress] user, READY=1, loop. On SIGTERM: stop accepting, close idle connections,
- * answer every request already under way, then exit.
+ * tls_key_file), the browser client's files ([ingress] static_dir, read
+ * into memory), the per-client rate table, the listening socket (from
+ * systemd, else bound here), the RPC clients, drop root to [ingress]
+ * user, READY=1, loop. On SIGTERM: stop accepting, close idle
+ * connections, answer every request already under way, then exit.
  */
 #include <errno.h>
 #include <limits.h>
@@ -80,6 +81,22 @@ static int s_load_tls(struct ingress *app)
 		log_warning("TLS is on but [ingress] public_origin is not https://: cookies lack "
 			    "Secure and the __Host- prefix");
 	return ingress_tls_new(cfg, &app->tls); /* logs why not */
+}
+
+/* s_load_web - the browser client's files, when [ingress] static_dir is set */
+static int s_load_web(struct ingress *app)
+{
+	const char *dir = app->cfg->ingress.static_dir;
+	int r;
+
+	if (dir[0] == '\0')
+		return 0;
+	r = ingress_web_load(dir, &app->web); /* logs why not */
+	if (r < 0)
+		return r;
+	log_info("browser client loaded", LOG_S("path", dir), LOG_I("files", app->web->n + 1),
+		 LOG_I("bytes", app->web->total));
+	return 0;
 }
 
 static void s_sweep_cb(evutil_socket_t fd, short what, void *userdata)
@@ -200,6 +217,8 @@ static int s_run(struct daemon *d)
 	if (r >= 0)
 		r = s_load_tls(&app);
 	if (r >= 0)
+		r = s_load_web(&app);
+	if (r >= 0)
 		r = s_open_ratelimit(&app, &sweep);
 	if (r >= 0)
 		r = s_open_listener(&d->cfg, &fd);
@@ -222,6 +241,7 @@ static int s_run(struct daemon *d)
 	app.ratelimit = ingress_ratelimit_free(app.ratelimit);
 	app.csrf = ingress_csrf_free(app.csrf);
 	app.tls = ingress_tls_free(app.tls);
+	app.web = ingress_web_free(app.web);
 	return r;
 }
 

@@ -171,6 +171,34 @@ bool route_wants_no_store(const char *path)
 	       strcmp(path, "/healthz") == 0;
 }
 
+/* The browser client's page and files (web.c), outside the table. */
+static const struct ingress_route s_web_route = { "GET", "(web)", ingress_handle_web, 0 };
+
+/* route_is_reserved - a path the browser client never answers: /api/, /healthz, /.well-known/ */
+bool route_is_reserved(const char *path)
+{
+	return route_wants_no_store(path) || strncmp(path, "/.well-known/", 13) == 0;
+}
+
+/* s_match_web - an unknown path that names a file of the browser client: GET/HEAD, else 405 */
+static void s_match_web(const struct ingress *app, struct http_exchange *ex)
+{
+	const char *name = NULL;
+	struct route_match *m = &ex->match;
+
+	if (!app->web || route_is_reserved(ex->req->path) ||
+	    !ingress_web_find(app->web, ex->req->path, &name))
+		return;
+	if (!s_method_ok(s_web_route.method, ex->req->method)) {
+		m->result = ROUTE_BAD_METHOD;
+		s_allow_add(m->allow, s_web_route.method);
+		return;
+	}
+	m->result = ROUTE_FOUND;
+	m->route = &s_web_route;
+	ex->route_name = name;
+}
+
 /* ingress_on_head - server hook: route the request, return its body limit */
 uint64_t ingress_on_head(struct http_exchange *ex, void *userdata)
 {
@@ -180,7 +208,9 @@ uint64_t ingress_on_head(struct http_exchange *ex, void *userdata)
 
 	route_match(ingress_routes, ingress_n_routes, req->method, req->path, &ex->match);
 	ex->no_store = route_wants_no_store(req->path);
-	if (m->result != ROUTE_FOUND)
+	if (m->result == ROUTE_NOT_FOUND)
+		s_match_web(app, ex);
+	if (m->result != ROUTE_FOUND || m->route == &s_web_route)
 		return (uint64_t)app->cfg->ingress.max_body;
 	ex->route_name = m->route->pattern;
 	if (m->route->flags & ROUTE_TELEMETRY_BODY)
