@@ -140,6 +140,13 @@ static bool s_name_field(struct authd_ctx *c, json_t *fields, const char *key, b
 	return true;
 }
 
+/* s_device_field - the optional body.device_name (1..100 characters) into out, else "browser" */
+static void s_device_field(struct authd_ctx *c, json_t *fields, char out[AUTHD_NAME_MAX_BYTES + 1])
+{
+	if (!s_name_field(c, fields, "device_name", true, out))
+		snprintf(out, AUTHD_NAME_MAX_BYTES + 1, "browser");
+}
+
 /* s_new_password_field - body.password within policy (email: the normalised one) */
 static const char *s_new_password_field(struct authd_ctx *c, json_t *fields, const char *email,
 					size_t *ret_len)
@@ -221,7 +228,7 @@ static const char s_signup_sql[] =
 	"      SELECT id, $2, $3, $4, 'owner' FROM t RETURNING id), "
 	"i AS (INSERT INTO invites (team_id, code, code_hash) SELECT id, $5, $6::bytea FROM t), "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
-	"      SELECT $7::bytea, id, now() + make_interval(secs => $8::float8), 'browser' FROM u "
+	"      SELECT $7::bytea, id, now() + make_interval(secs => $8::float8), $9 FROM u "
 	"      RETURNING id, created_at, expires_at) "
 	"SELECT t.id, u.id, s.id, " AUTHD_SQL_TS("s.created_at") ", " AUTHD_SQL_TS("s.expires_at")
 	" FROM t, u, s";
@@ -233,7 +240,7 @@ static int s_signup_insert(struct authd_pw_job *j, char token[AUTHD_TOKEN_HEX + 
 	_cleanup_pgresult_ PGresult *res = NULL;
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
 	const char *params[] = { j->team_name, j->s.email, j->s.name, j->hash,
-				 code, code_hash, tok_hash, life };
+				 code, code_hash, tok_hash, life, j->device };
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.id),
 		AUTHD_COL(j->s.created_at), AUTHD_COL(j->s.expires_at),
@@ -246,7 +253,7 @@ static int s_signup_insert(struct authd_pw_job *j, char token[AUTHD_TOKEN_HEX + 
 	authd_token_new(token, h);
 	authd_bytea(h, tok_hash);
 	snprintf(life, sizeof(life), "%d", j->a->b.d.cfg.auth.session_lifetime);
-	r = db_query(j->a->b.db, &res, s_signup_sql, 8, params);
+	r = db_query(j->a->b.db, &res, s_signup_sql, 9, params);
 	if (r == 0 && PQntuples(res) != 1)
 		r = -EIO;
 	if (r == 0)
@@ -281,7 +288,7 @@ void authd_op_signup(struct authd_ctx *c)
 {
 	json_t *fields = json_object();
 	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
-	char team[AUTHD_NAME_MAX_BYTES + 1];
+	char team[AUTHD_NAME_MAX_BYTES + 1], device[AUTHD_NAME_MAX_BYTES + 1];
 	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);
 	struct authd_pw_job *j;
 	size_t len = 0;
@@ -289,6 +296,7 @@ void authd_op_signup(struct authd_ctx *c)
 	s_name_field(c, fields, "team_name", false, team);
 	s_name_field(c, fields, "name", false, name);
 	s_email_field(c, fields, email);
+	s_device_field(c, fields, device);
 	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
 	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
 		return;
@@ -296,6 +304,7 @@ void authd_op_signup(struct authd_ctx *c)
 	if (!j)
 		return;
 	snprintf(j->team_name, sizeof(j->team_name), "%s", team);
+	snprintf(j->device, sizeof(j->device), "%s", device);
 	snprintf(j->s.name, sizeof(j->s.name), "%s", name);
 	snprintf(j->s.email, sizeof(j->s.email), "%s", email);
 	s_copy_password(j, pw, len);
@@ -362,7 +371,7 @@ static const char s_accept_sql[] =
 	"u AS (INSERT INTO users (team_id, email, name, password_hash, role) "
 	"      SELECT team_id, $2, $3, $4, 'member' FROM i RETURNING id, team_id), "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
-	"      SELECT $5::bytea, id, now() + make_interval(secs => $6::float8), 'browser' FROM u "
+	"      SELECT $5::bytea, id, now() + make_interval(secs => $6::float8), $7 FROM u "
 	"      RETURNING id, created_at, expires_at) "
 	"SELECT u.id, u.team_id, t.name, s.id, " AUTHD_SQL_TS("s.created_at") ", "
 	AUTHD_SQL_TS("s.expires_at") " FROM u JOIN teams t ON t.id = u.team_id, s";
@@ -372,7 +381,7 @@ static int s_accept_insert(struct authd_pw_job *j, char token[AUTHD_TOKEN_HEX + 
 {
 	_cleanup_pgresult_ PGresult *res = NULL;
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
-	const char *params[] = { code_hash, j->s.email, j->s.name, j->hash, tok_hash, life };
+	const char *params[] = { code_hash, j->s.email, j->s.name, j->hash, tok_hash, life, j->device };
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.team_name),
 		AUTHD_COL(j->s.id), AUTHD_COL(j->s.created_at), AUTHD_COL(j->s.expires_at),
@@ -384,7 +393,7 @@ static int s_accept_insert(struct authd_pw_job *j, char token[AUTHD_TOKEN_HEX + 
 	authd_token_new(token, h);
 	authd_bytea(h, tok_hash);
 	snprintf(life, sizeof(life), "%d", j->a->b.d.cfg.auth.session_lifetime);
-	r = db_query(j->a->b.db, &res, s_accept_sql, 6, params);
+	r = db_query(j->a->b.db, &res, s_accept_sql, 7, params);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) != 1)
@@ -420,6 +429,7 @@ void authd_op_invite_accept(struct authd_ctx *c)
 {
 	char team_id[AUTHD_ID_MAX + 1], team_name[AUTHD_NAME_MAX_BYTES + 1];
 	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
+	char device[AUTHD_NAME_MAX_BYTES + 1];
 	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);
 	uint8_t hash[AUTHD_HASH_BYTES];
 	struct authd_pw_job *j;
@@ -431,6 +441,7 @@ void authd_op_invite_accept(struct authd_ctx *c)
 	fields = json_object();
 	s_name_field(c, fields, "name", false, name);
 	s_email_field(c, fields, email);
+	s_device_field(c, fields, device);
 	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
 	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
 		return;
@@ -438,6 +449,7 @@ void authd_op_invite_accept(struct authd_ctx *c)
 	if (!j)
 		return;
 	memcpy(j->invite_hash, hash, sizeof(hash));
+	snprintf(j->device, sizeof(j->device), "%s", device);
 	snprintf(j->s.name, sizeof(j->s.name), "%s", name);
 	snprintf(j->s.email, sizeof(j->s.email), "%s", email);
 	s_copy_password(j, pw, len);
@@ -544,8 +556,10 @@ static const char *s_login_fields(struct authd_ctx *c, bool native, struct authd
 		authd_field_set(fields, "password", "is required");
 	else if (pw && *ret_len > AUTHD_PASSWORD_MAX_BYTES)
 		authd_field_set(fields, "password", "must be at most 128 bytes");
-	if (!s_name_field(c, fields, "device_name", !native, j->device) && !native)
-		snprintf(j->device, sizeof(j->device), "browser");
+	if (native)
+		s_name_field(c, fields, "device_name", false, j->device);
+	else
+		s_device_field(c, fields, j->device);
 	return s_fields_ok(c, fields) ? pw : NULL;
 }
 

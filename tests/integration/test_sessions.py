@@ -228,6 +228,35 @@ def test_sessions_list_shape_and_current(st):
         assert [s["device_name"] for s in ss if s["id"] == ids[n]] == ["my laptop"]
 
 
+def test_device_names_of_browser_sessions(st):
+    """Sign-up, invite acceptance and login take an optional device_name
+    (what the web client sends, e.g. "Chrome on Linux"); without one the
+    session is "browser"; a bad one is a field error."""
+    def names(who):
+        return sorted(x["device_name"] for x in who.get("/api/sessions").json()["sessions"])
+
+    owner = Browser(st)
+    email = new_email("it-device")
+    r = owner.post("/api/teams", {"team_name": "Devices", "name": "Dee", "email": email,
+                                  "password": PASSWORD, "device_name": "Firefox on Windows"})
+    assert r.status_code == 201, r.text
+    assert names(owner) == ["Firefox on Windows"]
+    member = Browser(st)
+    r = member.post("/api/invites/%s/accept" % r.json()["invite_url"].rsplit("/", 1)[1],
+                    {"name": "Mo", "email": new_email("it-device"), "password": PASSWORD,
+                     "device_name": "  Safari on iOS  "})
+    assert r.status_code == 201, r.text
+    assert names(member) == ["Safari on iOS"]
+    plain = Browser(st)
+    plain.login(email, PASSWORD)
+    assert names(owner) == ["Firefox on Windows", "browser"]
+    for bad in ("", "x" * 101, 7):
+        r = Browser(st).post("/api/teams", {"team_name": "Devices", "name": "Dee", "email": new_email(),
+                                            "password": PASSWORD, "device_name": bad})
+        assert r.status_code == 422, (bad, r.status_code, r.text)
+        assert "device_name" in r.json()["fields"], r.json()
+
+
 def test_listings_never_show_a_token(st, b_url):
     owner, admin, member = make_team(st)
     n = owner.bearer("cli")
