@@ -2,11 +2,13 @@
 #
 #   make             build build/bin/* (installs missing Debian packages first)
 #   make run         private PostgreSQL under var/, migrate, run all daemons
-#   make test        unit (cmocka) + integration (pytest) suites
+#   make test        unit (cmocka) + integration (pytest) + browser (Selenium) suites
 #   make test-asan   the same suite with AddressSanitizer + UBSan
+#   make screenshots the browser suite, keeping its screenshots in docs/screenshots
 #   make check-units systemd-analyze verify + security on systemd/*.service
 #   make bench       wrk benchmarks against a running `make run`
 
+VERSION  := $(shell cat VERSION)
 BUILD    ?= build
 PORT     ?= 8080
 SAN      ?=
@@ -22,7 +24,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) libevent_openssl 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
-CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -g $(WARN) -I. -Ishared -Iipc $(PKG_CFLAGS) \
+CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -DSEMBARK_VERSION='"$(VERSION)"' -g $(WARN) -I. -Ishared -Iipc \
+              $(PKG_CFLAGS) \
               -fstack-protector-strong -fPIE -pthread
 ifeq ($(SAN),1)
 CFLAGS_MODE := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -57,19 +60,29 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/unit/lib
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEPS_STAMP := $(BUILD)/.deps-ok
+TEST_DEPS_STAMP := $(BUILD)/.deps-test-ok
+
+# the browser client as ingressd serves it ([ingress] static_dir), see web/README.md
+WEB_SRCS := $(shell find web/index.html web/assets 2>/dev/null)
+WEB_OUT  := $(BUILD)/web/index.html
 
 .SECONDEXPANSION:
 # objects are not intermediate files: keep them so a second make is quick
 .SECONDARY:
 
-.PHONY: all deps run test test-unit test-integration test-asan check-units bench clean distclean
+.PHONY: all deps run test test-unit test-integration test-asan check-units bench clean distclean \
+	screenshots
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(UNIT_BINS)
+all: $(BINS) $(UNIT_BINS) $(WEB_OUT)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
 	@sh scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+# the browser suite's packages (Chromium, ChromeDriver, Selenium): for make test only
+$(TEST_DEPS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh test
 	@mkdir -p $(@D) && touch $@
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
@@ -83,6 +96,10 @@ $(BUILD)/obj/%.o: %.S $$(call incbin_deps,$$*.S) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(WEB_OUT): $(WEB_SRCS) scripts/build-web.sh VERSION
+	@echo "  WEB     $(BUILD)/web"
+	@sh scripts/build-web.sh web $(BUILD)/web $(VERSION)
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -109,8 +126,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_
 run: all
 	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh
 
-test: all
+test: all $(TEST_DEPS_STAMP)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh
+
+screenshots: all $(TEST_DEPS_STAMP)
+	@SEMBARK_BUILD=$(BUILD) SEMBARK_SCREENSHOTS=$(CURDIR)/docs/screenshots \
+		$(PYTHON) -m pytest tests/e2e -q -p no:cacheprovider
 
 test-unit: all
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh --unit-only

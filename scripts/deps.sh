@@ -1,7 +1,12 @@
 #!/bin/sh
-# deps.sh - install the Debian packages sembark's build, `make run` and the
-# tests need, and only those that are missing. Idempotent and quick when
-# everything is present, so the Makefile calls it before every build.
+# deps.sh - install the Debian packages sembark needs, and only those that
+# are missing. Idempotent and quick when everything is present, so the
+# Makefile calls it before every build.
+#
+#   sh scripts/deps.sh          build, `make run`, the unit and integration tests
+#   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
+#                               ChromeDriver and Selenium, and Node.js for the
+#                               web client's unit tests (what `make test` runs)
 set -eu
 
 PACKAGES="
@@ -14,6 +19,14 @@ python3 python3-pytest python3-requests python3-psycopg2 python3-zmq python3-msg
 systemd util-linux procps
 wrk curl
 "
+TEST_PACKAGES="
+chromium chromium-driver python3-selenium nodejs
+"
+case ${1:-} in
+'') ;;
+test) PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
+*) echo "deps: usage: deps.sh [test]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -15,6 +15,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAR=$(sembark_var_dir)
 PORT=${PORT:-8080}
 CONF=$VAR/sembark.conf
+BUILD=${BUILD:-build}
+case $BUILD in /*) WEB=$BUILD/web ;; *) WEB=$ROOT/$BUILD/web ;; esac
 
 case $PORT in
 '' | *[!0-9]*) echo "genconf: PORT must be a number, not '$PORT'" >&2; exit 2 ;;
@@ -39,7 +41,7 @@ cat >"$tmp" <<EOF
 listen = 127.0.0.1:$PORT
 public_origin = http://127.0.0.1:$PORT
 csrf_key_file = $VAR/secrets/csrf-key
-static_dir = $ROOT/web
+static_dir = $WEB
 
 [database]
 host = $VAR/run/pg

@@ -33,7 +33,6 @@
 #include "log.h"
 #include "zmq_ev.h"
 
-#define DAEMON_VERSION "0.1.0"
 #define STOP_POLL_US (50 * 1000)
 #define STOP_MAX_US (10 * 1000 * 1000)
 #define LOG_SINK_HWM 1000
@@ -91,7 +90,7 @@ static int s_parse_argv(const char *service, int argc, char **argv, const char *
 			s_usage(service);
 			return 1;
 		case ARG_VERSION:
-			printf("sembark-%s %s\n", service, DAEMON_VERSION);
+			printf("sembark-%s %s\n", service, SEMBARK_VERSION);
 			return 1;
 		case ':':
 			fprintf(stderr, "sembark-%s: option '%s' needs a value (see --help)\n", service,

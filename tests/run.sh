@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/run.sh - run sembark's whole suite and print one summary line.
 #
-# Unit tests: every $BUILD/tests/test-* binary (cmocka). Integration
-# tests: pytest on tests/integration against the real daemons in $BUILD/bin
-# and a private PostgreSQL the fixture starts. The last line is
-# "N passed, M failed" so CI can read it; the exit code is non-zero when
-# anything failed or no test ran.
+# Unit tests: every $BUILD/tests/test-* binary (cmocka), and the browser
+# client's modules under `node --test tests/web`. Integration and browser
+# tests: pytest on tests/integration and tests/e2e against the real
+# daemons in $BUILD/bin and a private PostgreSQL the fixture starts. The
+# last line is "N passed, M failed" so CI can read it; the exit code is
+# non-zero when anything failed or no test ran.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,9 +52,36 @@ run_unit() {
 	done
 }
 
+# run_web - the browser client's pure modules under Node's test runner (TAP: "# pass N")
+run_web() {
+	local out="$logdir/web.log" p f rc=0
+	if ! command -v node >/dev/null 2>&1; then
+		echo "web: node is missing (scripts/deps.sh test installs nodejs)" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	node --test tests/web >"$out" 2>&1 || rc=$?
+	p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$out" | tail -1)
+	f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$out" | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ -z "$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$out")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		echo "web: node --test tests/web exited $rc without a summary:" >&2
+		tail -20 "$out" >&2
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		echo "web: $p passed, $f failed" >&2
+		grep -E '^not ok|error:' "$out" | head -20 >&2
+	else
+		echo "web: $p passed"
+	fi
+}
+
 run_integration() {
 	local out="$logdir/pytest.log" line p f e
-	SEMBARK_BUILD="$BUILD" "$PYTHON" -m pytest tests/integration -q -p no:cacheprovider \
+	SEMBARK_BUILD="$BUILD" "$PYTHON" -m pytest tests/integration tests/e2e -q -p no:cacheprovider \
 		--durations=10 2>&1 | tee "$out"
 	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$out" | tail -1)
 	p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
@@ -69,6 +97,7 @@ run_integration() {
 }
 
 run_unit
+run_web
 [ "$UNIT_ONLY" = 1 ] || run_integration
 
 if [ $((passed + failed)) -eq 0 ]; then

@@ -36,6 +36,7 @@ import requests
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.path.join(REPO_ROOT, os.environ.get("SEMBARK_BUILD", "build"))
 BIN_DIR = os.path.join(BUILD_DIR, "bin")
+WEB_DIR = os.path.join(BUILD_DIR, "web")  # the browser client, built by make
 MIGRATIONS_DIR = os.path.join(REPO_ROOT, "migrations")
 
 # ASan/UBSan builds are slower to start and report errors on stderr.
@@ -291,6 +292,7 @@ def config_text(pg, sec, port, rundir, extra=None):
             "security_contact": SECURITY_CONTACT,
             "csrf_key_file": sec.files["csrf"],
             "client_rate_limit": "0",
+            "static_dir": WEB_DIR,
         },
         "auth": {"bcrypt_cost": "4"},
         "logs": {"level": "info", "flush_ms": "50"},

@@ -1,4 +1,7 @@
-"""conftest.py - fixtures of sembark's integration suite (see README.md here).
+"""conftest.py - the fixtures and hooks of sembark's integration suite
+(integration/) and browser suite (e2e/); see integration/README.md.
+tests/pytest.ini makes this directory pytest's rootdir, so this file is
+loaded however the suites are started.
 
   base_dir      session: one temporary directory under /tmp for everything
   sec           session: generated passwords and keys (files of mode 0600)
@@ -16,10 +19,12 @@ for it, did not stop on SIGTERM, or wrote a sanitizer report.
 
 import os
 import signal
+import sys
 
 import pytest
 
-import sembark
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
+import sembark  # noqa: E402  (the harness lives beside the integration tests)
 
 TEST_TIMEOUT = int(os.environ.get("SEMBARK_IT_TIMEOUT", "120"))
 
