@@ -62,12 +62,11 @@ static const struct auth_op s_ops[] = {
 	{ "POST", "/api/sessions/revoke-others", "sessions.revoke_others", GUARD_SESSION },
 };
 
+/* One auth.call waiting for authd. */
 struct auth_call {
-	struct ingress *app;
-	struct http_exchange *ex;
+	struct ingress_call call; /* first: backend_call.c frees it */
 	const struct auth_op *op;
 	enum ingress_auth_via via;
-	uint64_t id;
 };
 
 /* ---- GET /api/csrf ---------------------------------------------------------- */
@@ -86,41 +85,16 @@ void ingress_handle_csrf(struct ingress *app, struct http_exchange *ex)
 
 /* ---- the reply --------------------------------------------------------------- */
 
-static void s_call_free(struct auth_call *call)
-{
-	free(call);
-}
-
 static void s_unavailable(struct http_exchange *ex)
 {
 	http_respond_error(ex, 503, "service_unavailable", "accounts did not answer in time");
-}
-
-static bool s_status_ok(int64_t status)
-{
-	return (status >= 200 && status < 300 && status != 205) ||
-	       (status >= 400 && status < 500) || status == 503;
-}
-
-/* s_body_ok - the reply body is one JSON object (or nothing, for 204) */
-static bool s_body_ok(const struct ipc_api_reply *rep)
-{
-	json_t *j;
-	bool ok;
-
-	if (rep->status == 204)
-		return true;
-	j = json_loadb(rep->body, rep->body_len, JSON_REJECT_DUPLICATES, NULL);
-	ok = json_is_object(j);
-	json_decref(j);
-	return ok;
 }
 
 /* s_reply_cookies - the Set-Cookie lines this reply calls for */
 static int s_reply_cookies(const struct auth_call *call, const struct ipc_api_reply *rep,
 			   struct ingress_set_cookies *sc)
 {
-	const struct sembark_config *cfg = call->app->cfg;
+	const struct sembark_config *cfg = call->call.app->cfg;
 	bool cookies = !(call->op->guard & GUARD_NATIVE) &&
 		       !((call->op->guard & GUARD_SESSION) && call->via == INGRESS_AUTH_BEARER);
 	long long age;
@@ -133,10 +107,10 @@ static int s_reply_cookies(const struct auth_call *call, const struct ipc_api_re
 			return -EBADMSG;
 		age = rep->has_token_max_age ? rep->token_max_age : cfg->auth.session_lifetime;
 		age = MAX(MIN(age, (long long)cfg->auth.session_lifetime), 1LL);
-		return ingress_cookies_login(call->app, rep->set_token, age, sc);
+		return ingress_cookies_login(call->call.app, rep->set_token, age, sc);
 	}
 	if (rep->clear_token)
-		return ingress_cookies_logout(call->app, sc);
+		return ingress_cookies_logout(call->call.app, sc);
 	return 0;
 }
 
@@ -148,8 +122,8 @@ static void s_answer(struct auth_call *call, const struct ipc_api_reply *rep)
 	char retry[24];
 	size_t n;
 
-	if (!s_status_ok(rep->status) || !s_body_ok(rep) || s_reply_cookies(call, rep, &sc) < 0) {
-		s_unavailable(call->ex);
+	if (!ingress_api_reply_passes(rep, PASS_ANY_2XX) || s_reply_cookies(call, rep, &sc) < 0) {
+		s_unavailable(call->call.ex);
 		return;
 	}
 	memcpy(extra, sc.h, sc.n * sizeof(sc.h[0]));
@@ -158,18 +132,19 @@ static void s_answer(struct auth_call *call, const struct ipc_api_reply *rep)
 		snprintf(retry, sizeof(retry), "%lld", (long long)MIN(rep->retry_after, 86400));
 		extra[n++] = (struct http_out_header){ "Retry-After", retry };
 	}
-	http_respond(call->ex, (int)rep->status, JSON_TYPE, rep->body,
+	http_respond(call->call.ex, (int)rep->status, JSON_TYPE, rep->body,
 		     rep->status == 204 ? 0 : rep->body_len, extra, n);
 	sodium_memzero(&sc, sizeof(sc));
 }
 
-static void s_reply(int r, enum ipc_msg_type type, const void *buf, size_t len, void *userdata)
+/* s_done - authd's answer, or none */
+static void s_done(struct ingress_call *c, int r, enum ipc_msg_type type, const void *buf,
+		   size_t len)
 {
-	struct auth_call *call = userdata;
+	struct auth_call *call = (struct auth_call *)c;
 	struct ipc_api_reply rep;
 	uint64_t id;
 
-	http_exchange_on_abort(call->ex, NULL, NULL);
 	if (r == 0 && type == IPC_MSG_API_REPLY && ipc_decode_api_reply(buf, len, &id, &rep) == 0) {
 		s_answer(call, &rep);
 		if (rep.body)
@@ -177,17 +152,8 @@ static void s_reply(int r, enum ipc_msg_type type, const void *buf, size_t len, 
 		sodium_memzero(rep.set_token, sizeof(rep.set_token));
 		ipc_free_api_reply(&rep);
 	} else {
-		s_unavailable(call->ex);
+		s_unavailable(c->ex);
 	}
-	s_call_free(call);
-}
-
-static void s_abort(void *userdata)
-{
-	struct auth_call *call = userdata;
-
-	rpc_cancel(call->app->authd, call->id);
-	s_call_free(call);
 }
 
 /* ---- the call --------------------------------------------------------------- */
@@ -201,11 +167,10 @@ static bool s_target_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") == n;
 }
 
-/* s_send - encode and send auth.call; -errno when it could not be sent */
-static int s_send(struct auth_call *call, const struct ingress_session *s)
+/* s_start - encode auth.call and send it; answered 503 here when it cannot be sent */
+static void s_start(struct auth_call *call, const struct ingress_session *s)
 {
-	struct ingress *app = call->app;
-	const struct http_exchange *ex = call->ex;
+	const struct http_exchange *ex = call->call.ex;
 	bool json = ex->match.route->flags & ROUTE_JSON;
 	struct ipc_auth_call msg = {
 		.body = json ? (char *)ex->req->body : (char *)"",
@@ -214,23 +179,14 @@ static int s_send(struct auth_call *call, const struct ingress_session *s)
 	struct ipc_buf b;
 	int r;
 
-	if (!app->authd)
-		return -ENOTCONN;
 	snprintf(msg.op, sizeof(msg.op), "%s", call->op->op);
 	snprintf(msg.token, sizeof(msg.token), "%s", s->token);
 	if (ex->match.n_params > 0) /* s_target_ok: at most AUTH_TARGET_MAX bytes */
 		memcpy(msg.target, ex->match.params[0], strlen(ex->match.params[0]) + 1);
 	ipc_buf_init(&b);
-	call->id = rpc_next_id(app->authd);
-	r = ipc_encode_auth_call(&b, call->id, &msg);
-	if (r >= 0)
-		r = rpc_call(app->authd, call->id, b.data, b.size, app->cfg->ingress.rpc_timeout_ms,
-			     s_reply, call);
+	r = ipc_encode_auth_call(&b, call->call.id, &msg);
 	sodium_memzero(msg.token, sizeof(msg.token));
-	if (b.data)
-		sodium_memzero(b.data, b.size);
-	ipc_buf_done(&b);
-	return r;
+	(void)ingress_call_start(&call->call, &b, r, "accounts are not available");
 }
 
 static const struct auth_op *s_op_of(const struct http_exchange *ex)
@@ -258,37 +214,24 @@ static bool s_precheck(struct http_exchange *ex)
 	return true;
 }
 
-static void s_session_wipe(struct ingress_session *s)
-{
-	sodium_memzero(s, sizeof(*s));
-}
-
 /* ingress_handle_auth - every account route: checks, then auth.call to authd */
 void ingress_handle_auth(struct ingress *app, struct http_exchange *ex)
 {
 	const struct auth_op *op = s_op_of(ex);
-	_cleanup_(s_session_wipe) struct ingress_session s = { 0 };
+	_cleanup_(ingress_session_wipe) struct ingress_session s = { 0 };
 	struct auth_call *call;
-	int r;
 
 	if (!op)
 		abort(); /* a route in routes.c without its op here: our bug */
 	if (!ingress_guard(app, ex, op->guard, &s) || !s_precheck(ex))
 		return;
-	call = calloc(1, sizeof(*call));
-	if (!call) {
-		http_respond_error(ex, 503, "service_unavailable", "temporarily out of resources");
-		return;
+	call = ingress_call_new(app, ex, app->authd, sizeof(*call), s_done);
+	if (call) {
+		call->op = op;
+		call->via = s.via;
+		s_start(call, &s);
 	}
-	*call = (struct auth_call){ .app = app, .ex = ex, .op = op, .via = s.via };
-	r = s_send(call, &s);
 	/* the body may hold passwords: ours is the parser's copy, not needed again */
 	if (ex->req->body_len > 0)
 		sodium_memzero((char *)ex->req->body, ex->req->body_len);
-	if (r < 0) {
-		s_call_free(call);
-		http_respond_error(ex, 503, "service_unavailable", "accounts are not available");
-	} else {
-		http_exchange_on_abort(ex, s_abort, call);
-	}
 }

@@ -5,9 +5,9 @@
  * when it answered with a pong saying its database is reachable, "down"
  * otherwise; 200 when all are ok, else 503. The loop never waits: the
  * answer is sent from the last reply callback, and a client that leaves
- * first has its pings cancelled.
+ * first has its pings cancelled. The pings go out through
+ * ingress_call_send() (backend_call.c), three for one exchange.
  */
-#include <errno.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -84,20 +84,14 @@ static void s_health_send(struct health_slot *sl, int timeout_ms)
 {
 	struct ipc_ping ping = { 0 };
 	struct ipc_buf b;
-	int r = -ENOTCONN;
+	int r;
 
 	sl->waiting = true;
 	sl->hc->waiting++;
-	if (sl->client) {
-		ipc_buf_init(&b);
-		sl->id = rpc_next_id(sl->client);
-		r = ipc_encode_ping(&b, sl->id, &ping);
-		if (r >= 0)
-			r = rpc_call(sl->client, sl->id, b.data, b.size, timeout_ms, s_health_reply, sl);
-		ipc_buf_done(&b);
-		if (r < 0)
-			rpc_cancel(sl->client, sl->id); /* no callback may come later */
-	}
+	ipc_buf_init(&b);
+	sl->id = ingress_call_id(sl->client);
+	r = ipc_encode_ping(&b, sl->id, &ping);
+	r = ingress_call_send(sl->client, sl->id, &b, r, timeout_ms, s_health_reply, sl);
 	if (r < 0)
 		s_health_done(sl, false);
 }

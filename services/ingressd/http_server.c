@@ -118,7 +118,6 @@ static void s_disarm(struct http_conn *c)
 
 static void s_exchange_reset(struct http_conn *c)
 {
-	json_decref(c->ex.json);
 	c->ex = (struct http_exchange){ .conn = c, .start_us = mono_us() };
 }
 
@@ -150,7 +149,6 @@ static void s_conn_free(struct http_conn *c)
 	bufferevent_free(c->bev);
 	event_free(c->timer);
 	http_parser_done(&c->parser);
-	json_decref(c->ex.json);
 	free(c);
 }
 

@@ -19,6 +19,8 @@
 #include <jansson.h>
 
 #include "http_parser.h"
+#include "ipc.h"
+#include "rpc.h"
 
 struct daemon;
 struct event_base;
@@ -120,7 +122,6 @@ struct http_exchange {
 	struct route_match match;       /* filled by the head hook */
 	const char *route_name;         /* pattern for the access log; NULL: unmatched */
 	bool no_store;                  /* add Cache-Control: no-store */
-	json_t *json;                   /* ROUTE_JSON body, released with the exchange */
 	int64_t start_us;               /* monotonic, first byte of the request */
 
 	/* private */
@@ -274,7 +275,19 @@ int ingress_cookie_format(char *buf, size_t size, const char *name, const char *
  */
 bool ingress_origin_allowed(const char *public_origin, const char *origin, const char *referer,
 			    const char *fetch_site);
-/* ingress_request_origin_ok - the same for req (a repeated Origin or Referer is refused) */
+/* The headers that say where a request comes from (NULL: absent). */
+struct ingress_origin_headers {
+	const char *origin;
+	const char *referer;
+	const char *fetch_site; /* Sec-Fetch-Site */
+	bool repeated;          /* one of them sent twice: refused */
+};
+
+/* ingress_origin_headers_get - the three headers of req */
+void ingress_origin_headers_get(const struct http_request *req, struct ingress_origin_headers *ret);
+/* ingress_origin_headers_ok - ingress_origin_allowed for h, and none of them repeated */
+bool ingress_origin_headers_ok(const char *public_origin, const struct ingress_origin_headers *h);
+/* ingress_request_origin_ok - the same for req as a whole */
 bool ingress_request_origin_ok(const char *public_origin, const struct http_request *req);
 /* ingress_origin_is_tls - does public_origin start with https://? */
 bool ingress_origin_is_tls(const char *public_origin);
@@ -313,9 +326,18 @@ enum ingress_auth_via {
 	INGRESS_AUTH_BEARER, /* Authorization: Bearer: no CSRF, cookie ignored */
 };
 
+/*
+ * What the checks of a request need from it, read once by
+ * ingress_session_get(); the pointers point into the request.
+ */
 struct ingress_session {
 	enum ingress_auth_via via;
-	char token[INGRESS_TOKEN_LEN + 1]; /* "" when none or malformed */
+	char token[INGRESS_TOKEN_LEN + 1];        /* the caller's token: "" when none or malformed */
+	char cookie_token[INGRESS_TOKEN_LEN + 1]; /* the session cookie's (binds CSRF); "" when none */
+	char browser[COOKIE_VALUE_MAX + 1];       /* the browser-binding cookie */
+	int browser_len;                          /* its length; < 0: absent, ambiguous, too long */
+	const char *xsrf;                         /* X-XSRF-TOKEN; NULL when absent */
+	struct ingress_origin_headers from;       /* Origin, Referer, Sec-Fetch-Site */
 };
 
 enum ingress_guard_flags {
@@ -334,7 +356,13 @@ struct ingress_set_cookies {
 
 /* ingress_token_valid - exactly 40 lowercase hex characters? */
 bool ingress_token_valid(const char *s, size_t len);
-/* ingress_session_get - the token of req: Authorization: Bearer, else the session cookie */
+/* ingress_session_wipe - forget a session's tokens (for _cleanup_) */
+void ingress_session_wipe(struct ingress_session *s);
+/*
+ * ingress_session_get - read what the checks need from req, once: the
+ * token (Authorization: Bearer, else the session cookie), the binding
+ * cookies, X-XSRF-TOKEN and the origin headers.
+ */
 void ingress_session_get(const struct ingress *app, const struct http_request *req,
 			 struct ingress_session *ret);
 /*
@@ -372,6 +400,56 @@ int ingress_cookies_logout(const struct ingress *app, struct ingress_set_cookies
 void ingress_handle_csrf(struct ingress *app, struct http_exchange *ex);
 /* ingress_handle_auth - every account route: checks, then auth.call to authd */
 void ingress_handle_auth(struct ingress *app, struct http_exchange *ex);
+
+/* ---- backend_call.c: one backend RPC for one HTTP exchange ---------------- */
+
+struct ipc_buf;
+struct ipc_api_reply;
+struct ingress_call;
+
+/* A call's end: r == 0 with the reply frame, r < 0 without one; must answer call->ex. */
+typedef void (*ingress_call_fn)(struct ingress_call *call, int r, enum ipc_msg_type type,
+				const void *buf, size_t len);
+
+/* One RPC for one exchange: the first member of each route's call struct. */
+struct ingress_call {
+	struct ingress *app;
+	struct http_exchange *ex;
+	struct rpc_client *to;
+	uint64_t id;           /* encode the request with this */
+	ingress_call_fn done;
+};
+
+enum ingress_pass_flags {
+	PASS_ANY_2XX = 1 << 0,  /* every 2xx but 205 passes (else only 200) */
+	PASS_ACCEPTED = 1 << 1, /* 202 passes */
+};
+
+/* ingress_call_id - the id to encode the next request to `to` with (0 when not connected) */
+uint64_t ingress_call_id(struct rpc_client *to);
+/*
+ * ingress_call_send - send frame b (encoded with id; r: the encoding's
+ * result) to `to`; b is wiped and freed. 0: cb runs once later; -errno:
+ * not sent (r < 0, not connected), cb never runs.
+ */
+int ingress_call_send(struct rpc_client *to, uint64_t id, struct ipc_buf *b, int r,
+		      int timeout_ms, rpc_reply_fn cb, void *userdata);
+/*
+ * ingress_call_new - calloc size bytes (a struct whose first member is
+ * struct ingress_call) for ex to `to`; NULL when out of memory (ex is
+ * answered 503 then).
+ */
+void *ingress_call_new(struct ingress *app, struct http_exchange *ex, struct rpc_client *to,
+		       size_t size, ingress_call_fn done);
+/*
+ * ingress_call_start - send b (encoded with call->id, result r): done runs
+ * once, or never when the client leaves first (the RPC is cancelled).
+ * Not sent: ex is answered 503 service_unavailable `why`. Either way the
+ * call belongs to backend_call.c now. 0 or -errno.
+ */
+int ingress_call_start(struct ingress_call *call, struct ipc_buf *b, int r, const char *why);
+/* ingress_api_reply_passes - may this api.reply go to the client as it is (how: PASS_*)? */
+bool ingress_api_reply_passes(const struct ipc_api_reply *rep, unsigned how);
 
 /* ---- forward.c: an identified caller's api.call to telemetryd or logd ---- */
 

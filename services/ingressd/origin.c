@@ -141,15 +141,32 @@ static size_t s_count(const struct http_request *req, const char *name)
 	return n;
 }
 
-/* ingress_request_origin_ok - the same for req (a repeated Origin or Referer is refused) */
+/* ingress_origin_headers_get - the three headers of req */
+void ingress_origin_headers_get(const struct http_request *req, struct ingress_origin_headers *ret)
+{
+	*ret = (struct ingress_origin_headers){
+		.origin = http_request_header(req, "Origin"),
+		.referer = http_request_header(req, "Referer"),
+		.fetch_site = http_request_header(req, "Sec-Fetch-Site"),
+		.repeated = s_count(req, "Origin") > 1 || s_count(req, "Referer") > 1 ||
+			    s_count(req, "Sec-Fetch-Site") > 1,
+	};
+}
+
+/* ingress_origin_headers_ok - ingress_origin_allowed for h, and none of them repeated */
+bool ingress_origin_headers_ok(const char *public_origin, const struct ingress_origin_headers *h)
+{
+	return !h->repeated &&
+	       ingress_origin_allowed(public_origin, h->origin, h->referer, h->fetch_site);
+}
+
+/* ingress_request_origin_ok - the same for req as a whole (a repeated header is refused) */
 bool ingress_request_origin_ok(const char *public_origin, const struct http_request *req)
 {
-	if (s_count(req, "Origin") > 1 || s_count(req, "Referer") > 1 ||
-	    s_count(req, "Sec-Fetch-Site") > 1)
-		return false;
-	return ingress_origin_allowed(public_origin, http_request_header(req, "Origin"),
-				      http_request_header(req, "Referer"),
-				      http_request_header(req, "Sec-Fetch-Site"));
+	struct ingress_origin_headers h;
+
+	ingress_origin_headers_get(req, &h);
+	return ingress_origin_headers_ok(public_origin, &h);
 }
 
 /* ingress_origin_is_tls - does public_origin start with https://? */

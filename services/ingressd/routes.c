@@ -8,7 +8,7 @@
  * method -> 405 with Allow; for JSON routes, a Content-Type other than
  * application/json (optionally ; charset=utf-8) -> 415, and a body that is
  * not one JSON object in valid UTF-8 without duplicate keys -> 400. Only
- * then does the handler run, with the parsed body in ex->json. The
+ * then does the handler run (the body stays text: the backend parses it). The
  * account routes' own checks (rate, Origin, session, CSRF) follow in
  * their handler (session.c, auth_routes.c).
  */
@@ -218,21 +218,27 @@ uint64_t ingress_on_head(struct http_exchange *ex, void *userdata)
 	return (uint64_t)app->cfg->ingress.max_body;
 }
 
-/* s_check_json - 415 or 400 unless the body is a JSON object; sets ex->json */
+/*
+ * s_check_json - 415 or 400 unless the body is a JSON object. The parsed
+ * copy is dropped at once (it may hold a password; jansson's memory is
+ * wiped when freed, see main.c): the backend parses the body itself.
+ */
 static int s_check_json(struct http_exchange *ex)
 {
 	const char *type = http_request_header(ex->req, "Content-Type");
+	json_t *j = NULL;
 
 	if (!type || !route_is_json_type(type)) {
 		http_respond_error(ex, 415, "unsupported_media_type",
 				   "the body must be application/json");
 		return -EINVAL;
 	}
-	if (route_parse_json(ex->req->body, ex->req->body_len, &ex->json) < 0) {
+	if (route_parse_json(ex->req->body, ex->req->body_len, &j) < 0) {
 		http_respond_error(ex, 400, "bad_request",
 				   "the body must be one JSON object in UTF-8");
 		return -EBADMSG;
 	}
+	json_decref(j);
 	return 0;
 }
 

@@ -96,15 +96,26 @@ static bool s_bearer(const struct http_request *req, struct ingress_session *s)
 	return true;
 }
 
-/* ingress_session_get - the token of req: Authorization: Bearer, else the session cookie */
+/* ingress_session_wipe - forget a session's tokens (for _cleanup_) */
+void ingress_session_wipe(struct ingress_session *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+/* ingress_session_get - what the checks need from req, read once */
 void ingress_session_get(const struct ingress *app, const struct http_request *req,
 			 struct ingress_session *ret)
 {
 	*ret = (struct ingress_session){ .via = INGRESS_AUTH_NONE };
-	if (s_bearer(req, ret))
+	(void)s_cookie_token(app, req, ret->cookie_token);
+	ret->browser_len = ingress_request_cookie(req, s_browser_name(app), ret->browser,
+						  sizeof(ret->browser));
+	ret->xsrf = http_request_header(req, "X-XSRF-TOKEN");
+	ingress_origin_headers_get(req, &ret->from);
+	if (s_bearer(req, ret) || ret->cookie_token[0] == '\0')
 		return;
-	if (s_cookie_token(app, req, ret->token))
-		ret->via = INGRESS_AUTH_COOKIE;
+	ret->via = INGRESS_AUTH_COOKIE;
+	memcpy(ret->token, ret->cookie_token, sizeof(ret->token));
 }
 
 /* ---- the checks ----------------------------------------------------------- */
@@ -136,27 +147,19 @@ static bool s_check_rate(struct ingress *app, struct http_exchange *ex)
 }
 
 /* s_binding - what the CSRF token must be bound to: the session cookie, else the browser's */
-static int s_binding(const struct ingress *app, const struct http_request *req,
-		     struct csrf_binding *ret)
+static int s_binding(const struct ingress_session *s, struct csrf_binding *ret)
 {
-	char v[COOKIE_VALUE_MAX + 1];
-	int r;
-
-	if (s_cookie_token(app, req, v)) {
-		r = ingress_csrf_bind_session(v, INGRESS_TOKEN_LEN, ret);
-		sodium_memzero(v, sizeof(v));
-		return r;
-	}
-	r = ingress_request_cookie(req, s_browser_name(app), v, sizeof(v));
-	if (r < 0)
-		return r;
-	return ingress_csrf_bind_browser(v, (size_t)r, ret);
+	if (s->cookie_token[0])
+		return ingress_csrf_bind_session(s->cookie_token, INGRESS_TOKEN_LEN, ret);
+	if (s->browser_len < 0)
+		return s->browser_len;
+	return ingress_csrf_bind_browser(s->browser, (size_t)s->browser_len, ret);
 }
 
 /* s_check_csrf - 419 unless X-XSRF-TOKEN is valid for the current binding */
-static bool s_check_csrf(struct ingress *app, struct http_exchange *ex)
+static bool s_check_csrf(struct ingress *app, struct http_exchange *ex,
+			 const struct ingress_session *s)
 {
-	const char *h = http_request_header(ex->req, "X-XSRF-TOKEN");
 	char tok[CSRF_HEADER_MAX];
 	struct csrf_binding b;
 	int n;
@@ -165,9 +168,8 @@ static bool s_check_csrf(struct ingress *app, struct http_exchange *ex)
 		http_respond_error(ex, 503, "service_unavailable", "CSRF protection is not configured");
 		return false;
 	}
-	n = h ? ingress_csrf_header_decode(h, tok, sizeof(tok)) : -ENOENT;
-	if (n < 0 || s_binding(app, ex->req, &b) < 0 ||
-	    !ingress_csrf_verify(app->csrf, &b, tok, (size_t)n)) {
+	n = s->xsrf ? ingress_csrf_header_decode(s->xsrf, tok, sizeof(tok)) : -ENOENT;
+	if (n < 0 || s_binding(s, &b) < 0 || !ingress_csrf_verify(app->csrf, &b, tok, (size_t)n)) {
 		http_respond_error(ex, 419, "csrf_mismatch",
 				   "missing or invalid X-XSRF-TOKEN: get one from GET /api/csrf");
 		return false;
@@ -191,18 +193,20 @@ bool ingress_guard(struct ingress *app, struct http_exchange *ex, unsigned flags
 
 	if ((flags & GUARD_CLIENT_RATE) && !s_check_rate(app, ex))
 		return false;
+	ingress_session_get(app, req, ret);
 	if (s_unsafe(req->method) &&
-	    !ingress_request_origin_ok(app->cfg->ingress.public_origin, req)) {
+	    !ingress_origin_headers_ok(app->cfg->ingress.public_origin, &ret->from)) {
+		sodium_memzero(ret, sizeof(*ret));
 		http_respond_error(ex, 403, "origin_mismatch",
 				   "this request did not come from the application's origin");
 		return false;
 	}
-	ingress_session_get(app, req, ret);
 	if ((flags & GUARD_SESSION) && ret->token[0] == '\0') {
+		sodium_memzero(ret, sizeof(*ret));
 		http_respond_error(ex, 401, "unauthenticated", "a session is required: log in first");
 		return false;
 	}
-	if (s_needs_csrf(req, flags, ret) && !s_check_csrf(app, ex)) {
+	if (s_needs_csrf(req, flags, ret) && !s_check_csrf(app, ex, ret)) {
 		sodium_memzero(ret, sizeof(*ret));
 		return false;
 	}
@@ -211,21 +215,12 @@ bool ingress_guard(struct ingress *app, struct http_exchange *ex, unsigned flags
 
 /* ---- auth.check ------------------------------------------------------------ */
 
+/* One auth.check waiting for authd. */
 struct identity_call {
-	struct ingress *app;
-	struct http_exchange *ex;
+	struct ingress_call call; /* first: backend_call.c frees it */
 	ingress_identity_fn fn;
 	void *userdata;
-	uint64_t id;
 };
-
-static void s_identity_abort(void *userdata)
-{
-	struct identity_call *ic = userdata;
-
-	rpc_cancel(ic->app->authd, ic->id);
-	free(ic);
-}
 
 /* s_identity_error - an error reply: "unauthenticated" is 401, anything else 503 */
 static void s_identity_error(struct http_exchange *ex, const void *buf, size_t len)
@@ -244,77 +239,54 @@ static void s_identity_error(struct http_exchange *ex, const void *buf, size_t l
 		http_respond_error(ex, 503, "service_unavailable", "accounts did not answer in time");
 }
 
-static void s_identity_reply(int r, enum ipc_msg_type type, const void *buf, size_t len,
-			     void *userdata)
+/* s_identity_done - authd's answer to auth.check, or none */
+static void s_identity_done(struct ingress_call *c, int r, enum ipc_msg_type type,
+			    const void *buf, size_t len)
 {
-	struct identity_call *ic = userdata;
-	struct http_exchange *ex = ic->ex;
+	struct identity_call *ic = (struct identity_call *)c;
 	struct ipc_auth_identity who;
 	uint64_t id;
 
-	http_exchange_on_abort(ex, NULL, NULL);
 	if (r == 0 && type == IPC_MSG_AUTH_IDENTITY &&
 	    ipc_decode_auth_identity(buf, len, &id, &who) == 0) {
-		ic->fn(ic->app, ex, &who, ic->userdata);
+		ic->fn(c->app, c->ex, &who, ic->userdata);
 		ipc_free_auth_identity(&who);
 	} else if (r == 0 && type == IPC_MSG_ERROR) {
-		s_identity_error(ex, buf, len);
+		s_identity_error(c->ex, buf, len);
 	} else {
-		http_respond_error(ex, 503, "service_unavailable", "accounts did not answer in time");
+		http_respond_error(c->ex, 503, "service_unavailable", "accounts did not answer in time");
 	}
-	free(ic);
 }
 
-/* s_identity_send - auth.check for token; -errno when it could not be sent */
-static int s_identity_send(struct identity_call *ic, const char *token)
+/* s_identity_start - auth.check for token; answered 503 here when it cannot be sent */
+static void s_identity_start(struct identity_call *ic, const char *token)
 {
-	struct ingress *app = ic->app;
 	struct ipc_auth_check msg = { 0 };
 	struct ipc_buf b;
 	int r;
 
-	if (!app->authd)
-		return -ENOTCONN;
 	snprintf(msg.token, sizeof(msg.token), "%s", token);
 	ipc_buf_init(&b);
-	ic->id = rpc_next_id(app->authd);
-	r = ipc_encode_auth_check(&b, ic->id, &msg);
-	if (r >= 0)
-		r = rpc_call(app->authd, ic->id, b.data, b.size, app->cfg->ingress.rpc_timeout_ms,
-			     s_identity_reply, ic);
+	r = ipc_encode_auth_check(&b, ic->call.id, &msg);
 	sodium_memzero(&msg, sizeof(msg));
-	if (b.data)
-		sodium_memzero(b.data, b.size);
-	ipc_buf_done(&b);
-	return r;
-}
-
-static void s_session_wipe(struct ingress_session *s)
-{
-	sodium_memzero(s, sizeof(*s));
+	(void)ingress_call_start(&ic->call, &b, r, "accounts are not available");
 }
 
 /* ingress_with_identity - the guard, then auth.check, then fn with the identity */
 void ingress_with_identity(struct ingress *app, struct http_exchange *ex, unsigned flags,
 			   ingress_identity_fn fn, void *userdata)
 {
-	_cleanup_(s_session_wipe) struct ingress_session s = { 0 };
+	_cleanup_(ingress_session_wipe) struct ingress_session s = { 0 };
 	struct identity_call *ic;
 
 	if (!ingress_guard(app, ex, GUARD_SESSION | flags, &s))
 		return;
-	ic = calloc(1, sizeof(*ic));
-	if (!ic) {
-		http_respond_error(ex, 503, "service_unavailable", "temporarily out of resources");
+	ic = ingress_call_new(app, ex, app->authd, sizeof(*ic), s_identity_done);
+	if (!ic)
 		return;
-	}
-	*ic = (struct identity_call){ .app = app, .ex = ex, .fn = fn, .userdata = userdata };
-	if (s_identity_send(ic, s.token) < 0) {
-		free(ic);
-		http_respond_error(ex, 503, "service_unavailable", "accounts are not available");
-	} else {
-		http_exchange_on_abort(ex, s_identity_abort, ic);
-	}
+	ic->fn = fn;
+	ic->userdata = userdata;
+	s_identity_start(ic, s.token);
 }
 
 /* ---- the cookies ------------------------------------------------------------ */
@@ -364,28 +336,21 @@ static int s_add_new_browser(const struct ingress *app, struct ingress_set_cooki
 int ingress_cookies_csrf(const struct ingress *app, const struct http_request *req,
 			 struct ingress_set_cookies *sc)
 {
-	char v[COOKIE_VALUE_MAX + 1];
+	_cleanup_(ingress_session_wipe) struct ingress_session s = { 0 };
 	struct csrf_binding browser, b;
-	int r;
+	int r = 0;
 
 	sc->n = 0;
 	if (!app->csrf)
 		return -ENOKEY;
-	r = ingress_request_cookie(req, s_browser_name(app), v, sizeof(v));
-	if (r < 0 || ingress_csrf_bind_browser(v, (size_t)r, &browser) < 0) {
+	ingress_session_get(app, req, &s);
+	if (s.browser_len < 0 ||
+	    ingress_csrf_bind_browser(s.browser, (size_t)s.browser_len, &browser) < 0)
 		r = s_add_new_browser(app, sc, &browser);
-		if (r < 0)
-			return r;
-	}
-	if (s_cookie_token(app, req, v)) {
-		r = ingress_csrf_bind_session(v, INGRESS_TOKEN_LEN, &b);
-		sodium_memzero(v, sizeof(v));
-		if (r < 0)
-			return r;
-	} else {
-		b = browser;
-	}
-	return s_add_xsrf(app, sc, &b, -1);
+	b = browser;
+	if (r >= 0 && s.cookie_token[0])
+		r = ingress_csrf_bind_session(s.cookie_token, INGRESS_TOKEN_LEN, &b);
+	return r < 0 ? r : s_add_xsrf(app, sc, &b, -1);
 }
 
 /* ingress_cookies_login - a new session: its cookie, a new browser id, XSRF-TOKEN bound to it */
