@@ -27,6 +27,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "secret.h"
+#include "wipe.h"
 
 #define SWEEP_INTERVAL_S 60 /* forget rate-limit entries that no longer limit */
 
@@ -248,7 +249,10 @@ static int s_run(struct daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon d = { 0 };
-	int r = daemon_init(&d, "ingressd", argc, argv);
+	int r;
+
+	wipe_json_allocations(); /* request bodies (passwords) are parsed to be checked */
+	r = daemon_init(&d, "ingressd", argc, argv);
 
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
