@@ -1,7 +1,8 @@
-"""client.py - a small client of sembark's account API (API.md "CSRF",
-"Sessions", "Endpoints"), for the integration tests of this and later
-issues. Owned by the accounts tests (test_accounts*.py, test_csrf*.py,
-test_sessions*.py, test_team*.py, test_throttle*.py); others may import it.
+"""client.py - the one client of sembark's account API (API.md "CSRF",
+"Sessions", "Endpoints") for the integration tests: every test that signs
+up, joins, logs in or needs a CSRF token uses it. Owned by the accounts
+tests (test_accounts*.py, test_csrf*.py, test_sessions*.py, test_team*.py,
+test_throttle*.py); the audit, retention and telemetry tests use it too.
 
     Browser(base, origin=None, source=None)
         one browser: its own cookie jar (so its own CSRF binding cookie),
@@ -13,15 +14,18 @@ test_sessions*.py, test_team*.py, test_throttle*.py); others may import it.
                  data=, content_type=)  -> requests.Response
         .get .post .patch .delete .csrf() .xsrf .token (session cookie)
         .signup(...) .join(code_or_url, ...) .login(...) .logout() .me()
+        .user .team (dicts of the last sign-up/join/login answer) .invite_url
+        .set_role(user_id, role) .bearer() -> Bearer
     Bearer(base, token, source=None)   a native client: Authorization:
-        Bearer, never a cookie, never a CSRF header
+        Bearer, never a cookie, never a CSRF header (same .get .post ...)
     new_email(prefix)                  a unique address
     invite_code(url)                   the code of an invite_url
     set_cookies(r)                     {name: Cookie(value, attrs)} of a response
     post_token(base, email, password, device_name) -> requests.Response
     make_team(base)                    (owner, admin, member) Browsers of a new team
+    accounts_available(base)           does authd serve the account API yet?
+    json_error(r, code, status)        the checked JSON error body of r
 """
-
 import hashlib
 import json
 import re
@@ -266,6 +270,12 @@ class Browser(Client):
             assert r.status_code == expect, (r.status_code, r.text[:300])
         return r
 
+    def set_role(self, user_id, role):
+        """PATCH /api/team/members/{id} to this role (200 or the test fails)."""
+        r = self.patch("/api/team/members/%s" % user_id, {"role": role})
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r
+
     def session_id(self):
         r = self.me()
         assert r.status_code == 200, (r.status_code, r.text[:300])
@@ -312,9 +322,14 @@ def make_team(base, team_name=None):
     admin, member = Browser(base), Browser(base)
     admin.join(owner.invite_url, name="It Admin", email=new_email("it-admin"))
     member.join(owner.invite_url)
-    r = owner.patch("/api/team/members/%s" % admin.user["id"], {"role": "admin"})
-    assert r.status_code == 200, (r.status_code, r.text)
+    owner.set_role(admin.user["id"], "admin")
     return owner, admin, member
+
+
+def accounts_available(base):
+    """Sign-up answers something other than 503 (authd serves the account API)."""
+    with Browser(base) as b:
+        return b.post("/api/teams", {}).status_code != 503
 
 
 def json_error(r, code, status):

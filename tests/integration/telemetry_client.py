@@ -1,7 +1,9 @@
 """telemetry_client.py - what the telemetry tests share: building valid
 batches and events, talking to sembark-telemetryd directly over ZeroMQ
-(api.call as ingressd sends it, telemetry.signal as authd sends it), and
-reading what was stored. Test files: test_telemetry*.py.
+(api.call as ingressd sends it, telemetry.signal as authd sends it),
+reading what was stored, and the two telemetry routes for a client.py
+Browser or Bearer (accounts, sessions and tokens are client.py's).
+Test files: test_telemetry*.py.
 
     batch(events, client=None)      a request body (dict)
     event(type_, **kw)              one valid event, fresh id, occurred now
@@ -10,6 +12,10 @@ reading what was stored. Test files: test_telemetry*.py.
         .summary(team, role, query) -> (status, json)   (api.call telemetry.summary)
         .signal(event, user, team)  -> reply envelope   (telemetry.signal)
     stored(pg, user)                rows of telemetry_events for a user
+    count(pg, user)                 how many rows of telemetry_events a user has
+    post_events(client, body, **kw) POST /api/telemetry/events (body: a dict,
+                                    or str/bytes sent as they are)
+    get_summary(client, query="")   GET /api/telemetry/summary[?query]
 """
 
 import copy
@@ -103,105 +109,15 @@ def count(pg, user):
     return pg.query("SELECT count(*) FROM telemetry_events WHERE user_id = %s", (user,))[0][0]
 
 
-# ---- accounts over HTTP (the accounts API of API.md "Endpoints") --------------------
+# ---- the telemetry routes over HTTP, as a client.py Browser or Bearer -------------
 
-PASSWORD = "correct horse battery staple 42"
-
-
-class Browser:
-    """One browser: its own cookie jar, CSRF token, and the account it is logged in as."""
-
-    def __init__(self, stack):
-        import requests
-        self.stack = stack
-        self.http = requests.Session()
-        self.http.trust_env = False
-        self.user = self.team = None
-        self.email = None
-
-    def close(self):
-        self.http.close()
-
-    def csrf(self):
-        """Origin + X-XSRF-TOKEN for a state-changing request."""
-        import urllib.parse
-        r = self.http.get(self.stack.url("/api/csrf"), timeout=10)
-        assert r.status_code == 204, (r.status_code, r.text)
-        return {"Origin": self.stack.origin,
-                "X-XSRF-TOKEN": urllib.parse.unquote(self.http.cookies.get("XSRF-TOKEN"))}
-
-    def request(self, method, path, json_body=None, csrf=True, headers=None, **kw):
-        h = dict(self.csrf() if csrf and method not in ("GET", "HEAD") else {})
-        h.update(headers or {})
-        kw.setdefault("timeout", 15)
-        kw.setdefault("allow_redirects", False)
-        return self.http.request(method, self.stack.url(path), json=json_body, headers=h, **kw)
-
-    def signup(self, team_name="it team"):
-        self.email = "it-%s@example.com" % uuid.uuid4().hex[:12]
-        r = self.request("POST", "/api/teams", {"team_name": team_name, "name": "It Owner",
-                                                "email": self.email, "password": PASSWORD})
-        assert r.status_code == 201, (r.status_code, r.text)
-        j = r.json()
-        self.user, self.team = j["user"]["id"], j["team"]["id"]
-        return j
-
-    def join(self, invite_url):
-        code = invite_url.rstrip("/").rsplit("/", 1)[1]
-        self.email = "it-%s@example.com" % uuid.uuid4().hex[:12]
-        r = self.request("POST", "/api/invites/%s/accept" % code,
-                         {"name": "It Member", "email": self.email, "password": PASSWORD})
-        assert r.status_code == 201, (r.status_code, r.text)
-        j = r.json()
-        self.user, self.team = j["user"]["id"], j["team"]["id"]
-        return j
-
-    def invite_url(self):
-        r = self.request("GET", "/api/team/invite")
-        assert r.status_code == 200, (r.status_code, r.text)
-        return r.json()["invite_url"]
-
-    def set_role(self, member_id, role):
-        r = self.request("PATCH", "/api/team/members/%s" % member_id, {"role": role})
-        assert r.status_code == 200, (r.status_code, r.text)
-
-    def login(self):
-        r = self.request("POST", "/api/login", {"email": self.email, "password": PASSWORD})
-        assert r.status_code == 200, (r.status_code, r.text)
-
-    def logout(self):
-        r = self.request("POST", "/api/logout")
-        assert r.status_code == 204, (r.status_code, r.text)
-
-    def token(self, device_name="it device"):
-        """A Bearer token for this account (POST /api/tokens)."""
-        import requests
-        r = requests.post(self.stack.url("/api/tokens"), json={
-            "email": self.email, "password": PASSWORD, "device_name": device_name},
-            timeout=15, proxies={"http": None})
-        assert r.status_code == 201, (r.status_code, r.text)
-        return r.json()["token"]
-
-    def send(self, body, **kw):
-        """POST /api/telemetry/events with the session cookie and CSRF."""
-        return self.request("POST", "/api/telemetry/events", body, **kw)
-
-    def summary(self, query=""):
-        return self.request("GET", "/api/telemetry/summary" + (("?" + query) if query else ""))
+def post_events(client, body, **kw):
+    """POST /api/telemetry/events; a str or bytes body is sent as it is.
+    kw: what client.request takes (headers=, csrf= for a Browser, ...)."""
+    if isinstance(body, (bytes, str)):
+        return client.post("/api/telemetry/events", data=body, **kw)
+    return client.post("/api/telemetry/events", body, **kw)
 
 
-def bearer_post(stack, token, body, timeout=15, headers=None):
-    """POST /api/telemetry/events as a native client (no cookie, no CSRF)."""
-    import requests
-    h = {"Authorization": "Bearer " + token}
-    h.update(headers or {})
-    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    h.setdefault("Content-Type", "application/json")
-    return requests.post(stack.url("/api/telemetry/events"), data=data, headers=h,
-                         timeout=timeout, proxies={"http": None})
-
-
-def bearer_get(stack, token, path, timeout=15):
-    import requests
-    return requests.get(stack.url(path), headers={"Authorization": "Bearer " + token},
-                        timeout=timeout, proxies={"http": None})
+def get_summary(client, query=""):
+    return client.get("/api/telemetry/summary" + (("?" + query) if query else ""))

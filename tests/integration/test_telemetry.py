@@ -23,20 +23,22 @@ import pytest
 
 import sembark
 import telemetry_client as tc
+from client import Bearer, Browser
 from telemetry_client import batch, event
 
 
 @pytest.fixture(scope="module")
 def owner(shared_stack):
-    b = tc.Browser(shared_stack)
+    b = Browser(shared_stack)
     b.signup("it telemetry team")
-    b.bearer = b.token()
+    b.native = b.bearer()
     yield b
+    b.native.close()
     b.close()
 
 
 def post(stack, owner, body):
-    r = tc.bearer_post(stack, owner.bearer, body)
+    r = tc.post_events(owner.native, body)
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     return r
 
@@ -62,25 +64,25 @@ def test_events_need_a_session(shared_stack):
     r = shared_stack.request("POST", "/api/telemetry/events", json=batch([event()]),
                              headers={"Origin": shared_stack.origin})
     sembark.assert_json_error(r, "unauthenticated", 401)
-    r = tc.bearer_post(shared_stack, "0" * 40, batch([event()]))
+    r = tc.post_events(Bearer(shared_stack, "0" * 40), batch([event()]))
     sembark.assert_json_error(r, "unauthenticated", 401)
-    r = tc.bearer_post(shared_stack, "not-a-token", batch([event()]))
+    r = tc.post_events(Bearer(shared_stack, "not-a-token"), batch([event()]))
     sembark.assert_json_error(r, "unauthenticated", 401)
 
 
 def test_cookie_session_needs_csrf(shared_stack, pg):
-    b = tc.Browser(shared_stack)
+    b = Browser(shared_stack)
     try:
         b.signup()
         e = event()
-        r = b.send(batch([e]), csrf=False, headers={"Origin": shared_stack.origin})
+        r = tc.post_events(b, batch([e]), csrf=False, headers={"Origin": shared_stack.origin})
         sembark.assert_json_error(r, "csrf_mismatch", 419)
-        r = b.send(batch([e]), headers={"X-XSRF-TOKEN": "forged"})
+        r = tc.post_events(b, batch([e]), headers={"X-XSRF-TOKEN": "forged"})
         sembark.assert_json_error(r, "csrf_mismatch", 419)
-        r = b.send(batch([e]), headers={"Origin": "http://evil.example"})
+        r = tc.post_events(b, batch([e]), headers={"Origin": "http://evil.example"})
         sembark.assert_json_error(r, "origin_mismatch", 403)
         assert ids_stored(pg, [e["id"]]) == {}
-        r = b.send(batch([e]))
+        r = tc.post_events(b, batch([e]))
         assert r.status_code == 202, r.text
         assert r.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
         assert ids_stored(pg, [e["id"]]) == {e["id"]: 1}
@@ -93,17 +95,17 @@ def test_cookie_session_needs_csrf(shared_stack, pg):
 def test_bearer_needs_no_csrf(shared_stack, owner, pg):
     e = event()
     ok(shared_stack, owner, batch([e]), 1)
-    row = [x for x in tc.stored(pg, owner.user) if x["id"] == e["id"]]
-    assert len(row) == 1 and row[0]["team_id"] == owner.team, row
+    row = [x for x in tc.stored(pg, owner.user["id"]) if x["id"] == e["id"]]
+    assert len(row) == 1 and row[0]["team_id"] == owner.team["id"], row
 
 
 def test_http_errors(shared_stack, owner):
-    h = {"Authorization": "Bearer " + owner.bearer}
-    r = tc.bearer_post(shared_stack, owner.bearer, "{not json")
+    h = {"Authorization": "Bearer " + owner.native.token}
+    r = tc.post_events(owner.native, "{not json")
     sembark.assert_json_error(r, "bad_request", 400)
-    r = tc.bearer_post(shared_stack, owner.bearer, "[1, 2]")
+    r = tc.post_events(owner.native, "[1, 2]")
     sembark.assert_json_error(r, "bad_request", 400)
-    r = tc.bearer_post(shared_stack, owner.bearer, json.dumps(batch([event()])),
+    r = tc.post_events(owner.native, json.dumps(batch([event()])),
                        headers={"Content-Type": "text/plain"})
     sembark.assert_json_error(r, "unsupported_media_type", 415)
     r = shared_stack.request("GET", "/api/telemetry/events", headers=h)
@@ -118,9 +120,9 @@ def test_body_limit(shared_stack, owner):
                  for _ in range(300)])
     text = json.dumps(big)
     assert 512 * 1024 < len(text) < 1024 * 1024
-    r = tc.bearer_post(shared_stack, owner.bearer, text)
+    r = tc.post_events(owner.native, text)
     assert r.status_code == 202 and r.json()["accepted"] == 300, r.text[:300]
-    r = tc.bearer_post(shared_stack, owner.bearer, text + " " * (1024 * 1024 - len(text) + 1))
+    r = tc.post_events(owner.native, text + " " * (1024 * 1024 - len(text) + 1))
     sembark.assert_json_error(r, "payload_too_large", 413)
 
 
@@ -275,7 +277,7 @@ def test_every_type_and_bound_accepted(shared_stack, owner, pg):
     ok(shared_stack, owner, batch(evs), len(evs))
     got = ids_stored(pg, [e["id"].lower() for e in evs])
     assert len(got) == len(evs) and set(got.values()) == {1}, got
-    rows = {r["id"]: r for r in tc.stored(pg, owner.user)}
+    rows = {r["id"]: r for r in tc.stored(pg, owner.user["id"])}
     assert rows[evs[2]["id"]]["attrs"] == {}
     assert rows[evs[3]["id"]]["attrs"] == evs[3]["attrs"]
     assert evs[12]["id"].lower() in rows  # stored lower-case
@@ -314,12 +316,12 @@ def test_duplicates_only_is_202(shared_stack, owner):
 
 
 def test_same_id_other_user_is_not_a_duplicate(shared_stack, owner, pg):
-    other = tc.Browser(shared_stack)
+    other = Browser(shared_stack)
     try:
         other.signup("it other team")
         e = event()
         ok(shared_stack, owner, batch([e]), 1)
-        r = other.send(batch([e]))
+        r = tc.post_events(other, batch([e]))
         assert r.status_code == 202 and r.json()["accepted"] == 1, r.text
         assert ids_stored(pg, [e["id"]]) == {e["id"]: 2}
     finally:
@@ -333,32 +335,32 @@ def today(offset=0):
 
 
 def test_summary_shape_and_counts(shared_stack, pg):
-    own = tc.Browser(shared_stack)
-    mem = tc.Browser(shared_stack)
+    own = Browser(shared_stack)
+    mem = Browser(shared_stack)
     try:
         own.signup("it summary team")
-        mem.join(own.invite_url())
+        mem.join(own.invite_url)
         c1 = {"app_version": "2.4.1", "os_version": "macOS 14.5", "display": {"width": 2560, "height": 1440}}
         c2 = {"app_version": "2.5.0", "os_version": "Windows 11", "display": {"width": 1920, "height": 1080}}
         two_days = tc.now_minus(days=2)
-        r = own.send(batch([event("feature_interaction", attrs={"feature": "invite.copy"}),
-                            event("feature_interaction", attrs={"feature": "invite.copy"}),
-                            event("feature_interaction", attrs={"feature": "team.view"}),
-                            event("crash", occurred_at=two_days)], client=c1))
+        r = tc.post_events(own, batch([event("feature_interaction", attrs={"feature": "invite.copy"}),
+                                       event("feature_interaction", attrs={"feature": "invite.copy"}),
+                                       event("feature_interaction", attrs={"feature": "team.view"}),
+                                       event("crash", occurred_at=two_days)], client=c1))
         assert r.status_code == 202 and r.json()["accepted"] == 4, r.text
-        r = mem.send(batch([event("feature_interaction", attrs={"feature": "invite.copy"}),
-                            event("network_status"), event("connectivity"), event("error")],
-                           client=c2))
+        r = tc.post_events(mem, batch([event("feature_interaction", attrs={"feature": "invite.copy"}),
+                                       event("network_status"), event("connectivity"), event("error")],
+                                      client=c2))
         assert r.status_code == 202 and r.json()["accepted"] == 4, r.text
-        r = mem.send(batch([event("crash")], client=c1))
+        r = tc.post_events(mem, batch([event("crash")], client=c1))
         assert r.status_code == 202, r.text
 
         # sign-up and invite acceptance were sign_ins, recorded by the server
         sembark.wait_until(lambda: pg.query(
             "SELECT count(*) FROM telemetry_events WHERE team_id = %s AND type = 'sign_in'",
-            (own.team,))[0][0] == 2, 5, what="two sign_in events")
+            (own.team["id"],))[0][0] == 2, 5, what="two sign_in events")
 
-        r = own.summary()
+        r = tc.get_summary(own)
         assert r.status_code == 200, r.text
         assert r.headers.get("Cache-Control") == "no-store"
         s = r.json()
@@ -380,19 +382,19 @@ def test_summary_shape_and_counts(shared_stack, pg):
                                  {"feature": "team.view", "count": 1}], s
 
         # ?days= bounds
-        r = own.summary("days=1")
+        r = tc.get_summary(own, "days=1")
         assert r.status_code == 200 and [d["date"] for d in r.json()["days"]] == [today()], r.text
-        r = own.summary("days=30")
+        r = tc.get_summary(own, "days=30")
         assert r.status_code == 200 and len(r.json()["days"]) == 30, r.text
         assert r.json()["days"][0]["date"] == today(29)
         for bad in ("days=0", "days=31", "days=-1", "days=abc", "days=", "days=7.5"):
-            j = sembark.assert_json_error(own.summary(bad), "validation_failed", 422)
+            j = sembark.assert_json_error(tc.get_summary(own, bad), "validation_failed", 422)
             assert "days" in j.get("fields", {}), (bad, j)
 
         # roles: the member may not, an admin may
-        sembark.assert_json_error(mem.summary(), "forbidden", 403)
-        own.set_role(mem.user, "admin")
-        r = mem.summary("days=2")
+        sembark.assert_json_error(tc.get_summary(mem), "forbidden", 403)
+        own.set_role(mem.user["id"], "admin")
+        r = tc.get_summary(mem, "days=2")
         assert r.status_code == 200 and r.json()["features"][0] == {"feature": "invite.copy", "count": 3}
     finally:
         own.close()
@@ -405,22 +407,23 @@ def test_summary_needs_session(shared_stack):
 
 
 def test_summary_team_isolation(shared_stack):
-    a, b = tc.Browser(shared_stack), tc.Browser(shared_stack)
+    a, b = Browser(shared_stack), Browser(shared_stack)
     try:
         a.signup("it team a")
         b.signup("it team b")
-        r = a.send(batch([event("feature_interaction", attrs={"feature": "only.in.a"})],
-                         client={"app_version": "a-1", "os_version": "a-os",
-                                 "display": {"width": 11, "height": 11}}))
+        r = tc.post_events(a, batch([event("feature_interaction", attrs={"feature": "only.in.a"})],
+                                    client={"app_version": "a-1", "os_version": "a-os",
+                                            "display": {"width": 11, "height": 11}}))
         assert r.status_code == 202, r.text
-        sembark.wait_until(lambda: sum(sum(d["counts"].values()) for d in b.summary().json()["days"]) == 1,
+        sembark.wait_until(lambda: sum(sum(d["counts"].values())
+                                       for d in tc.get_summary(b).json()["days"]) == 1,
                            5, what="team b's own sign_in in its summary")
-        sb = b.summary().json()
+        sb = tc.get_summary(b).json()
         text = json.dumps(sb)
         assert "only.in.a" not in text and "a-1" not in text and "a-os" not in text, sb
         assert sb["features"] == [] and sb["app_versions"] == [] and sb["displays"] == []
         assert sb["days"][-1]["counts"] == {"sign_in": 1}, sb
-        sa = a.summary().json()
+        sa = tc.get_summary(a).json()
         assert sa["features"] == [{"feature": "only.in.a", "count": 1}]
     finally:
         a.close()
@@ -428,21 +431,21 @@ def test_summary_team_isolation(shared_stack):
 
 
 def test_summary_lists_capped(shared_stack):
-    own = tc.Browser(shared_stack)
+    own = Browser(shared_stack)
     try:
         own.signup("it cap team")
         evs = []
         for i in range(25):
             evs += [event("feature_interaction", attrs={"feature": "f%02d" % i}) for _ in range(i + 1)]
-        r = own.send(batch(evs[:300]))
+        r = tc.post_events(own, batch(evs[:300]))
         assert r.status_code == 202, r.text
-        r = own.send(batch(evs[300:]))
+        r = tc.post_events(own, batch(evs[300:]))
         assert r.status_code == 202, r.text
         clients = [{"app_version": "v%d" % i, "os_version": "os", "display": {"width": 100 + i, "height": 1}}
                    for i in range(22)]
         for c in clients:
-            assert own.send(batch([event("crash")], client=c)).status_code == 202
-        s = own.summary().json()
+            assert tc.post_events(own, batch([event("crash")], client=c)).status_code == 202
+        s = tc.get_summary(own).json()
         assert len(s["features"]) == 20
         assert [f["feature"] for f in s["features"]] == ["f%02d" % i for i in range(24, 4, -1)]
         assert [f["count"] for f in s["features"]] == list(range(25, 5, -1))
@@ -460,22 +463,22 @@ def test_summary_lists_capped(shared_stack):
 # ---- sign_in / sign_out from the server ----------------------------------------------------------------------
 
 def test_sign_in_and_out_recorded(shared_stack, pg):
-    b = tc.Browser(shared_stack)
+    b = Browser(shared_stack)
     try:
         b.signup("it signal team")
 
         def types():
-            return [r["type"] for r in tc.stored(pg, b.user)]
+            return [r["type"] for r in tc.stored(pg, b.user["id"])]
 
         sembark.wait_until(lambda: types() == ["sign_in"], 5, what="sign_in after sign-up")
         b.logout()
         sembark.wait_until(lambda: types() == ["sign_in", "sign_out"], 5, what="sign_out after logout")
         b.login()
         sembark.wait_until(lambda: types() == ["sign_in", "sign_out", "sign_in"], 5, what="sign_in after login")
-        b.token()
+        b.bearer()
         sembark.wait_until(lambda: types().count("sign_in") == 3, 5, what="sign_in after POST /api/tokens")
-        for row in tc.stored(pg, b.user):
-            assert row["team_id"] == b.team
+        for row in tc.stored(pg, b.user["id"]):
+            assert row["team_id"] == b.team["id"]
             assert row["app_version"] is None and row["os_version"] is None
             assert row["display_width"] is None and row["display_height"] is None
             assert row["attrs"] == {}
@@ -498,13 +501,13 @@ def test_only_named_fields_stored(shared_stack, owner, pg):
 
     marker = "it-ua-%d" % time.time()
     e = event("error", attrs={"code": "E1"})
-    r = tc.bearer_post(shared_stack, owner.bearer, batch([e]), headers={
+    r = tc.post_events(owner.native, batch([e]), headers={
         "User-Agent": marker + "/1.0 (X11; Linux x86_64)",
         "X-Forwarded-For": "203.0.113.77", "X-Real-IP": "198.51.100.23",
         "Forwarded": "for=192.0.2.60;proto=http", "X-Device-Id": marker})
     assert r.status_code == 202, r.text
     rows = pg.query("SELECT row_to_json(t)::text FROM telemetry_events t WHERE user_id = %s",
-                    (owner.user,))
+                    (owner.user["id"],))
     text = "\n".join(x[0] for x in rows)
     assert e["id"] in text
     assert marker not in text
@@ -520,7 +523,7 @@ def test_special_characters_stored_verbatim(shared_stack, owner, pg):
              '"k\\': "v"}
     e = event("feature_interaction", attrs=attrs)
     ok(shared_stack, owner, batch([e], client=c), 1)
-    row = [r for r in tc.stored(pg, owner.user) if r["id"] == e["id"]][0]
+    row = [r for r in tc.stored(pg, owner.user["id"]) if r["id"] == e["id"]][0]
     assert row["app_version"] == c["app_version"]
     assert row["os_version"] == "NULL"
     assert (row["display_width"], row["display_height"]) == (3, 4)

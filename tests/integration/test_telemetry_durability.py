@@ -21,6 +21,7 @@ import requests
 
 import sembark
 import telemetry_client as tc
+from client import Browser
 from telemetry_client import batch, event
 
 pytestmark = pytest.mark.skipif(not sembark.have_zmq(), reason="python3-zmq/python3-msgpack not installed")
@@ -29,15 +30,17 @@ FAST = {"ingress": {"rpc_timeout_ms": "1500"}}
 
 
 def owner_token(stack):
-    b = tc.Browser(stack)
+    """The owner's Browser (closed) and a Bearer client of the owner."""
+    b = Browser(stack)
     b.signup("it durability team")
-    tok = b.token()
+    native = b.bearer()
     b.close()
-    return b, tok
+    return b, native
 
 
 def test_202_means_committed(stack, pg):
-    b, tok = owner_token(stack)
+    b, native = owner_token(stack)
+    tok = native.token
     problems = []
     conn = pg.connect()
     conn.autocommit = True
@@ -69,7 +72,7 @@ def test_202_means_committed(stack, pg):
     conn.close()
     assert problems == []
     assert pg.query("SELECT count(*) FROM telemetry_events WHERE user_id = %s AND type = 'crash'",
-                    (b.user,))[0][0] == 4 * 12 * 40
+                    (b.user["id"],))[0][0] == 4 * 12 * 40
 
 
 def test_group_commit_shares_a_transaction(make_stack, pg):
@@ -132,22 +135,22 @@ def test_sigterm_commits_what_is_queued(make_stack, pg):
 
 def test_503_when_telemetryd_down(make_stack, pg):
     stack = make_stack(config=FAST)
-    b, tok = owner_token(stack)
+    b, native = owner_token(stack)
     stack.stop("telemetryd")
     for _ in range(3):
         t0 = time.monotonic()
-        r = tc.bearer_post(stack, tok, batch([event()]))
+        r = tc.post_events(native, batch([event()]))
         assert time.monotonic() - t0 < 2.5
         sembark.assert_json_error(r, "service_unavailable", 503)
         t0 = time.monotonic()
-        r = tc.bearer_get(stack, tok, "/api/telemetry/summary")
+        r = tc.get_summary(native)
         assert time.monotonic() - t0 < 2.5
         sembark.assert_json_error(r, "service_unavailable", 503)
     stack.start("telemetryd")
     e = event()
 
     def sent():
-        r = tc.bearer_post(stack, tok, batch([e]))
+        r = tc.post_events(native, batch([e]))
         return r.status_code == 202 and r
     r = sembark.wait_until(sent, 10, interval=0.2, what="202 after telemetryd is back")
     assert r.json()["accepted"] + r.json()["duplicates"] == 1
@@ -156,7 +159,7 @@ def test_503_when_telemetryd_down(make_stack, pg):
 
 def test_503_when_postgres_down(make_stack, pg):
     stack = make_stack(config=FAST)
-    b, tok = owner_token(stack)
+    b, native = owner_token(stack)
     user, team = tc.new_ids()
     pid = stack.pid("telemetryd")
     evs = [event("crash") for _ in range(3)]
@@ -173,7 +176,7 @@ def test_503_when_postgres_down(make_stack, pg):
                 reply = t.signal("sign_in", user, team)
                 assert reply["type"] == "error", reply
                 t0 = time.monotonic()
-                r = tc.bearer_post(stack, tok, batch(evs))
+                r = tc.post_events(native, batch(evs))
                 assert time.monotonic() - t0 < 2.5
                 sembark.assert_json_error(r, "service_unavailable", 503)
         finally:
@@ -187,7 +190,7 @@ def test_503_when_postgres_down(make_stack, pg):
         assert j == {"accepted": 3, "duplicates": 0, "rejected": []}
     assert tc.count(pg, user) == 3
     assert stack.pid("telemetryd") == pid and stack.daemons["telemetryd"].running()
-    r = sembark.wait_until(lambda: tc.bearer_post(stack, tok, batch([event()])).status_code == 202, 10,
+    r = sembark.wait_until(lambda: tc.post_events(native, batch([event()])).status_code == 202, 10,
                            interval=0.2, what="HTTP 202 after PostgreSQL is back")
 
 
@@ -247,8 +250,8 @@ class Streamer(threading.Thread):
 
 def test_kill_telemetryd_while_streaming(make_stack, pg):
     stack = make_stack(config=FAST)
-    b, tok = owner_token(stack)
-    st = Streamer(stack, tok, batches=60, size=50)
+    b, native = owner_token(stack)
+    st = Streamer(stack, native.token, batches=60, size=50)
     st.start()
     kills = 0
     for victim in ("telemetryd", "telemetryd", "ingressd", "telemetryd"):
@@ -266,7 +269,7 @@ def test_kill_telemetryd_while_streaming(make_stack, pg):
     assert kills == 4, "the stream ended before every kill (%d)" % kills
     ids = [e["id"] for evs in st.batches for e in evs]
     rows = pg.query("SELECT id::text, count(*) FROM telemetry_events WHERE user_id = %s "
-                    "AND type = 'crash' GROUP BY 1", (b.user,))
+                    "AND type = 'crash' GROUP BY 1", (b.user["id"],))
     got = dict(rows)
     assert len(got) == len(ids), "%d of %d events stored (statuses %r)" % (len(got), len(ids), st.statuses)
     assert set(got) == set(ids)
