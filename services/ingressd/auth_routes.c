@@ -36,36 +36,10 @@
 
 _Static_assert(sizeof(((struct ipc_auth_call *)0)->target) == AUTH_TARGET_MAX + 1, "target size");
 
-struct auth_op {
-	const char *method;  /* as in the route table */
-	const char *pattern;
-	const char *op;      /* auth.call op */
-	unsigned guard;      /* GUARD_* */
-};
-
-static const struct auth_op s_ops[] = {
-	{ "POST", "/api/teams", "signup", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
-	{ "POST", "/api/login", "login", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
-	{ "POST", "/api/tokens", "token", GUARD_CLIENT_RATE | GUARD_NATIVE },
-	{ "GET", "/api/invites/{code}", "invite.get", GUARD_CLIENT_RATE },
-	{ "POST", "/api/invites/{code}/accept", "invite.accept", GUARD_CLIENT_RATE | GUARD_ANON_CSRF },
-	{ "POST", "/api/logout", "logout", GUARD_SESSION },
-	{ "GET", "/api/me", "me", GUARD_SESSION },
-	{ "POST", "/api/password", "password", GUARD_SESSION },
-	{ "GET", "/api/team", "team", GUARD_SESSION },
-	{ "GET", "/api/team/invite", "team.invite", GUARD_SESSION },
-	{ "POST", "/api/team/invite/rotate", "team.invite.rotate", GUARD_SESSION },
-	{ "PATCH", "/api/team/members/{id}", "member.update", GUARD_SESSION },
-	{ "DELETE", "/api/team/members/{id}", "member.remove", GUARD_SESSION },
-	{ "GET", "/api/sessions", "sessions", GUARD_SESSION },
-	{ "DELETE", "/api/sessions/{id}", "session.revoke", GUARD_SESSION },
-	{ "POST", "/api/sessions/revoke-others", "sessions.revoke_others", GUARD_SESSION },
-};
-
 /* One auth.call waiting for authd. */
 struct auth_call {
 	struct ingress_call call; /* first: backend_call.c frees it */
-	const struct auth_op *op;
+	const struct ipc_op_info *op;
 	enum ingress_auth_via via;
 };
 
@@ -95,8 +69,9 @@ static int s_reply_cookies(const struct auth_call *call, const struct ipc_api_re
 			   struct ingress_set_cookies *sc)
 {
 	const struct sembark_config *cfg = call->call.app->cfg;
-	bool cookies = !(call->op->guard & GUARD_NATIVE) &&
-		       !((call->op->guard & GUARD_SESSION) && call->via == INGRESS_AUTH_BEARER);
+	unsigned guard = ingress_guard_flags(call->op);
+	bool cookies = !(guard & GUARD_NATIVE) &&
+		       !((guard & GUARD_SESSION) && call->via == INGRESS_AUTH_BEARER);
 	long long age;
 
 	sc->n = 0;
@@ -179,7 +154,7 @@ static void s_start(struct auth_call *call, const struct ingress_session *s)
 	struct ipc_buf b;
 	int r;
 
-	snprintf(msg.op, sizeof(msg.op), "%s", call->op->op);
+	snprintf(msg.op, sizeof(msg.op), "%s", call->op->wire);
 	snprintf(msg.token, sizeof(msg.token), "%s", s->token);
 	if (ex->match.n_params > 0) /* s_target_ok: at most AUTH_TARGET_MAX bytes */
 		memcpy(msg.target, ex->match.params[0], strlen(ex->match.params[0]) + 1);
@@ -187,17 +162,6 @@ static void s_start(struct auth_call *call, const struct ingress_session *s)
 	r = ipc_encode_auth_call(&b, call->call.id, &msg);
 	sodium_memzero(msg.token, sizeof(msg.token));
 	(void)ingress_call_start(&call->call, &b, r, "accounts are not available");
-}
-
-static const struct auth_op *s_op_of(const struct http_exchange *ex)
-{
-	const struct ingress_route *route = ex->match.route;
-
-	for (size_t i = 0; i < ELEMENTSOF(s_ops); i++)
-		if (strcmp(s_ops[i].method, route->method) == 0 &&
-		    strcmp(s_ops[i].pattern, route->pattern) == 0)
-			return &s_ops[i];
-	return NULL;
 }
 
 /* s_precheck - what is answered before authd is asked; false when answered */
@@ -217,13 +181,11 @@ static bool s_precheck(struct http_exchange *ex)
 /* ingress_handle_auth - every account route: checks, then auth.call to authd */
 void ingress_handle_auth(struct ingress *app, struct http_exchange *ex)
 {
-	const struct auth_op *op = s_op_of(ex);
+	const struct ipc_op_info *op = ex->match.route->op;
 	_cleanup_(ingress_session_wipe) struct ingress_session s = { 0 };
 	struct auth_call *call;
 
-	if (!op)
-		abort(); /* a route in routes.c without its op here: our bug */
-	if (!ingress_guard(app, ex, op->guard, &s) || !s_precheck(ex))
+	if (!ingress_guard(app, ex, ingress_guard_flags(op), &s) || !s_precheck(ex))
 		return;
 	call = ingress_call_new(app, ex, app->authd, sizeof(*call), s_done);
 	if (call) {

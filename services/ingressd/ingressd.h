@@ -20,6 +20,7 @@
 
 #include "http_parser.h"
 #include "ipc.h"
+#include "ops.h"
 #include "rpc.h"
 
 struct daemon;
@@ -59,16 +60,18 @@ struct ingress {
 
 typedef void (*ingress_handler_fn)(struct ingress *app, struct http_exchange *ex);
 
+/* A route's flags: those of ipc/operations.def (IPC_OPF_*); these two routes.c reads itself. */
 enum route_flags {
-	ROUTE_JSON = 1 << 0,           /* body: application/json, a UTF-8 JSON object */
-	ROUTE_TELEMETRY_BODY = 1 << 1, /* body limit [ingress] max_telemetry_body */
+	ROUTE_JSON = IPC_OPF_JSON,               /* body: application/json, a UTF-8 JSON object */
+	ROUTE_TELEMETRY_BODY = IPC_OPF_BIG_BODY, /* body limit [ingress] max_telemetry_body */
 };
 
 struct ingress_route {
 	const char *method;  /* a GET route also answers HEAD */
 	const char *pattern; /* "/api/invites/{code}/accept": {x} is one path segment */
 	ingress_handler_fn handler;
-	unsigned flags;
+	unsigned flags;      /* IPC_OPF_* */
+	const struct ipc_op_info *op; /* the operation it asks a backend for; NULL: ingressd's own */
 };
 
 enum route_result {
@@ -365,6 +368,8 @@ void ingress_session_wipe(struct ingress_session *s);
  */
 void ingress_session_get(const struct ingress *app, const struct http_request *req,
 			 struct ingress_session *ret);
+/* ingress_guard_flags - the GUARD_* flags of an operation (its WHO and FLAGS) */
+unsigned ingress_guard_flags(const struct ipc_op_info *op);
 /*
  * ingress_guard - the checks of a route before its backend call, in this
  * order: client rate (429), Origin (403, state-changing methods), session
@@ -456,48 +461,20 @@ bool ingress_api_reply_passes(const struct ipc_api_reply *rep, unsigned how);
 #define INGRESS_API_QUERY_MAX 1024   /* api.call query bytes (ipc/messages.def) */
 #define INGRESS_API_BODY_MAX 1114112 /* api.call body bytes */
 
-enum ingress_backend {
-	INGRESS_BACKEND_TELEMETRYD,
-	INGRESS_BACKEND_LOGD,
-};
-
-enum ingress_forward_flags {
-	FORWARD_QUERY = 1 << 0,    /* pass the request's query string (the route bounds it) */
-	FORWARD_BODY = 1 << 1,     /* pass the request's body (the route bounds it) */
-	FORWARD_ACCEPTED = 1 << 2, /* a 202 reply passes too (else only 200, 4xx and 503) */
-};
-
-/* One api.call route: which backend, which op, what is passed on. */
-struct ingress_forward {
-	enum ingress_backend backend;
-	const char *op;   /* api.call op */
-	const char *name; /* the backend in 503 messages: "telemetry", "the audit trail" */
-	unsigned flags;   /* FORWARD_* */
-};
-
 /*
- * ingress_forward_call - api.call fw->op for who, with the query string
- * and body as fw says; the backend's api.reply passes through when its
+ * ingress_forward_call - api.call op for who, with the query string and
+ * body as op's flags say; the backend's api.reply passes through when its
  * status is allowed and its body one JSON object, else (and with no
  * answer in time, or the backend not connected) ex is answered 503.
  */
 void ingress_forward_call(struct ingress *app, struct http_exchange *ex,
-			  const struct ingress_forward *fw, const struct ipc_auth_identity *who);
-/* ingress_forward - ingress_with_identity (401, 403, 419, 503), then ingress_forward_call */
-void ingress_forward(struct ingress *app, struct http_exchange *ex,
-		     const struct ingress_forward *fw);
-
-/* ---- telemetry_routes.c: the telemetry API, answered by telemetryd ------- */
-
-/* ingress_handle_telemetry_events - POST /api/telemetry/events: session, CSRF, api.call */
-void ingress_handle_telemetry_events(struct ingress *app, struct http_exchange *ex);
-/* ingress_handle_telemetry_summary - GET /api/telemetry/summary?days=N: owner/admin */
-void ingress_handle_telemetry_summary(struct ingress *app, struct http_exchange *ex);
-
-/* ---- audit_routes.c: the audit trail, answered by logd ------------------- */
-
-/* ingress_handle_audit - GET /api/audit?limit=N&before=CURSOR: owner/admin, api.call to logd */
-void ingress_handle_audit(struct ingress *app, struct http_exchange *ex);
+			  const struct ipc_op_info *op, const struct ipc_auth_identity *who);
+/*
+ * ingress_handle_forward - every telemetryd and logd route: its limits
+ * (413, 400), ingress_with_identity (401, 403, 419, 503), then
+ * ingress_forward_call
+ */
+void ingress_handle_forward(struct ingress *app, struct http_exchange *ex);
 
 /* ---- tls.c: the TLS server context ---------------------------------------- */
 

@@ -20,31 +20,22 @@
 #include "config.h"
 #include "ingressd.h"
 #include "macro.h"
+#include "ops.h"
 
+/* the handler of a row of ipc/operations.def, by the daemon that owns it */
+#define ROUTE_HANDLER_authd ingress_handle_auth
+#define ROUTE_HANDLER_telemetryd ingress_handle_forward
+#define ROUTE_HANDLER_logd ingress_handle_forward
+
+/* ingressd's own routes, then one per operation of ipc/operations.def */
 const struct ingress_route ingress_routes[] = {
-	{ "GET", "/healthz", ingress_handle_healthz, 0 },
-	{ "GET", "/.well-known/security.txt", ingress_handle_security_txt, 0 },
-	{ "GET", "/api/csrf", ingress_handle_csrf, 0 },
-	{ "POST", "/api/teams", ingress_handle_auth, ROUTE_JSON },
-	{ "POST", "/api/login", ingress_handle_auth, ROUTE_JSON },
-	{ "POST", "/api/tokens", ingress_handle_auth, ROUTE_JSON },
-	{ "GET", "/api/invites/{code}", ingress_handle_auth, 0 },
-	{ "POST", "/api/invites/{code}/accept", ingress_handle_auth, ROUTE_JSON },
-	{ "POST", "/api/logout", ingress_handle_auth, 0 },
-	{ "GET", "/api/me", ingress_handle_auth, 0 },
-	{ "POST", "/api/password", ingress_handle_auth, ROUTE_JSON },
-	{ "GET", "/api/team", ingress_handle_auth, 0 },
-	{ "GET", "/api/team/invite", ingress_handle_auth, 0 },
-	{ "POST", "/api/team/invite/rotate", ingress_handle_auth, 0 },
-	{ "PATCH", "/api/team/members/{id}", ingress_handle_auth, ROUTE_JSON },
-	{ "DELETE", "/api/team/members/{id}", ingress_handle_auth, 0 },
-	{ "GET", "/api/sessions", ingress_handle_auth, 0 },
-	{ "DELETE", "/api/sessions/{id}", ingress_handle_auth, 0 },
-	{ "POST", "/api/sessions/revoke-others", ingress_handle_auth, 0 },
-	{ "POST", "/api/telemetry/events", ingress_handle_telemetry_events,
-	  ROUTE_JSON | ROUTE_TELEMETRY_BODY },
-	{ "GET", "/api/telemetry/summary", ingress_handle_telemetry_summary, 0 },
-	{ "GET", "/api/audit", ingress_handle_audit, 0 },
+	{ "GET", "/healthz", ingress_handle_healthz, 0, NULL },
+	{ "GET", "/.well-known/security.txt", ingress_handle_security_txt, 0, NULL },
+	{ "GET", "/api/csrf", ingress_handle_csrf, 0, NULL },
+#define IPC_OP(e, stem, wire, method, path, daemon, who, flags)                        \
+	{ #method, path, ROUTE_HANDLER_##daemon, flags, &ipc_ops[IPC_OP_##e] },
+#include "operations.def"
+#undef IPC_OP
 };
 const size_t ingress_n_routes = ELEMENTSOF(ingress_routes);
 
@@ -172,7 +163,7 @@ bool route_wants_no_store(const char *path)
 }
 
 /* The browser client's page and files (web.c), outside the table. */
-static const struct ingress_route s_web_route = { "GET", "(web)", ingress_handle_web, 0 };
+static const struct ingress_route s_web_route = { "GET", "(web)", ingress_handle_web, 0, NULL };
 
 /* route_is_reserved - a path the browser client never answers: /api/, /healthz, /.well-known/ */
 bool route_is_reserved(const char *path)

@@ -185,6 +185,22 @@ static bool s_needs_csrf(const struct http_request *req, unsigned flags,
 	return (flags & GUARD_ANON_CSRF) || s->via == INGRESS_AUTH_COOKIE;
 }
 
+/* ingress_guard_flags - the GUARD_* flags of an operation (its WHO and FLAGS) */
+unsigned ingress_guard_flags(const struct ipc_op_info *op)
+{
+	unsigned g = 0;
+
+	if (op->who != IPC_WHO_ANYONE)
+		g |= GUARD_SESSION;
+	if (op->flags & IPC_OPF_RATE)
+		g |= GUARD_CLIENT_RATE;
+	if (op->flags & IPC_OPF_ANON_CSRF)
+		g |= GUARD_ANON_CSRF;
+	if (op->flags & IPC_OPF_NATIVE)
+		g |= GUARD_NATIVE;
+	return g;
+}
+
 /* ingress_guard - the checks of a route before its backend call; false when answered */
 bool ingress_guard(struct ingress *app, struct http_exchange *ex, unsigned flags,
 		   struct ingress_session *ret)

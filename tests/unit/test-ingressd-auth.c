@@ -188,8 +188,8 @@ static void s_handle_whoami(struct ingress *app, struct http_exchange *ex)
 }
 
 static const struct ingress_route s_test_routes[] = {
-	{ "GET", "/t/whoami", s_handle_whoami, 0 },
-	{ "POST", "/t/whoami", s_handle_whoami, 0 },
+	{ "GET", "/t/whoami", s_handle_whoami, 0, NULL },
+	{ "POST", "/t/whoami", s_handle_whoami, 0, NULL },
 };
 
 static bool s_is_test_route(const struct http_exchange *ex)

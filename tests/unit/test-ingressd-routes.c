@@ -24,13 +24,13 @@ static void s_handler(struct ingress *app, struct http_exchange *ex)
 }
 
 static const struct ingress_route s_table[] = {
-	{ "GET", "/healthz", s_handler, 0 },
-	{ "POST", "/api/login", s_handler, ROUTE_JSON },
-	{ "GET", "/api/invites/{code}", s_handler, 0 },
-	{ "POST", "/api/invites/{code}/accept", s_handler, ROUTE_JSON },
-	{ "PATCH", "/api/team/members/{id}", s_handler, ROUTE_JSON },
-	{ "DELETE", "/api/team/members/{id}", s_handler, 0 },
-	{ "GET", "/a/{x}/b/{y}", s_handler, 0 },
+	{ "GET", "/healthz", s_handler, 0, NULL },
+	{ "POST", "/api/login", s_handler, ROUTE_JSON, NULL },
+	{ "GET", "/api/invites/{code}", s_handler, 0, NULL },
+	{ "POST", "/api/invites/{code}/accept", s_handler, ROUTE_JSON, NULL },
+	{ "PATCH", "/api/team/members/{id}", s_handler, ROUTE_JSON, NULL },
+	{ "DELETE", "/api/team/members/{id}", s_handler, 0, NULL },
+	{ "GET", "/a/{x}/b/{y}", s_handler, 0, NULL },
 };
 
 struct match_case {
