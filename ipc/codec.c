@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "ipc.h"
 #include "macro.h"
+#include "util.h"
 
 /* ---- table ------------------------------------------------------------- */
 
@@ -146,53 +147,6 @@ static int s_write(void *data, const char *p, size_t n)
 	memcpy(w->b->data + w->b->size, p, n);
 	w->b->size += n;
 	return 0;
-}
-
-/* ---- UTF-8 ------------------------------------------------------------- */
-
-/* length of the sequence starting with lead byte c, 0 when invalid */
-static size_t s_utf8_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
-}
-
-static bool s_utf8_seq_valid(const unsigned char *p, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return false;
-	if (n == 3 && p[0] == 0xe0 && p[1] < 0xa0)
-		return false; /* overlong */
-	if (n == 3 && p[0] == 0xed && p[1] >= 0xa0)
-		return false; /* surrogate */
-	if (n == 4 && p[0] == 0xf0 && p[1] < 0x90)
-		return false; /* overlong */
-	if (n == 4 && p[0] == 0xf4 && p[1] >= 0x90)
-		return false; /* > U+10FFFF */
-	return true;
-}
-
-/* ipc_utf8_valid - strict UTF-8 (no overlong, surrogate, > U+10FFFF) and no NUL */
-bool ipc_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = s_utf8_len(p[i]);
-
-		if (p[i] == 0 || n == 0 || n > len - i || !s_utf8_seq_valid(p + i, n))
-			return false;
-		i += n;
-	}
-	return true;
 }
 
 /* ---- structural pre-scan ----------------------------------------------- */
@@ -420,7 +374,7 @@ int ipc_peek(const void *buf, size_t len, enum ipc_msg_type *ret_type, uint64_t 
 static int s_get_str(const msgpack_object *o, size_t max, char *dst)
 {
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > max ||
-	    !ipc_utf8_valid(o->via.str.ptr, o->via.str.size))
+	    !util_utf8_valid(o->via.str.ptr, o->via.str.size))
 		return -EBADMSG;
 	memcpy(dst, o->via.str.ptr, o->via.str.size);
 	dst[o->via.str.size] = 0;
@@ -608,7 +562,7 @@ static int s_put_str(msgpack_packer *pk, const char *s, size_t max)
 {
 	size_t n = strnlen(s, max + 1);
 
-	if (n > max || !ipc_utf8_valid(s, n))
+	if (n > max || !util_utf8_valid(s, n))
 		return -EINVAL;
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, s, n);

@@ -115,7 +115,4 @@ int ipc_codec_decode(const struct ipc_desc *d, const void *buf, size_t len, uint
 /* ipc_codec_free - release what a decoded body owns (BLOBs) */
 void ipc_codec_free(const struct ipc_desc *d, void *msg);
 
-/* ipc_utf8_valid - strict UTF-8 (no overlong, surrogate, > U+10FFFF) and no NUL */
-bool ipc_utf8_valid(const char *s, size_t len);
-
 #endif

@@ -17,7 +17,9 @@
  * control characters (C0, DEL, C1). Passwords: never trimmed; strict
  * UTF-8 without NUL, 12+ code points, at most 128 bytes, compared lower-
  * cased with the email and the common-password list (data/, linked in by
- * common_passwords.S, sorted here at first use).
+ * common_passwords.S, sorted here at first use). Strict UTF-8 is
+ * shared/util.c's util_utf8_next: no overlong form, surrogate or code
+ * point above U+10FFFF.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@
 
 #include "authd.h"
 #include "common_passwords.h"
+#include "util.h"
 
 #define WHY_EMAIL "must be a valid email address"
 #define WHY_EMAIL_LONG "must be at most 254 characters"
@@ -60,40 +63,6 @@ static void trim(const char *s, size_t n, const char **ret_s, size_t *ret_n)
 		n--;
 	*ret_s = s;
 	*ret_n = n;
-}
-
-/*
- * utf8_next - decode one code point of s (n > 0 bytes left) strictly: no
- * overlong forms, no surrogates, nothing above U+10FFFF. Returns its length
- * (1..4) and sets *ret_cp, or -EILSEQ.
- */
-static int utf8_next(const unsigned char *s, size_t n, uint32_t *ret_cp)
-{
-	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t cp;
-	int len;
-
-	if (s[0] < 0x80)
-		len = 1, cp = s[0];
-	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return -EILSEQ;
-	if ((size_t)len > n)
-		return -EILSEQ;
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -EILSEQ;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -EILSEQ;
-	*ret_cp = cp;
-	return len;
 }
 
 static bool is_control(uint32_t cp)
@@ -190,7 +159,7 @@ int authd_validate_name(const char *in, char out[AUTHD_NAME_MAX_BYTES + 1], cons
 	}
 	trim(in, strlen(in), &s, &n);
 	while (i < n && chars <= AUTHD_NAME_MAX_CHARS) {
-		len = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		len = util_utf8_next((const unsigned char *)s + i, n - i, &cp);
 		if (len < 0 || is_control(cp)) {
 			*ret_why = len < 0 ? WHY_UTF8 : WHY_CONTROL;
 			return -EINVAL;
@@ -223,7 +192,7 @@ static bool fold_ascii(const char *pw, size_t len, char out[AUTHD_PASSWORD_MAX_B
 	int l;
 
 	while (i < len) {
-		l = utf8_next((const unsigned char *)pw + i, len - i, &cp);
+		l = util_utf8_next((const unsigned char *)pw + i, len - i, &cp);
 		if (l < 0)
 			return false;
 		if (cp == 0x212a)
@@ -356,7 +325,7 @@ static int count_chars(const char *pw, size_t len, size_t *ret_chars, const char
 	int l;
 
 	while (i < len) {
-		l = utf8_next((const unsigned char *)pw + i, len - i, &cp);
+		l = util_utf8_next((const unsigned char *)pw + i, len - i, &cp);
 		if (l < 0 || cp == 0) {
 			*ret_why = l < 0 ? WHY_UTF8 : WHY_PW_NUL;
 			return -EINVAL;

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "db.h"
 #include "macro.h"
+#include "util.h"
 
 #ifndef SEMBARK_VERSION
 #define SEMBARK_VERSION "0.1.0"
@@ -48,7 +49,7 @@ int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret);
 
 /* --- owner_db.c ----------------------------------------------------- */
 
-#define CTL_TIME_MAX 40 /* "2026-12-30T05:00:00.123456Z" and its NUL */
+#define CTL_TIME_MAX UTIL_TIME_MAX /* "2026-12-30T05:00:00.123456Z" and its NUL */
 
 /* ctl_owner_connect - load the config into *cfg and connect as the owner (UTC session) */
 int ctl_owner_connect(const struct ctl_context *ctx, const char *cmd, struct sembark_config *cfg,

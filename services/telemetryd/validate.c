@@ -13,8 +13,9 @@
  *           crash, error, network_status (attrs.online a boolean),
  *           connectivity (attrs.state connected|disconnected|reconnecting);
  *           sign_in/sign_out are the server's own and refused here;
- *           occurred_at RFC 3339, not older than 7 days (or the retention
- *           period when shorter) and at most 5 minutes ahead;
+ *           occurred_at RFC 3339 (util_parse_time, no flags), not older
+ *           than 7 days (or the retention period when shorter) and at
+ *           most 5 minutes ahead;
  *           attrs an object of at most 16 keys of 1-64 characters, values
  *           string (<= 256 characters), number or boolean.
  *
@@ -28,12 +29,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "telemetryd.h"
 #include "util.h"
-
-_Static_assert(TELEMETRYD_UUID_LEN == UTIL_UUID_LEN, "uuid length");
 
 static const char *const s_type_names[_TELEMETRYD_TYPE_MAX] = {
 	[TELEMETRYD_SIGN_IN] = "sign_in",
@@ -73,137 +71,6 @@ void telemetryd_window_init(struct telemetryd_window *w, int64_t now_us, int ret
 	w->past_days = days;
 	w->oldest_us = now_us - days * TELEMETRYD_DAY_US;
 	w->newest_us = now_us + TELEMETRYD_FUTURE_US;
-}
-
-/* s_num - exactly n digits at *p into *ret, advancing *p */
-static bool s_num(const char **p, int n, int *ret)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		char c = (*p)[i];
-
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (c - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
-static bool s_lit(const char **p, char c)
-{
-	if (**p != c)
-		return false;
-	(*p)++;
-	return true;
-}
-
-static bool s_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int s_month_days(int y, int m)
-{
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && s_leap(y) ? 29 : days[m - 1];
-}
-
-/* s_days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
-static int64_t s_days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* s_parse_date - "YYYY-MM-DD" into days since the epoch */
-static bool s_parse_date(const char **p, int64_t *ret_days)
-{
-	int y, m, d;
-
-	if (!s_num(p, 4, &y) || !s_lit(p, '-') || !s_num(p, 2, &m) || !s_lit(p, '-') ||
-	    !s_num(p, 2, &d))
-		return false;
-	if (m < 1 || m > 12 || d < 1 || d > s_month_days(y, m))
-		return false;
-	*ret_days = s_days_from_civil(y, m, d);
-	return true;
-}
-
-/* s_parse_clock - "HH:MM:SS[.frac]" into microseconds of the day (60 s allowed) */
-static bool s_parse_clock(const char **p, int64_t *ret_us)
-{
-	int h, mi, sec, n = 0;
-	int64_t frac = 0;
-
-	if (!s_num(p, 2, &h) || !s_lit(p, ':') || !s_num(p, 2, &mi) || !s_lit(p, ':') ||
-	    !s_num(p, 2, &sec) || h > 23 || mi > 59 || sec > 60)
-		return false;
-	if (s_lit(p, '.')) {
-		for (; **p >= '0' && **p <= '9'; (*p)++, n++)
-			if (n < 6)
-				frac = frac * 10 + (**p - '0');
-		if (n == 0 || n > 9)
-			return false;
-		for (int i = n; i < 6; i++)
-			frac *= 10;
-	}
-	*ret_us = ((h * 60LL + mi) * 60 + sec) * 1000000 + frac;
-	return true;
-}
-
-/* s_parse_offset - "Z" or "+HH:MM" / "-HH:MM" into seconds east of UTC */
-static bool s_parse_offset(const char **p, int64_t *ret_s)
-{
-	int sign, h, m;
-
-	if (s_lit(p, 'Z') || s_lit(p, 'z')) {
-		*ret_s = 0;
-		return true;
-	}
-	if (**p != '+' && **p != '-')
-		return false;
-	sign = **p == '-' ? -1 : 1;
-	(*p)++;
-	if (!s_num(p, 2, &h) || !s_lit(p, ':') || !s_num(p, 2, &m) || h > 23 || m > 59)
-		return false;
-	*ret_s = sign * (h * 3600LL + m * 60);
-	return true;
-}
-
-/* telemetryd_parse_time - RFC 3339 date-time into UTC microseconds; 0 or -EINVAL */
-int telemetryd_parse_time(const char *s, int64_t *ret_us)
-{
-	const char *p = s;
-	int64_t days, clock_us, offset_s;
-
-	if (!s || strlen(s) > 40)
-		return -EINVAL;
-	if (!s_parse_date(&p, &days) || !(s_lit(&p, 'T') || s_lit(&p, 't')) ||
-	    !s_parse_clock(&p, &clock_us) || !s_parse_offset(&p, &offset_s) || *p != '\0')
-		return -EINVAL;
-	*ret_us = days * TELEMETRYD_DAY_US + clock_us - offset_s * 1000000;
-	return 0;
-}
-
-/* telemetryd_utf8_chars - code points in a valid UTF-8 string of len bytes */
-size_t telemetryd_utf8_chars(const char *s, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 static bool s_has_control(const char *s, size_t len)
@@ -274,7 +141,7 @@ static int s_client_string(json_t *client, const char *key, char *out, json_t *f
 		return -EINVAL;
 	}
 	len = json_string_length(v);
-	chars = telemetryd_utf8_chars(json_string_value(v), len);
+	chars = util_utf8_chars(json_string_value(v), len);
 	if (chars < 1 || chars > TELEMETRYD_CLIENT_CHARS_MAX || len > TELEMETRYD_CLIENT_BYTES_MAX ||
 	    s_has_control(json_string_value(v), len)) {
 		s_field(fields, name, why);
@@ -414,7 +281,7 @@ static int s_event_time(json_t *ev, const struct telemetryd_window *w,
 
 	if (!v)
 		return s_why(why, size, "%s", "occurred_at: required");
-	if (!json_is_string(v) || telemetryd_parse_time(json_string_value(v), &us) < 0)
+	if (!json_is_string(v) || util_parse_time(json_string_value(v), 0, &us) < 0)
 		return s_why(why, size, "%s", "occurred_at: must be an RFC 3339 date-time");
 	if (us < w->oldest_us) {
 		snprintf(why, size, "occurred_at: more than %d days ago", w->past_days);
@@ -431,7 +298,7 @@ static int s_attr_value(const char *key, json_t *v, char *why, size_t size)
 	const char *fallback = "attrs: values must be strings, numbers or booleans";
 
 	if (json_is_string(v)) {
-		if (telemetryd_utf8_chars(json_string_value(v), json_string_length(v)) >
+		if (util_utf8_chars(json_string_value(v), json_string_length(v)) >
 		    TELEMETRYD_ATTR_CHARS_MAX)
 			return s_why_key(why, size, "attrs.", key, ": at most 256 characters",
 					 "attrs: strings must be at most 256 characters");
@@ -454,7 +321,7 @@ static int s_attrs_shape(json_t *attrs, char *why, size_t size)
 	if (json_object_size(attrs) > TELEMETRYD_ATTRS_MAX)
 		return s_why(why, size, "%s", "attrs: at most 16 keys");
 	json_object_foreach(attrs, key, v) {
-		size_t chars = telemetryd_utf8_chars(key, strlen(key));
+		size_t chars = util_utf8_chars(key, strlen(key));
 
 		if (chars < 1 || chars > TELEMETRYD_ATTR_KEY_CHARS_MAX)
 			return s_why(why, size, "%s", "attrs: keys must be 1 to 64 characters");

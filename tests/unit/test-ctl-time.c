@@ -1,8 +1,9 @@
 /*
  * test-ctl-time.c - unit tests of the time arguments of sembarkctl's data
- * commands (services/ctl/owner_db.c): RFC 3339 timestamps for
- * `retention --now` and `logs --since` (offsets, fractions, leap day,
- * and a table of texts that must be refused), durations ago for --since,
+ * commands (services/ctl/owner_db.c over shared/util.c): RFC 3339
+ * timestamps for `retention --now` and `logs --since` (offsets,
+ * fractions, leap day, a space for the 'T', and a table of texts that
+ * must be refused, year 0000 and 23:59:60 among them), durations ago for --since,
  * the printed form, and counts.
  */
 #include <stdarg.h>
@@ -34,6 +35,7 @@ static const struct time_case s_good[] = {
 	{ "2026-12-30T05:00:00.123456789Z", T0 + 123456 },
 	{ "2028-02-29T00:00:00Z", 1835395200000000LL },
 	{ "1970-01-01T00:00:00Z", 0 },
+	{ "2026-12-30T04:59:60Z", T0 },                 /* a leap second inside the day */
 };
 
 static const char *const s_bad[] = {
@@ -44,6 +46,7 @@ static const char *const s_bad[] = {
 	"2026-12-30T05:00:00.1234567890Z", "2026-12-30T05:00:00Z ", " 2026-12-30T05:00:00Z",
 	"2026-12-30X05:00:00Z", "+2026-12-30T05:00:00Z", "2026-1-30T05:00:00Z",
 	"2026-12-30T05:00:00+24:00",
+	"0000-01-01T00:00:00Z", "2026-12-31T23:59:60Z", /* refused as they always were */
 };
 
 static void test_rfc3339(void **state)

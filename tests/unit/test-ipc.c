@@ -21,6 +21,7 @@
 #include "codec.h"
 #include "ipc.h"
 #include "macro.h"
+#include "util.h"
 
 /* ---- test-only messages ------------------------------------------------ */
 
@@ -576,7 +577,7 @@ static const struct {
 static void test_utf8(void **state)
 {
 	for (size_t i = 0; i < ELEMENTSOF(utf8_cases); i++)
-		assert_int_equal(ipc_utf8_valid(utf8_cases[i].s, utf8_cases[i].n), utf8_cases[i].valid);
+		assert_int_equal(util_utf8_valid(utf8_cases[i].s, utf8_cases[i].n), utf8_cases[i].valid);
 }
 
 /* every STR/OPT_STR field of every message: NUL, invalid UTF-8, bounds */
@@ -998,7 +999,7 @@ static void test_error_reply(void **state)
 	assert_int_equal(id, 8);
 	assert_string_equal(e.code, "bad_message");
 	assert_int_equal(strlen(e.message), 255);
-	assert_true(ipc_utf8_valid(e.message, strlen(e.message)));
+	assert_true(util_utf8_valid(e.message, strlen(e.message)));
 	assert_int_equal(ipc_encode_error_reply(&buf, 8, "c", NULL), 0);
 	memset(longmsg, 'c', 65);
 	longmsg[65] = 0;

@@ -4,14 +4,15 @@
  * at its bounds, table-driven. The clock is fixed (T0), so the 7-day and
  * 5-minute limits are tested to the microsecond.
  *
- *   time        RFC 3339: offsets, fractions, calendar, leap seconds, junk;
- *               what util_format_time writes parses back
  *   window      7 days back (shorter retention shortens it), 5 minutes ahead
  *   client      app_version / os_version 1..64 characters, display 1..20000
  *   event       id, type (sign_in/sign_out refused), occurred_at, attrs
  *               (16 keys, 256 characters, value types, per-type fields)
  *   body        1..500 events, client required, unknown keys, rejected list
  *   days        ?days=N for the summary: 1..30, default 7
+ *
+ * occurred_at's grammar (util_parse_time) and character counts
+ * (util_utf8_chars) are shared/util.c's: tests/unit/test-util.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,6 @@
 #include <jansson.h>
 
 #include "services/telemetryd/telemetryd.h"
-#include "util.h"
 
 #define T0 1795928400000000LL /* 2026-11-29T05:00:00Z */
 #define US 1LL
@@ -64,81 +64,7 @@ static char *s_repeat(const char *s, size_t n)
 	return out;
 }
 
-/* ---- time ---------------------------------------------------------------------- */
-
-static void test_parse_time(void **state)
-{
-	static const struct {
-		const char *in;
-		bool ok;
-		int64_t us;
-	} cases[] = {
-		{ "2026-11-29T05:00:00Z", true, T0 },
-		{ "2026-11-29t05:00:00z", true, T0 },
-		{ "2026-11-29T05:00:00.123Z", true, T0 + 123000 },
-		{ "2026-11-29T05:00:00.1Z", true, T0 + 100000 },
-		{ "2026-11-29T05:00:00.123456Z", true, T0 + 123456 },
-		{ "2026-11-29T05:00:00.123456789Z", true, T0 + 123456 },  /* ns cut to us */
-		{ "2026-11-29T06:30:00+01:30", true, T0 },
-		{ "2026-11-29T00:00:00-05:00", true, T0 },
-		{ "2026-11-29T05:00:00+00:00", true, T0 },
-		{ "2026-11-29T05:00:00-00:00", true, T0 },
-		{ "1970-01-01T00:00:00Z", true, 0 },
-		{ "2024-02-29T00:00:00Z", true, 1709164800LL * SEC },     /* leap day */
-		{ "2026-11-29T04:59:60Z", true, T0 },                    /* leap second */
-		{ "2026-11-29T23:59:59.999999Z", true, T0 + (19 * 3600 - 1) * SEC + 999999 },
-		{ "2026-11-29T05:00:00.Z", false, 0 },
-		{ "2026-11-29T05:00:00.1234567890Z", false, 0 },          /* 10 digits */
-		{ "2026-11-29T05:00:00", false, 0 },                      /* no offset */
-		{ "2026-11-29 05:00:00Z", false, 0 },                     /* space */
-		{ "2026-11-29", false, 0 },
-		{ "2026-11-29T05:00Z", false, 0 },                        /* no seconds */
-		{ "2026-02-29T00:00:00Z", false, 0 },                     /* not a leap year */
-		{ "1900-02-29T00:00:00Z", false, 0 },
-		{ "2026-13-01T00:00:00Z", false, 0 },
-		{ "2026-00-01T00:00:00Z", false, 0 },
-		{ "2026-04-31T00:00:00Z", false, 0 },
-		{ "2026-11-00T00:00:00Z", false, 0 },
-		{ "2026-11-29T24:00:00Z", false, 0 },
-		{ "2026-11-29T05:60:00Z", false, 0 },
-		{ "2026-11-29T05:00:61Z", false, 0 },
-		{ "2026-11-29T05:00:00+24:00", false, 0 },
-		{ "2026-11-29T05:00:00+01:60", false, 0 },
-		{ "2026-11-29T05:00:00+0100", false, 0 },
-		{ "2026-11-29T05:00:00Zjunk", false, 0 },
-		{ "26-11-29T05:00:00Z", false, 0 },
-		{ "+2026-11-29T05:00:00Z", false, 0 },
-		{ "2026-1-29T05:00:00Z", false, 0 },
-		{ "1795928400", false, 0 },
-		{ "", false, 0 },
-	};
-
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		int64_t us = -1;
-		int r = telemetryd_parse_time(cases[i].in, &us);
-
-		if (cases[i].ok != (r == 0))
-			fail_msg("time %s: %s", cases[i].in, r == 0 ? "accepted" : "refused");
-		if (cases[i].ok && us != cases[i].us)
-			fail_msg("time %s: %lld, expected %lld", cases[i].in, (long long)us,
-				 (long long)cases[i].us);
-	}
-}
-
-static void test_format_time(void **state)
-{
-	char buf[32], day[11];
-	int64_t back;
-
-	util_format_time(T0 + 123456, buf);
-	assert_string_equal(buf, "2026-11-29T05:00:00.123456Z");
-	assert_int_equal(telemetryd_parse_time(buf, &back), 0);
-	assert_int_equal(back, T0 + 123456);
-	util_format_day(T0, day);
-	assert_string_equal(day, "2026-11-29");
-	util_format_day(T0 + 19 * 3600 * SEC, day); /* next midnight */
-	assert_string_equal(day, "2026-11-30");
-}
+/* ---- window --------------------------------------------------------------------- */
 
 static void test_window(void **state)
 {
@@ -582,14 +508,11 @@ static void test_types(void **state)
 	for (int t = 0; t < _TELEMETRYD_TYPE_MAX; t++)
 		assert_int_equal(telemetryd_type_from_str(telemetryd_type_to_str(t)), t);
 	assert_int_equal(telemetryd_type_from_str("nope"), _TELEMETRYD_TYPE_INVALID);
-	assert_int_equal(telemetryd_utf8_chars("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10), 4);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_time),
-		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_event_table),
