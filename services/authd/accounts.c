@@ -316,13 +316,13 @@ void authd_op_signup(struct authd_ctx *c)
 
 /* s_invite_team - the team of a live invite code: 0, -ENOENT, or a db error */
 static int s_invite_team(struct authd *a, const char *code, uint8_t hash[AUTHD_HASH_BYTES],
-			 char id[AUTHD_ID_MAX + 1], char name[AUTHD_NAME_MAX_BYTES + 1])
+			 char id[UTIL_UUID_LEN + 1], char name[AUTHD_NAME_MAX_BYTES + 1])
 {
 	_cleanup_pgresult_ PGresult *res = NULL;
 	char param[AUTHD_BYTEA_MAX + 1], hex[2 * AUTHD_HASH_BYTES + 1];
 	const char *params[] = { param };
 	const struct authd_col cols[] = {
-		{ id, AUTHD_ID_MAX + 1 }, { name, AUTHD_NAME_MAX_BYTES + 1 }, AUTHD_COL(hex),
+		{ id, UTIL_UUID_LEN + 1 }, { name, AUTHD_NAME_MAX_BYTES + 1 }, AUTHD_COL(hex),
 	};
 	int r;
 
@@ -344,7 +344,7 @@ static int s_invite_team(struct authd *a, const char *code, uint8_t hash[AUTHD_H
 
 /* s_invite_lookup - as s_invite_team, answering 404 / 503 itself */
 static int s_invite_lookup(struct authd_ctx *c, uint8_t hash[AUTHD_HASH_BYTES],
-			   char id[AUTHD_ID_MAX + 1], char name[AUTHD_NAME_MAX_BYTES + 1])
+			   char id[UTIL_UUID_LEN + 1], char name[AUTHD_NAME_MAX_BYTES + 1])
 {
 	int r = s_invite_team(c->a, c->target, hash, id, name);
 
@@ -358,7 +358,7 @@ static int s_invite_lookup(struct authd_ctx *c, uint8_t hash[AUTHD_HASH_BYTES],
 /* authd_op_invite_get - the team name behind an invite code */
 void authd_op_invite_get(struct authd_ctx *c)
 {
-	char id[AUTHD_ID_MAX + 1], name[AUTHD_NAME_MAX_BYTES + 1];
+	char id[UTIL_UUID_LEN + 1], name[AUTHD_NAME_MAX_BYTES + 1];
 	uint8_t hash[AUTHD_HASH_BYTES];
 
 	if (s_invite_lookup(c, hash, id, name) < 0)
@@ -427,7 +427,7 @@ static void s_accept_done(struct authd_pw_job *j)
 /* authd_op_invite_accept - join the team of an invite code, logged in */
 void authd_op_invite_accept(struct authd_ctx *c)
 {
-	char team_id[AUTHD_ID_MAX + 1], team_name[AUTHD_NAME_MAX_BYTES + 1];
+	char team_id[UTIL_UUID_LEN + 1], team_name[AUTHD_NAME_MAX_BYTES + 1];
 	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
 	char device[AUTHD_NAME_MAX_BYTES + 1];
 	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "util.h"
 
 struct authd_pool;
 struct event;
@@ -122,7 +123,6 @@ extern const backend_handler_fn authd_handlers[_IPC_MSG_MAX];
 
 struct json_t;
 
-#define AUTHD_ID_MAX 36     /* uuid text */
 #define AUTHD_TIME_MAX 32   /* "2026-11-29T05:00:00.123Z" */
 #define AUTHD_ROLE_MAX 8    /* "owner" "admin" "member" */
 #define AUTHD_TOKEN_BYTES 20
@@ -136,9 +136,9 @@ struct json_t;
 
 /* The caller of an op that needs a session: a live one, already checked. */
 struct authd_session {
-	char id[AUTHD_ID_MAX + 1];
-	char user_id[AUTHD_ID_MAX + 1];
-	char team_id[AUTHD_ID_MAX + 1];
+	char id[UTIL_UUID_LEN + 1];
+	char user_id[UTIL_UUID_LEN + 1];
+	char team_id[UTIL_UUID_LEN + 1];
 	char email[AUTHD_EMAIL_MAX + 1];
 	char name[AUTHD_NAME_MAX_BYTES + 1];
 	char role[AUTHD_ROLE_MAX + 1];
@@ -194,8 +194,6 @@ const char *authd_field_str(struct json_t *body, const char *key, struct json_t 
 			    bool optional, size_t *ret_len);
 /* authd_field_set - fields[key] = why, keeping the first reason per key */
 void authd_field_set(struct json_t *fields, const char *key, const char *why);
-/* authd_uuid_valid - 36 characters of canonical lowercase uuid text? */
-bool authd_uuid_valid(const char *s);
 /* authd_role_rank - owner 3, admin 2, member 1, anything else 0 */
 int authd_role_rank(const char *role);
 
@@ -291,8 +289,6 @@ int authd_invite_url(const struct authd *a, const char *code, char *out, size_t 
 
 /* ---- token.c: session tokens and invite codes --------------------------- */
 
-/* authd_hex - lowercase hex of len bytes into out (2 * len + 1) */
-void authd_hex(const uint8_t *in, size_t len, char *out);
 /* authd_sha256 - SHA-256 of len bytes */
 void authd_sha256(const void *in, size_t len, uint8_t out[AUTHD_HASH_BYTES]);
 /* authd_bytea - "\\x<64 hex>", a SHA-256 as a bytea text parameter */

@@ -61,19 +61,6 @@ int authd_role_rank(const char *role)
 	return 0;
 }
 
-/* authd_uuid_valid - 36 characters of canonical lowercase uuid text? */
-bool authd_uuid_valid(const char *s)
-{
-	for (size_t i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		char ch = s[i];
-
-		if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-			return false;
-	}
-	return s[36] == '\0';
-}
-
 /* authd_get_texts - columns 0..n-1 of row into cols; 0 or the first db_get_text error */
 int authd_get_texts(const PGresult *res, int row, const struct authd_col *cols, size_t n)
 {

@@ -226,7 +226,7 @@ void authd_op_logout(struct authd_ctx *c)
 
 static json_t *s_session_json(const PGresult *res, int row, const char *current)
 {
-	char id[AUTHD_ID_MAX + 1], created[AUTHD_TIME_MAX], expires[AUTHD_TIME_MAX];
+	char id[UTIL_UUID_LEN + 1], created[AUTHD_TIME_MAX], expires[AUTHD_TIME_MAX];
 	char used[AUTHD_TIME_MAX], device[AUTHD_NAME_MAX_BYTES + 1];
 	const struct authd_col cols[] = {
 		AUTHD_COL(id), AUTHD_COL(created), AUTHD_COL(expires), AUTHD_COL(used),
@@ -275,7 +275,7 @@ void authd_op_session_revoke(struct authd_ctx *c)
 	bool found = false;
 	int r;
 
-	if (!authd_uuid_valid(c->target)) {
+	if (!util_uuid_canonical(c->target)) {
 		authd_reply_error(&c->req, 404, "not_found", "no such session");
 		return;
 	}

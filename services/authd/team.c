@@ -26,7 +26,7 @@
 #define TEAM_MEMBERS_MAX "1000" /* keeps the answer well under 1 MiB */
 
 struct member {
-	char id[AUTHD_ID_MAX + 1];
+	char id[UTIL_UUID_LEN + 1];
 	char name[AUTHD_NAME_MAX_BYTES + 1];
 	char email[AUTHD_EMAIL_MAX + 1];
 	char role[AUTHD_ROLE_MAX + 1];
@@ -177,7 +177,7 @@ static int s_target(struct authd_ctx *c, struct member *m)
 	const char *params[] = { c->target, c->s.team_id };
 	int r;
 
-	if (!authd_uuid_valid(c->target)) {
+	if (!util_uuid_canonical(c->target)) {
 		authd_reply_error(&c->req, 404, "not_found", "no such member");
 		return -ENOENT;
 	}

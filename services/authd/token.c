@@ -13,18 +13,6 @@
 
 #include "authd.h"
 
-static const char s_digits[] = "0123456789abcdef";
-
-/* authd_hex - lowercase hex of len bytes into out (2 * len + 1) */
-void authd_hex(const uint8_t *in, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = s_digits[in[i] >> 4];
-		out[2 * i + 1] = s_digits[in[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
-}
-
 static int s_nibble(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -60,7 +48,7 @@ void authd_bytea(const uint8_t hash[AUTHD_HASH_BYTES], char out[AUTHD_BYTEA_MAX 
 {
 	out[0] = '\\';
 	out[1] = 'x';
-	authd_hex(hash, AUTHD_HASH_BYTES, out + 2);
+	sodium_bin2hex(out + 2, AUTHD_BYTEA_MAX - 1, hash, AUTHD_HASH_BYTES);
 }
 
 /* s_secret_new - bytes random bytes as hex in out, and the SHA-256 of that text */
@@ -69,7 +57,7 @@ static void s_secret_new(size_t bytes, char *out, uint8_t hash[AUTHD_HASH_BYTES]
 	uint8_t raw[AUTHD_TOKEN_BYTES];
 
 	randombytes_buf(raw, bytes);
-	authd_hex(raw, bytes, out);
+	sodium_bin2hex(out, 2 * bytes + 1, raw, bytes);
 	sodium_memzero(raw, sizeof(raw));
 	authd_sha256(out, 2 * bytes, hash);
 }

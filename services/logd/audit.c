@@ -20,8 +20,6 @@
 #include "logd.h"
 #include "util.h"
 
-_Static_assert(LOGD_UUID_LEN == UTIL_UUID_LEN, "uuid length");
-
 static const char *const s_events[] = {
 	"team_created", "login", "login_failed", "logout", "member_joined",
 	"invite_rotated", "role_changed", "member_removed", "session_revoked",
@@ -38,7 +36,7 @@ bool logd_audit_event_known(const char *event)
 }
 
 /* s_copy_id - an optional id: "" or a UUID (lower-cased) */
-static int s_copy_id(char dst[static LOGD_UUID_LEN + 1], const char *src, bool required)
+static int s_copy_id(char dst[static UTIL_UUID_LEN + 1], const char *src, bool required)
 {
 	if (!src[0] && !required) {
 		dst[0] = '\0';

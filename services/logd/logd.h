@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "rpc.h"
+#include "util.h"
 #include "zmq_ev.h"
 
 #define LOGD_BATCH 500                  /* rows per INSERT; a full batch flushes at once */
@@ -30,7 +31,6 @@
 #define LOGD_RETENTION_EVERY_US (3600LL * 1000000) /* retention run after a success */
 #define LOGD_RETENTION_RETRY_US (60LL * 1000000)   /* ... and after a failure */
 #define LOGD_REDACTED "[redacted]"
-#define LOGD_UUID_LEN 36
 #define LOGD_EMAIL_MAX 254
 #define LOGD_CURSOR_MAX 64          /* bytes of an audit cursor, NUL excluded */
 #define LOGD_AUDIT_LIMIT_DEFAULT 50
@@ -69,10 +69,10 @@ struct logd_audit {
 	int64_t time_us;
 	char at[32];                         /* RFC 3339 UTC with microseconds */
 	char event[33];
-	char team_id[LOGD_UUID_LEN + 1];
-	char actor_id[LOGD_UUID_LEN + 1];
+	char team_id[UTIL_UUID_LEN + 1];
+	char actor_id[UTIL_UUID_LEN + 1];
 	char actor_email[LOGD_EMAIL_MAX + 1];   /* redacted (addresses, tokens) */
-	char subject_id[LOGD_UUID_LEN + 1];
+	char subject_id[UTIL_UUID_LEN + 1];
 	char subject_email[LOGD_EMAIL_MAX + 1];
 };
 

@@ -85,8 +85,8 @@ struct telemetryd_pending {
 	struct telemetryd_pending *next;
 	struct rpc_request *req;
 	bool signal;
-	char user_id[TELEMETRYD_UUID_LEN + 1];
-	char team_id[TELEMETRYD_UUID_LEN + 1];
+	char user_id[UTIL_UUID_LEN + 1];
+	char team_id[UTIL_UUID_LEN + 1];
 	struct telemetryd_input in;
 };
 
@@ -538,17 +538,14 @@ void telemetryd_ingest(struct telemetryd *x, struct rpc_request *req,
 	s_enqueue(x, TAKE_PTR(p));
 }
 
-static void s_random_uuid(char out[TELEMETRYD_UUID_LEN + 1])
+static void s_random_uuid(char out[UTIL_UUID_LEN + 1])
 {
 	unsigned char b[16];
 
 	randombytes_buf(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, TELEMETRYD_UUID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
+	util_uuid_format(b, out);
 }
 
 /* telemetryd_ingest_signal - queue a server sign_in/sign_out; "ack" after commit */

@@ -201,7 +201,7 @@ static void s_reply_bad_days(struct rpc_request *req)
 void telemetryd_summary(struct telemetryd *x, struct rpc_request *req,
 			const struct ipc_api_call *call)
 {
-	char team[TELEMETRYD_UUID_LEN + 1];
+	char team[UTIL_UUID_LEN + 1];
 	json_auto_t *out = json_object();
 	int days, r;
 

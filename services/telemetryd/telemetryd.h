@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "ipc.h"
 #include "rpc.h"
+#include "util.h"
 
 struct event;
 
@@ -30,7 +31,6 @@ struct event;
 #define TELEMETRYD_ATTRS_MAX 16                       /* keys per attrs object */
 #define TELEMETRYD_ATTR_CHARS_MAX 256                 /* characters per string value */
 #define TELEMETRYD_ATTR_KEY_CHARS_MAX 64              /* characters per key (ours) */
-#define TELEMETRYD_UUID_LEN 36
 #define TELEMETRYD_WHY_MAX 128                        /* one per-event error text */
 #define TELEMETRYD_SEEN_KEEP_DAYS 8                   /* dedupe memory: > the 7-day window */
 #define TELEMETRYD_UPKEEP_EVERY_S 3600                /* partitions ahead + retention */
@@ -63,7 +63,7 @@ struct telemetryd_window {
 
 /* One event that passed validation. */
 struct telemetryd_event {
-	char id[TELEMETRYD_UUID_LEN + 1]; /* lower-case canonical UUID */
+	char id[UTIL_UUID_LEN + 1]; /* lower-case canonical UUID */
 	enum telemetryd_type type;
 	int64_t occurred_us;
 	char *attrs;    /* compact JSON object text (heap) */
@@ -97,10 +97,6 @@ enum telemetryd_type telemetryd_type_from_str(const char *s);
 const char *telemetryd_type_to_str(enum telemetryd_type t);
 /* telemetryd_window_init - the occurred_at range for now_us and retention_days */
 void telemetryd_window_init(struct telemetryd_window *w, int64_t now_us, int retention_days);
-/* telemetryd_parse_time - RFC 3339 date-time into UTC microseconds; 0 or -EINVAL */
-int telemetryd_parse_time(const char *s, int64_t *ret_us);
-/* telemetryd_utf8_chars - code points in a valid UTF-8 string of len bytes */
-size_t telemetryd_utf8_chars(const char *s, size_t len);
 /*
  * telemetryd_check_client - the "client" object. Problems go into fields
  * ({"client.app_version": "..."}); returns 0 or -EINVAL.
