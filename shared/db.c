@@ -10,6 +10,10 @@
  * errors are cut to libpq's reason ("failed: <reason>"), which also keeps
  * host addresses out of the log. An outage is logged once at warning,
  * its end once at info; everything else is left to the caller.
+ *
+ * Partition upkeep (db_partitions_ensure/_drop) is here too: every daemon
+ * and sembarkctl call their SECURITY DEFINER ensure/drop functions through
+ * these two, and log or print what came back themselves.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #define DB_RETRY_US (1000 * 1000) /* at most one connect attempt a second */
 #define DB_ERROR_MAX 256
 #define DB_NUM_MAX 32
+#define DB_FN_MAX 128 /* a partition function's [schema.]name, NUL included */
 
 struct db {
 	PGconn *conn;
@@ -335,6 +340,52 @@ const char *db_last_sqlstate(const struct db *db)
 const char *db_last_error(const struct db *db)
 {
 	return db->error;
+}
+
+/* s_sql_name - fn is [schema.]name of letters, digits and '_': safe to splice into SQL */
+static bool s_sql_name(const char *fn)
+{
+	size_t n = fn ? strspn(fn, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") : 0;
+
+	return n > 0 && n < DB_FN_MAX && fn[n] == '\0' && !(fn[0] >= '0' && fn[0] <= '9');
+}
+
+/* db_partitions_ensure - SELECT fn(from_day, days): how many daily partitions it made */
+int db_partitions_ensure(struct db *db, const char *fn, const char *from_day, int days,
+			 int64_t *ret_created)
+{
+	_cleanup_pgresult_ PGresult *res = NULL;
+	char sql[DB_FN_MAX + 64], ndays[DB_NUM_MAX];
+	const char *params[2] = { from_day, ndays };
+	int r;
+
+	if (!s_sql_name(fn) || !from_day)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT %s($1::date, $2::int)", fn);
+	snprintf(ndays, sizeof(ndays), "%d", days);
+	r = db_query(db, &res, sql, 2, params);
+	if (r < 0)
+		return r;
+	*ret_created = 0;
+	(void)db_get_i64(res, 0, 0, ret_created);
+	return 0;
+}
+
+/* db_partitions_drop - SELECT * FROM fn(cutoff - days days): the names dropped in *ret */
+int db_partitions_drop(struct db *db, const char *fn, const char *cutoff, int days,
+		       PGresult **ret)
+{
+	char sql[DB_FN_MAX + 96], ndays[DB_NUM_MAX];
+	const char *params[2] = { cutoff, ndays };
+
+	if (!s_sql_name(fn))
+		return -EINVAL;
+	snprintf(sql, sizeof(sql),
+		 "SELECT * FROM %s(coalesce($1::timestamptz, now()) - make_interval(days => $2::int))",
+		 fn);
+	snprintf(ndays, sizeof(ndays), "%d", days);
+	return db_query(db, ret, sql, 2, params);
 }
 
 /* db_conn - the open connection (for COPY), NULL when down */

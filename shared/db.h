@@ -60,6 +60,26 @@ static inline void pqclearp(PGresult **r)
 }
 #define _cleanup_pgresult_ _cleanup_(pqclearp)
 
+/*
+ * Partition upkeep through SECURITY DEFINER functions (migrations/): fn
+ * names such a function ([schema.]name: letters, digits, '_'), a
+ * constant of the caller, never input; anything else is -EINVAL.
+ *
+ * db_partitions_ensure - SELECT fn(from_day::date, days::int), which
+ * makes the daily partitions of from_day ("2026-11-29") and the days - 1
+ * after it: *ret_created how many it made. 0 or db_query's errors.
+ */
+int db_partitions_ensure(struct db *db, const char *fn, const char *from_day, int days,
+			 int64_t *ret_created);
+/*
+ * db_partitions_drop - SELECT * FROM fn(cutoff - days days), which drops
+ * the partitions whose range ends at or before that and returns their
+ * names: one a row, in column 0 of *ret (PQclear it). cutoff is RFC 3339
+ * text, or NULL for the database's now(). 0 or db_query's errors.
+ */
+int db_partitions_drop(struct db *db, const char *fn, const char *cutoff, int days,
+		       PGresult **ret);
+
 /* Bounds-checked result access. Each returns 0, -ERANGE for a bad
  * row/column, -ENODATA for NULL, -E2BIG when text exceeds size - 1,
  * -EBADMSG when the text does not parse. */

@@ -8,7 +8,8 @@
  *                       now - [logs] retention_days are dropped
  *                       (sembark_drop_log/audit_partitions, migration 0005)
  *   telemetry_events    the same with [telemetry] retention_days
- *                       (sembark_drop_telemetry_partitions, migration 0004)
+ *                       (sembark_drop_telemetry_partitions, migrations 0004
+ *                       and 0006); all three through db_partitions_drop
  *   sessions            rows with expires_at before now are deleted
  *   login_failures      rows older than an hour (the throttle's window)
  *   telemetry_seen      dedupe rows older than 8 days (telemetryd's window)
@@ -48,7 +49,7 @@ struct retention_run {
 
 struct drop_rule {
 	const char *table;
-	const char *sql;       /* SELECT fn($1::timestamptz) */
+	const char *fn;        /* fn(cutoff) drops partitions, returns their names */
 	const char *fn_sig;    /* for to_regprocedure() */
 };
 
@@ -116,21 +117,40 @@ static int s_parse_args(int argc, char **argv, struct retention_opts *ret)
 	return 0;
 }
 
+/* s_dry_begin - in a dry run, open the transaction s_dry_end rolls back */
+static int s_dry_begin(struct retention_run *rr)
+{
+	return rr->dry ? db_exec(rr->db, "BEGIN", 0, NULL) : 0;
+}
+
+/* s_dry_end - in a dry run, roll back; r, or -EIO when that failed */
+static int s_dry_end(struct retention_run *rr, int r)
+{
+	if (rr->dry && db_exec(rr->db, "ROLLBACK", 0, NULL) < 0 && r >= 0)
+		r = -EIO;
+	return r;
+}
+
 /* s_query - one statement; in a dry run inside a transaction rolled back */
 static int s_query(struct retention_run *rr, const char *sql, const char *arg, PGresult **ret)
 {
 	const char *params[1] = { arg };
-	int r;
+	int r = s_dry_begin(rr);
 
-	if (!rr->dry)
-		return db_query(rr->db, ret, sql, 1, params);
-	r = db_exec(rr->db, "BEGIN", 0, NULL);
 	if (r < 0)
 		return r;
-	r = db_query(rr->db, ret, sql, 1, params);
-	if (db_exec(rr->db, "ROLLBACK", 0, NULL) < 0 && r >= 0)
-		r = -EIO;
-	return r;
+	return s_dry_end(rr, db_query(rr->db, ret, sql, 1, params));
+}
+
+/* s_drop_partitions - rule->fn(cutoff), in a dry run inside a transaction rolled back */
+static int s_drop_partitions(struct retention_run *rr, const struct drop_rule *rule,
+			     const char *cutoff, PGresult **ret)
+{
+	int r = s_dry_begin(rr);
+
+	if (r < 0)
+		return r;
+	return s_dry_end(rr, db_partitions_drop(rr->db, rule->fn, cutoff, 0, ret));
 }
 
 static void s_failed(struct retention_run *rr, const char *table)
@@ -172,7 +192,7 @@ static void s_drop(struct retention_run *rr, const struct drop_rule *rule, int64
 		return;
 	}
 	ctl_format_time(cutoff_us, cutoff);
-	if (s_query(rr, rule->sql, cutoff, &res) < 0) {
+	if (s_drop_partitions(rr, rule, cutoff, &res) < 0) {
 		s_failed(rr, rule->table);
 		return;
 	}
@@ -209,16 +229,15 @@ static void s_delete(struct retention_run *rr, const struct delete_rule *rule, i
 static void s_apply(struct retention_run *rr, int64_t now_us)
 {
 	static const struct drop_rule logs = {
-		"logs", "SELECT public.sembark_drop_log_partitions($1::timestamptz)",
+		"logs", "public.sembark_drop_log_partitions",
 		"public.sembark_drop_log_partitions(timestamptz)",
 	};
 	static const struct drop_rule audit = {
-		"audit_events", "SELECT public.sembark_drop_audit_partitions($1::timestamptz)",
+		"audit_events", "public.sembark_drop_audit_partitions",
 		"public.sembark_drop_audit_partitions(timestamptz)",
 	};
 	static const struct drop_rule telemetry = {
-		"telemetry_events",
-		"SELECT public.sembark_drop_telemetry_partitions($1::timestamptz)",
+		"telemetry_events", "public.sembark_drop_telemetry_partitions",
 		"public.sembark_drop_telemetry_partitions(timestamptz)",
 	};
 	int64_t logs_cut = now_us - rr->cfg.logs.retention_days * DAY_US;

@@ -3,8 +3,9 @@
  * audit events: audit_store.c) into its day-partitioned table: one
  * multi-row parameterised INSERT per batch of up to LOGD_BATCH (built from
  * the stream's statement head, row template and row parameters), at most
- * LOGD_FLUSH_MAX_BATCHES batches per flush. Daily partitions come from the stream's SECURITY DEFINER
- * function sembark_ensure_*_partitions(from_day, days): at start, every
+ * LOGD_FLUSH_MAX_BATCHES batches per flush. Daily partitions come from the
+ * stream's SECURITY DEFINER function sembark_ensure_*_partitions(from_day,
+ * days), called through db_partitions_ensure (shared/db.c): at start, every
  * hour, before the next insert whenever that failed, and when a row finds
  * no partition (SQLSTATE 23514: ensure the days the batch spans, retry
  * once).
@@ -48,26 +49,22 @@ static bool s_no_partition(struct db *db)
 	return strcmp(db_last_sqlstate(db), "23514") == 0;
 }
 
-/* s_ensure - SELECT ensure_fn($from_day, $days), logging what it created */
+/* s_ensure - the stream's ensure_fn for days days from from_us's, logging what it created */
 static int s_ensure(struct db *db, const struct logd_stream_type *t, int64_t from_us, int days)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char day[11], ndays[16], sql[128];
-	const char *params[2] = { day, ndays };
-	int64_t created = 0;
+	char day[UTIL_DAY_MAX];
+	int64_t created;
 	int r;
 
 	util_format_day(from_us, day);
-	snprintf(ndays, sizeof(ndays), "%d", days);
-	snprintf(sql, sizeof(sql), "SELECT %s($1::date, $2::int)", t->ensure_fn);
-	r = db_query(db, &res, sql, 2, params);
+	r = db_partitions_ensure(db, t->ensure_fn, day, days, &created);
 	if (r == -EIO)
 		NOTE(LOG_LEVEL_WARNING, "cannot create partitions", LOG_S("table", t->table),
 		     LOG_S("from", day), LOG_S("sqlstate", db_last_sqlstate(db)),
 		     LOG_S("error", db_last_error(db)));
 	if (r < 0)
 		return r;
-	if (db_get_i64(res, 0, 0, &created) == 0 && created > 0)
+	if (created > 0)
 		log_info(t->created, LOG_S("table", t->table), LOG_I("count", created),
 			 LOG_S("from", day), LOG_I("days", days));
 	return 0;

@@ -2,7 +2,8 @@
  * retention.c - logd deletes for good what is older than [logs]
  * retention_days: it asks the SECURITY DEFINER functions
  * sembark_drop_log_partitions(cutoff) and
- * sembark_drop_audit_partitions(cutoff) (migrations/0005) to DROP every
+ * sembark_drop_audit_partitions(cutoff) (migrations/0005, called through
+ * db_partitions_drop of shared/db.c) to DROP every
  * daily partition of logs and audit_events whose whole day ends before
  * cutoff = now - retention_days, and logs the names they dropped. Never a
  * DELETE, never a flag: a dropped partition's files are unlinked at once.
@@ -37,16 +38,14 @@ static void s_names(const PGresult *res, char *buf, size_t size)
 	}
 }
 
-/* s_drop - one table's rule: SELECT fn(cutoff); logs what went */
+/* s_drop - one table's rule: fn(cutoff) drops its old partitions; logs what went */
 static int s_drop(struct logd *l, const char *fn, const char *table, const char *cutoff)
 {
 	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[1] = { cutoff };
-	char sql[96], names[NAMES_MAX];
+	char names[NAMES_MAX];
 	int r;
 
-	snprintf(sql, sizeof(sql), "SELECT %s($1::timestamptz)", fn);
-	r = db_query(l->b.db, &res, sql, 1, params);
+	r = db_partitions_drop(l->b.db, fn, cutoff, 0, &res);
 	if (r < 0) {
 		log_warning("retention failed", LOG_S("table", table), LOG_S("cutoff", cutoff),
 			    LOG_S("sqlstate", db_last_sqlstate(l->b.db)),

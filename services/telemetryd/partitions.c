@@ -4,7 +4,9 @@
  *
  *   - the daily partitions of telemetry_events for every day an event may
  *     fall on (the accepted window, up to 7 days back, and one day ahead),
- *     through the SECURITY DEFINER sembark_ensure_telemetry_partitions();
+ *     through the SECURITY DEFINER sembark_ensure_telemetry_partitions()
+ *     (called, like the drop function, through shared/db.c's
+ *     db_partitions_ensure/_drop);
  *     a day that is missing when a row arrives is created then (ingest.c);
  *   - retention: sembark_drop_telemetry_partitions(now() - [telemetry]
  *     retention_days) drops whole partitions (DROP TABLE: permanent, O(1)),
@@ -29,9 +31,8 @@
 
 #define PURGE_NEXT_MS 50
 
-static const char ENSURE_SQL[] = "SELECT sembark_ensure_telemetry_partitions($1::date, $2::int)";
-static const char DROP_SQL[] =
-	"SELECT * FROM sembark_drop_telemetry_partitions(now() - make_interval(days => $1::int))";
+static const char ENSURE_FN[] = "sembark_ensure_telemetry_partitions";
+static const char DROP_FN[] = "sembark_drop_telemetry_partitions";
 static const char PURGE_SQL[] =
 	"DELETE FROM telemetry_seen WHERE ctid = ANY(ARRAY("
 	"SELECT ctid FROM telemetry_seen WHERE seen_at < now() - make_interval(days => $1::int)"
@@ -45,37 +46,34 @@ static int64_t s_day(int64_t us)
 /* telemetryd_partitions_ensure - partitions for every day of [from_us, to_us] */
 int telemetryd_partitions_ensure(struct telemetryd *x, int64_t from_us, int64_t to_us)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char day[11], ndays[16];
-	const char *params[2] = { day, ndays };
-	int64_t days = s_day(to_us) - s_day(from_us) + 1, created = 0;
-	int r;
+	char day[UTIL_DAY_MAX], ndays[16];
+	int64_t days = s_day(to_us) - s_day(from_us) + 1, created;
+	int r, n = (int)MAX(1, MIN(days, 400));
 
 	util_format_day(from_us, day);
-	snprintf(ndays, sizeof(ndays), "%d", (int)MAX(1, MIN(days, 400)));
-	r = db_query(x->b.db, &res, ENSURE_SQL, 2, params);
+	snprintf(ndays, sizeof(ndays), "%d", n);
+	r = db_partitions_ensure(x->b.db, ENSURE_FN, day, n, &created);
 	if (r == -EIO)
 		log_warning("cannot create telemetry partitions", LOG_S("from", day),
 			    LOG_S("sqlstate", db_last_sqlstate(x->b.db)),
 			    LOG_S("error", db_last_error(x->b.db)));
 	if (r < 0)
 		return r;
-	if (db_get_i64(res, 0, 0, &created) == 0 && created > 0)
+	if (created > 0)
 		log_info("telemetry partitions created", LOG_I("count", created), LOG_S("from", day),
 			 LOG_S("days", ndays));
 	return 0;
 }
 
-/* s_retention - drop the partitions older than [telemetry] retention_days */
+/* s_retention - drop the partitions older than [telemetry] retention_days (the database's clock) */
 static int s_retention(struct telemetryd *x)
 {
 	_cleanup_pgresult_ PGresult *res = NULL;
 	char days[16], name[64];
-	const char *params[1] = { days };
 	int r;
 
 	snprintf(days, sizeof(days), "%d", x->b.d.cfg.telemetry.retention_days);
-	r = db_query(x->b.db, &res, DROP_SQL, 1, params);
+	r = db_partitions_drop(x->b.db, DROP_FN, NULL, x->b.d.cfg.telemetry.retention_days, &res);
 	if (r == -EIO)
 		log_warning("cannot drop old telemetry partitions",
 			    LOG_S("sqlstate", db_last_sqlstate(x->b.db)),

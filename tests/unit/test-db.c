@@ -3,7 +3,8 @@
  * itself: initdb into a fresh temporary directory (as the `postgres` user
  * when run as root), a Unix socket in that directory, no TCP, scram
  * passwords. Covers parameterised queries, the bounds-checked getters,
- * SQL errors and their SQLSTATE, the statement timeout, a wrong password
+ * SQL errors and their SQLSTATE, the partition-function calls (and the
+ * names they refuse), the statement timeout, a wrong password
  * (never echoed), the reconnect throttle, and riding out a restart.
  *
  * The server binaries are found in $PG_BINDIR, else the newest
@@ -270,6 +271,42 @@ static void test_sql_errors(void **state)
 	assert_int_equal(db_exec(db, "SELECT $1", 1, NULL), -EINVAL);
 }
 
+/* db_partitions_ensure/_drop against stand-ins for the SECURITY DEFINER functions */
+static void test_partitions(void **state)
+{
+	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_pgresult_ PGresult *res = NULL, *now = NULL;
+	static const char *const bad_fn[] = { "", "1fn", "fn(1)", "fn; DROP TABLE x", "f n", "fn--" };
+	char buf[64];
+	int64_t created = -1;
+
+	assert_int_equal(db_exec(db, "SET TimeZone = 'UTC'", 0, NULL), 0);
+	assert_int_equal(db_exec(db, "CREATE FUNCTION pg_temp.it_ensure(from_day date, days int) "
+				 "RETURNS int LANGUAGE sql AS "
+				 "$$ SELECT days * 100 + extract(day FROM from_day)::int $$", 0, NULL), 0);
+	assert_int_equal(db_exec(db, "CREATE FUNCTION pg_temp.it_drop(cutoff timestamptz) "
+				 "RETURNS SETOF text LANGUAGE sql AS $$ SELECT to_char(cutoff, "
+				 "'YYYY-MM-DD HH24:MI:SS.US') UNION ALL SELECT 'second' $$", 0, NULL), 0);
+	assert_int_equal(db_partitions_ensure(db, "pg_temp.it_ensure", "2026-11-29", 4, &created), 0);
+	assert_int_equal(created, 429);
+	assert_int_equal(db_partitions_drop(db, "pg_temp.it_drop", "2026-11-29T05:00:00.5+01:00", 2,
+					    &res), 0);
+	assert_int_equal(PQntuples(res), 2);
+	assert_int_equal(db_get_text(res, 0, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-27 04:00:00.500000");
+	assert_int_equal(db_get_text(res, 1, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "second");
+	assert_int_equal(db_partitions_drop(db, "pg_temp.it_drop", NULL, 0, &now), 0);
+	assert_int_equal(PQntuples(now), 2);
+	assert_int_equal(db_partitions_ensure(db, "pg_temp.it_ensure", "not a day", 1, &created), -EIO);
+	assert_string_equal(db_last_sqlstate(db), "22007");
+	for (size_t k = 0; k < ELEMENTSOF(bad_fn); k++) {
+		assert_int_equal(db_partitions_ensure(db, bad_fn[k], "2026-11-29", 1, &created), -EINVAL);
+		assert_int_equal(db_partitions_drop(db, bad_fn[k], NULL, 0, NULL), -EINVAL);
+	}
+	assert_int_equal(db_partitions_drop(db, NULL, NULL, 0, NULL), -EINVAL);
+}
+
 static void test_wrong_password_and_throttle(void **state)
 {
 	_cleanup_(db_freep) struct db *db = s_connect("wrong-password-7731");
@@ -344,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_query_and_getters),
 		cmocka_unit_test(test_getter_bounds),
 		cmocka_unit_test(test_sql_errors),
+		cmocka_unit_test(test_partitions),
 		cmocka_unit_test(test_wrong_password_and_throttle),
 		cmocka_unit_test(test_no_password_refused),
 		cmocka_unit_test(test_restart_while_idle),
