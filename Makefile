@@ -165,9 +165,10 @@ fuzz: $(FUZZ_BINS)
 		d=tests/fuzz/$$n.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
 		FUZZ_IPC_SEED_DIR=$$f.corpus $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 $$dict \
 			$$f.corpus || exit 1; done
-$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard ipc/*.c ipc/*.h ipc/*.def)
+FUZZ_SRCS := ipc/codec.c shared/util.c
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) $(wildcard ipc/*.h ipc/*.def shared/util.h)
 	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 $(WARN) -I. -Ishared -Iipc \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard ipc/*.c) \
-		$$(pkg-config --cflags --libs msgpack)
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) \
+		$$(pkg-config --cflags --libs msgpack libsodium)

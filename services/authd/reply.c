@@ -1,8 +1,8 @@
 /*
  * reply.c - how sembark-authd answers an auth.call: one api.reply frame
- * holding the HTTP status, the JSON body (jansson, compact, UTF-8) and
- * the cookie instructions for ingressd (set_token + token_max_age,
- * clear_token, retry_after). Error bodies have API.md's shapes:
+ * (ipc/api_reply.c) holding the HTTP status, the JSON body (jansson,
+ * compact, UTF-8) and the cookie instructions for ingressd (set_token +
+ * token_max_age, clear_token, retry_after). Error bodies have API.md's shapes:
  * {"error","message"} and, for 422, {"error":"validation_failed",
  * "message","fields":{...}}. Loop thread only.
  *
@@ -13,13 +13,12 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "api_reply.h"
 #include "authd.h"
 #include "log.h"
 
@@ -38,63 +37,27 @@ void authd_json_init(void)
 	json_set_alloc_funcs(malloc, s_free);
 }
 
-static int s_send(struct rpc_request *req, int status, const char *body, size_t len,
-		  const struct authd_reply_extra *extra)
-{
-	struct ipc_api_reply m = { .status = status, .body = (char *)body, .body_len = len };
-	struct ipc_buf out;
-	int r;
-
-	if (extra) {
-		if (extra->set_token) {
-			snprintf(m.set_token, sizeof(m.set_token), "%s", extra->set_token);
-			m.token_max_age = extra->token_max_age;
-			m.has_token_max_age = true;
-		}
-		m.clear_token = extra->clear_token;
-		if (extra->retry_after > 0) {
-			m.retry_after = extra->retry_after;
-			m.has_retry_after = true;
-		}
-	}
-	ipc_buf_init(&out);
-	r = ipc_encode_api_reply(&out, rpc_request_id(req), &m);
-	sodium_memzero(m.set_token, sizeof(m.set_token));
-	if (r == 0)
-		(void)rpc_reply(req, out.data, out.size);
-	if (out.data)
-		sodium_memzero(out.data, out.size);
-	ipc_buf_done(&out);
-	return r;
-}
-
 /* authd_reply - api.reply{status, body (stolen JSON; NULL = empty), extra} */
 void authd_reply(struct rpc_request **req, int status, struct json_t *body,
 		 const struct authd_reply_extra *extra)
 {
-	char *text = NULL;
+	struct ipc_api_reply_extra x = { 0 };
 	int r;
 
 	if (!req || !*req) {
 		json_decref(body);
 		return;
 	}
-	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
-		json_decref(body);
-		if (!text) {
-			(void)rpc_reply_error(*req, "internal", "cannot encode the answer");
-			*req = NULL;
-			return;
-		}
-	}
-	r = s_send(*req, status, text ? text : "", text ? strlen(text) : 0, extra);
-	if (r < 0) {
-		log_error_errno(r, "cannot encode an api.reply", LOG_I("status", status));
-		(void)rpc_reply_error(*req, "internal", "cannot encode the answer");
-	}
+	if (extra)
+		x = (struct ipc_api_reply_extra){ .set_token = extra->set_token,
+						  .token_max_age = extra->token_max_age,
+						  .clear_token = extra->clear_token,
+						  .retry_after = extra->retry_after };
+	r = ipc_api_reply_send(*req, status, body, extra ? &x : NULL);
 	*req = NULL;
-	s_free(text);
+	json_decref(body);
+	if (r < 0)
+		log_error_errno(r, "cannot encode an api.reply", LOG_I("status", status));
 }
 
 static json_t *s_error_body(const char *code, const char *message)

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "api_reply.h"
 #include "logd.h"
 #include "util.h"
 
@@ -193,25 +194,15 @@ int logd_audit_query_parse(const char *query, struct logd_audit_query *ret,
 
 /* ---- the answer ------------------------------------------------------------------ */
 
+/* s_reply - api.reply {status, body (stolen; NULL: out of memory)} */
 static int s_reply(struct rpc_request *req, int status, json_t *body)
 {
-	_cleanup_free_ char *text = json_dumps(body, JSON_COMPACT);
-	struct ipc_api_reply rep = { .status = status };
-	struct ipc_buf out;
 	int r;
 
-	json_decref(body);
-	if (!text)
+	if (!body)
 		return rpc_reply_error(req, "internal", "cannot encode the answer");
-	rep.body = text;
-	rep.body_len = strlen(text);
-	ipc_buf_init(&out);
-	r = ipc_encode_api_reply(&out, rpc_request_id(req), &rep);
-	if (r < 0)
-		r = rpc_reply_error(req, "internal", "cannot encode the answer");
-	else
-		r = rpc_reply(req, out.data, out.size);
-	ipc_buf_done(&out);
+	r = ipc_api_reply_send(req, status, body, NULL);
+	json_decref(body);
 	return r;
 }
 
@@ -231,7 +222,7 @@ static int s_reply_invalid(struct rpc_request *req, const char *field, const cha
 /* s_person - {id, email}, or null when the event has neither */
 static json_t *s_person(const PGresult *res, int row, int col)
 {
-	char id[LOGD_UUID_LEN + 1] = "", email[LOGD_EMAIL_MAX + 1] = "";
+	char id[UTIL_UUID_LEN + 1] = "", email[LOGD_EMAIL_MAX + 1] = "";
 
 	(void)db_get_text(res, row, col, id, sizeof(id));
 	(void)db_get_text(res, row, col + 1, email, sizeof(email));

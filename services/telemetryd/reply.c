@@ -1,36 +1,23 @@
 /*
  * reply.c - how sembark-telemetryd answers an api.call from ingressd: one
- * api.reply frame {status, body} whose body is the JSON text ingressd
- * sends to the HTTP client as is. Every function here consumes the
- * request (rpc_reply frees it), so each request is answered exactly once.
+ * api.reply frame {status, body} (ipc/api_reply.c) whose body is the JSON
+ * text ingressd sends to the HTTP client as is. Every function here
+ * consumes the request (rpc_reply frees it), so each request is answered
+ * exactly once.
  * If the frame cannot be built, the request still gets an "error" reply,
  * which ingressd turns into 503.
  */
-#include <string.h>
-
+#include "api_reply.h"
 #include "telemetryd.h"
 
 /* telemetryd_reply_json - api.reply {status, body = JSON text of body}; frees req */
 void telemetryd_reply_json(struct rpc_request *req, int status, json_t *body)
 {
-	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct ipc_api_reply reply = { .status = status };
-	struct ipc_buf out;
-	int r;
-
-	if (!text) {
+	if (!body) {
 		(void)rpc_reply_error(req, "internal", "out of memory");
 		return;
 	}
-	reply.body = text;
-	reply.body_len = strlen(text);
-	ipc_buf_init(&out);
-	r = ipc_encode_api_reply(&out, rpc_request_id(req), &reply);
-	if (r < 0)
-		(void)rpc_reply_error(req, "internal", "cannot encode the reply");
-	else
-		(void)rpc_reply(req, out.data, out.size);
-	ipc_buf_done(&out);
+	(void)ipc_api_reply_send(req, status, body, NULL);
 }
 
 /* telemetryd_reply_error - api.reply {status, {"error","message"}}; frees req */
