@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "ops.h"
 #include "util.h"
 
 struct authd_pool;
@@ -42,6 +43,8 @@ struct authd_hash_policy {
 	int bcrypt_cost;         /* [auth] bcrypt_cost */
 };
 
+/* authd_hash_policy - [auth] password_hash and bcrypt_cost as a policy */
+void authd_hash_policy(const struct sembark_config *cfg, struct authd_hash_policy *ret);
 /*
  * authd_password_hash - hash password (len bytes, <= 128, any bytes but
  * NUL) under policy into out (NUL-terminated). bcrypt reads only 72
@@ -147,44 +150,31 @@ struct authd_session {
 	char expires_at[AUTHD_TIME_MAX];
 };
 
-/* ---- calls.c: auth.call -> op table ------------------------------------ */
-
-enum authd_access {
-	AUTHD_ACCESS_ANYONE,
-	AUTHD_ACCESS_SESSION, /* any live session */
-	AUTHD_ACCESS_ADMIN,   /* owner or admin */
-	AUTHD_ACCESS_OWNER,
-	_AUTHD_ACCESS_MAX,
-	_AUTHD_ACCESS_INVALID = -1,
-};
+/* ---- calls.c: auth.call -> the handlers of ipc/operations.def ---------- */
 
 struct authd_ctx;
 typedef void (*authd_op_fn)(struct authd_ctx *c);
-
-struct authd_op {
-	const char *name;        /* auth.call op */
-	enum authd_access access;
-	bool body;               /* takes a JSON object body */
-	authd_op_fn fn;
-};
 
 /* One auth.call on its way: the op's handler replies exactly once. */
 struct authd_ctx {
 	struct authd *a;
 	struct rpc_request *req; /* NULL once replied (or handed to a job) */
-	const struct authd_op *op;
+	const struct ipc_op_info *op; /* its row of ipc/operations.def */
 	const char *token;       /* "" when none */
 	const char *target;      /* "" when none */
-	struct json_t *body;     /* parsed object, NULL when op->body is false */
-	struct authd_session s;  /* the caller, when op->access != ANYONE */
+	struct json_t *body;     /* parsed object, NULL unless the row has IPC_OPF_JSON */
+	struct authd_session s;  /* the caller, when op->who != IPC_WHO_ANYONE */
 };
 
-/* authd_op_find - the op called name, NULL when unknown */
-const struct authd_op *authd_op_find(const char *name);
+/* authd_op_find - authd's operation of this wire name, NULL when unknown or another's */
+const struct ipc_op_info *authd_op_find(const char *wire);
 /* authd_handle_call - decode auth.call, check session and role, run the op */
 void authd_handle_call(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
 /* authd_handle_check - decode auth.check, answer auth.identity or error */
 void authd_handle_check(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
+
+/* ---- fields.c: reading a body's fields and a row's columns ------------- */
+
 /*
  * authd_field_str - body[key] as a string (no NUL inside, jansson refuses
  * those), or NULL after adding "is required" / "must be a string" to
@@ -194,8 +184,6 @@ const char *authd_field_str(struct json_t *body, const char *key, struct json_t 
 			    bool optional, size_t *ret_len);
 /* authd_field_set - fields[key] = why, keeping the first reason per key */
 void authd_field_set(struct json_t *fields, const char *key, const char *why);
-/* authd_role_rank - owner 3, admin 2, member 1, anything else 0 */
-int authd_role_rank(const char *role);
 
 /* One text column of a result row copied into buf (bounds-checked). */
 struct authd_col {
@@ -216,6 +204,8 @@ void authd_op_invite_get(struct authd_ctx *c);
 void authd_op_invite_accept(struct authd_ctx *c);
 void authd_op_login(struct authd_ctx *c);
 void authd_op_token(struct authd_ctx *c);
+
+/* ---- pw_job.c: a password verify/hash on the pool, finished on the loop - */
 
 /*
  * struct authd_pw_job - a password verify and/or hash on the pool, and
@@ -251,8 +241,6 @@ struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 void authd_pw_job_free(struct authd_pw_job *j);
 /* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */
 int authd_pw_job_submit(struct authd_pw_job *j);
-/* authd_hash_policy - [auth] password_hash and bcrypt_cost as a policy */
-void authd_hash_policy(const struct sembark_config *cfg, struct authd_hash_policy *ret);
 
 /* ---- sessions.c: the session a token names, and the session ops --------- */
 
@@ -350,8 +338,6 @@ struct authd_reply_extra {
 	int64_t retry_after;    /* > 0: for 429 */
 };
 
-/* authd_json_init - jansson allocations are wiped when freed (passwords) */
-void authd_json_init(void);
 /*
  * authd_reply - api.reply{status, body (JSON, stolen; NULL = empty), extra}
  * and *req = NULL. A frame that cannot be built becomes a 503.

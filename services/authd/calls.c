@@ -1,10 +1,11 @@
 /*
- * calls.c - sembark-authd's front door for HTTP API operations: the op
- * table (op name -> handler, who may call it, whether it takes a JSON
- * body), the auth.call handler that decodes the frame, parses the body
- * with jansson, resolves the caller's session and checks the role before
- * the op runs, and the auth.check handler ingressd uses for the routes of
- * the other daemons. Peer: ingressd (DEALER -> our ROUTER). Loop thread.
+ * calls.c - sembark-authd's front door for HTTP API operations: the
+ * handler of each row of ipc/operations.def that authd owns, the auth.call
+ * handler that decodes the frame, parses the body with jansson, resolves
+ * the caller's session and checks the row's WHO before the handler runs,
+ * and the auth.check handler ingressd uses for the routes of the other
+ * daemons. Peer: ingressd (DEALER -> our ROUTER). Loop thread. The
+ * helpers every handler uses are in fields.c, password jobs in pw_job.c.
  *
  * Order of checks for every call: unknown op (404), body not a JSON
  * object (400), no live session (401), role too low (403), then the op
@@ -21,83 +22,24 @@
 #include "authd.h"
 #include "log.h"
 
-static const struct authd_op s_ops[] = {
-	{ "signup", AUTHD_ACCESS_ANYONE, true, authd_op_signup },
-	{ "invite.get", AUTHD_ACCESS_ANYONE, false, authd_op_invite_get },
-	{ "invite.accept", AUTHD_ACCESS_ANYONE, true, authd_op_invite_accept },
-	{ "login", AUTHD_ACCESS_ANYONE, true, authd_op_login },
-	{ "token", AUTHD_ACCESS_ANYONE, true, authd_op_token },
-	{ "logout", AUTHD_ACCESS_SESSION, false, authd_op_logout },
-	{ "me", AUTHD_ACCESS_SESSION, false, authd_op_me },
-	{ "password", AUTHD_ACCESS_SESSION, true, authd_op_password },
-	{ "sessions", AUTHD_ACCESS_SESSION, false, authd_op_sessions },
-	{ "session.revoke", AUTHD_ACCESS_SESSION, false, authd_op_session_revoke },
-	{ "sessions.revoke_others", AUTHD_ACCESS_SESSION, false, authd_op_sessions_revoke_others },
-	{ "team", AUTHD_ACCESS_SESSION, false, authd_op_team },
-	{ "team.invite", AUTHD_ACCESS_ADMIN, false, authd_op_team_invite },
-	{ "team.invite.rotate", AUTHD_ACCESS_ADMIN, false, authd_op_team_invite_rotate },
-	{ "member.update", AUTHD_ACCESS_OWNER, true, authd_op_member_update },
-	{ "member.remove", AUTHD_ACCESS_ADMIN, false, authd_op_member_remove },
+/* authd's handler of each row of ipc/operations.def (NULL: another daemon's) */
+#define AUTHD_HANDLER_authd(stem) authd_op_##stem
+#define AUTHD_HANDLER_telemetryd(stem) NULL
+#define AUTHD_HANDLER_logd(stem) NULL
+
+static const authd_op_fn s_handlers[_IPC_OP_MAX] = {
+#define IPC_OP(e, stem, wire, method, path, daemon, who, flags) \
+	[IPC_OP_##e] = AUTHD_HANDLER_##daemon(stem),
+#include "operations.def"
+#undef IPC_OP
 };
 
-/* authd_op_find - the op called name, NULL when unknown */
-const struct authd_op *authd_op_find(const char *name)
+/* authd_op_find - authd's operation of this wire name, NULL when unknown or another's */
+const struct ipc_op_info *authd_op_find(const char *wire)
 {
-	for (size_t i = 0; i < ELEMENTSOF(s_ops); i++)
-		if (strcmp(s_ops[i].name, name) == 0)
-			return &s_ops[i];
-	return NULL;
-}
+	enum ipc_op op = ipc_op_from_wire(wire);
 
-/* authd_role_rank - owner 3, admin 2, member 1, anything else 0 */
-int authd_role_rank(const char *role)
-{
-	if (strcmp(role, "owner") == 0)
-		return 3;
-	if (strcmp(role, "admin") == 0)
-		return 2;
-	if (strcmp(role, "member") == 0)
-		return 1;
-	return 0;
-}
-
-/* authd_get_texts - columns 0..n-1 of row into cols; 0 or the first db_get_text error */
-int authd_get_texts(const PGresult *res, int row, const struct authd_col *cols, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = db_get_text(res, row, (int)i, cols[i].buf, cols[i].size);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* authd_field_set - fields[key] = why, keeping the first reason per key */
-void authd_field_set(struct json_t *fields, const char *key, const char *why)
-{
-	if (fields && !json_object_get(fields, key))
-		json_object_set_new(fields, key, json_string(why));
-}
-
-/* authd_field_str - body[key] as a string, or NULL after noting why not */
-const char *authd_field_str(struct json_t *body, const char *key, struct json_t *fields,
-			    bool optional, size_t *ret_len)
-{
-	json_t *v = body ? json_object_get(body, key) : NULL;
-
-	if (!v || json_is_null(v)) {
-		if (!optional)
-			authd_field_set(fields, key, "is required");
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		authd_field_set(fields, key, "must be a string");
-		return NULL;
-	}
-	if (ret_len)
-		*ret_len = json_string_length(v);
-	return json_string_value(v);
+	return op >= 0 && s_handlers[op] ? &ipc_ops[op] : NULL;
 }
 
 /* s_parse_body - the JSON object of an op that takes one ("" counts as {}) */
@@ -120,18 +62,6 @@ static int s_parse_body(const struct ipc_auth_call *m, json_t **ret)
 	return 0;
 }
 
-static bool s_allowed(const struct authd_ctx *c)
-{
-	static const int need[_AUTHD_ACCESS_MAX] = {
-		[AUTHD_ACCESS_ANYONE] = 0,
-		[AUTHD_ACCESS_SESSION] = 1,
-		[AUTHD_ACCESS_ADMIN] = 2,
-		[AUTHD_ACCESS_OWNER] = 3,
-	};
-
-	return authd_role_rank(c->s.role) >= need[c->op->access];
-}
-
 /* s_authenticate - the caller's session and role; replies when refused */
 static int s_authenticate(struct authd_ctx *c)
 {
@@ -146,8 +76,8 @@ static int s_authenticate(struct authd_ctx *c)
 		authd_reply_db(&c->req, r, c->a, "session lookup");
 		return r;
 	}
-	if (!s_allowed(c)) {
-		log_info("access denied", LOG_S("op", c->op->name), LOG_S("user_id", c->s.user_id),
+	if (!ipc_op_allows(c->op->who, c->s.role)) {
+		log_info("access denied", LOG_S("op", c->op->wire), LOG_S("user_id", c->s.user_id),
 			 LOG_S("role", c->s.role));
 		authd_reply_error(&c->req, 403, "forbidden", "your role does not allow this");
 		return -EPERM;
@@ -166,12 +96,12 @@ static void s_call(struct authd *a, struct rpc_request *req, const struct ipc_au
 		authd_reply_error(&c.req, 404, "not_found", "no such operation");
 		return;
 	}
-	if (c.op->body && s_parse_body(m, &c.body) < 0) {
+	if ((c.op->flags & IPC_OPF_JSON) && s_parse_body(m, &c.body) < 0) {
 		authd_reply_error(&c.req, 400, "bad_request", "the body must be a JSON object");
 		return;
 	}
-	if (c.op->access == AUTHD_ACCESS_ANYONE || s_authenticate(&c) == 0)
-		c.op->fn(&c);
+	if (c.op->who == IPC_WHO_ANYONE || s_authenticate(&c) == 0)
+		s_handlers[c.op->op](&c);
 	json_decref(c.body);
 	if (c.req)
 		abort(); /* an op returned without answering: our bug */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "authd.h"
+#include "wipe.h"
 #include "log.h"
 
 static void s_on_stop(void *userdata)
@@ -38,7 +39,7 @@ static int s_passwords(struct authd *x)
 	struct authd_hash_policy policy;
 	int r;
 
-	authd_json_init();
+	wipe_json_allocations(); /* bodies hold passwords */
 	r = authd_pool_new(x->b.d.base, cfg->auth.hash_threads, &x->pool);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the password pool",

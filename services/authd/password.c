@@ -144,6 +144,14 @@ static int argon2id_hash(const char *password, size_t len, char out[AUTHD_HASH_M
 	return 0;
 }
 
+/* authd_hash_policy - [auth] password_hash and bcrypt_cost as a policy */
+void authd_hash_policy(const struct sembark_config *cfg, struct authd_hash_policy *ret)
+{
+	ret->alg = strcmp(cfg->auth.password_hash, "argon2id") == 0 ? AUTHD_HASH_ARGON2ID
+								     : AUTHD_HASH_BCRYPT;
+	ret->bcrypt_cost = cfg->auth.bcrypt_cost;
+}
+
 /* authd_password_hash - hash password under policy into out */
 int authd_password_hash(const struct authd_hash_policy *policy, const char *password, size_t len,
 			char out[AUTHD_HASH_MAX])

@@ -12,30 +12,13 @@
  * rpc error, which ingressd turns into 503.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 #include "api_reply.h"
 #include "authd.h"
 #include "log.h"
-
-/* s_free - jansson's free: wipe first, the JSON may have held a password */
-static void s_free(void *p)
-{
-	if (!p)
-		return;
-	sodium_memzero(p, malloc_usable_size(p));
-	free(p);
-}
-
-/* authd_json_init - jansson allocations are wiped when freed (passwords) */
-void authd_json_init(void)
-{
-	json_set_alloc_funcs(malloc, s_free);
-}
 
 /* authd_reply - api.reply{status, body (stolen JSON; NULL = empty), extra} */
 void authd_reply(struct rpc_request **req, int status, struct json_t *body,

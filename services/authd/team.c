@@ -197,7 +197,7 @@ static int s_target(struct authd_ctx *c, struct member *m)
 
 static void s_forbidden(struct authd_ctx *c, const char *why)
 {
-	log_info("access denied", LOG_S("op", c->op->name), LOG_S("user_id", c->s.user_id),
+	log_info("access denied", LOG_S("op", c->op->wire), LOG_S("user_id", c->s.user_id),
 		 LOG_S("reason", why));
 	authd_reply_error(&c->req, 403, "forbidden", why);
 }

@@ -221,11 +221,11 @@ static void test_invite_url(void **state)
 
 static void test_role_rank(void **state)
 {
-	assert_true(authd_role_rank("owner") > authd_role_rank("admin"));
-	assert_true(authd_role_rank("admin") > authd_role_rank("member"));
-	assert_true(authd_role_rank("member") > 0);
-	assert_int_equal(authd_role_rank("Owner"), 0);
-	assert_int_equal(authd_role_rank(""), 0);
+	assert_true(ipc_role_rank("owner") > ipc_role_rank("admin"));
+	assert_true(ipc_role_rank("admin") > ipc_role_rank("member"));
+	assert_true(ipc_role_rank("member") > 0);
+	assert_int_equal(ipc_role_rank("Owner"), 0);
+	assert_int_equal(ipc_role_rank(""), 0);
 }
 
 int main(void)
