@@ -83,3 +83,19 @@ int ipc_api_reply_send(struct rpc_request *req, int status, const struct json_t 
 		(void)rpc_reply_error(req, "internal", "cannot encode the answer");
 	return r;
 }
+
+/* ipc_api_reply_error - api.reply{status, {"error": code, "message": message}}; frees req */
+int ipc_api_reply_error(struct rpc_request *req, int status, const char *code,
+			const char *message)
+{
+	json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
+	int r;
+
+	if (!body) {
+		(void)rpc_reply_error(req, "internal", "out of memory");
+		return -ENOMEM;
+	}
+	r = ipc_api_reply_send(req, status, body, NULL);
+	json_decref(body);
+	return r;
+}

@@ -34,4 +34,8 @@ struct ipc_api_reply_extra {
 int ipc_api_reply_send(struct rpc_request *req, int status, const struct json_t *body,
 		       const struct ipc_api_reply_extra *extra);
 
+/* ipc_api_reply_error - api.reply{status, {"error": code, "message": message}}; frees req */
+int ipc_api_reply_error(struct rpc_request *req, int status, const char *code,
+			const char *message);
+
 #endif

@@ -3,7 +3,8 @@
  * sends for GET /api/audit?limit=N&before=CURSOR after resolving the
  * caller's session (team, role) with authd.
  *
- * Owners and admins only (a member gets 403 forbidden). One team's
+ * Owners and admins only (the row's WHO in ipc/operations.def, checked
+ * by ipc_api_call_serve: a member gets 403 forbidden). One team's
  * events, newest first, keyset-paged on (at, id): a page holds the
  * events strictly older than the cursor, so pages never repeat or skip an
  * event, whatever arrives meanwhile (new events are newer than the first
@@ -206,12 +207,6 @@ static int s_reply(struct rpc_request *req, int status, json_t *body)
 	return r;
 }
 
-static int s_reply_error(struct rpc_request *req, int status, const char *code,
-			 const char *message)
-{
-	return s_reply(req, status, json_pack("{s:s, s:s}", "error", code, "message", message));
-}
-
 static int s_reply_invalid(struct rpc_request *req, const char *field, const char *why)
 {
 	return s_reply(req, 422, json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed",
@@ -298,18 +293,15 @@ static int s_audit_list(struct logd *l, struct rpc_request *req, const struct ip
 	json_t *page;
 	int r;
 
-	if (strcmp(c->role, "owner") != 0 && strcmp(c->role, "admin") != 0)
-		return s_reply_error(req, 403, "forbidden",
-				     "only the team's owner and admins may read its audit trail");
 	if (!util_uuid_valid(c->team_id))
-		return s_reply_error(req, 403, "forbidden", "no team for this session");
+		return ipc_api_reply_error(req, 403, "forbidden", "no team for this session");
 	if (logd_audit_query_parse(c->query, &q, &field, &why) < 0)
 		return s_reply_invalid(req, field, why);
 	r = l->b.db ? s_query(l, c->team_id, &q, &res) : -ENOTCONN;
 	if (r < 0) {
 		log_warning("cannot read the audit trail", LOG_S("error", db_last_error(l->b.db)),
 			    LOG_S("sqlstate", db_last_sqlstate(l->b.db)));
-		return s_reply_error(req, 503, "service_unavailable",
+		return ipc_api_reply_error(req, 503, "service_unavailable",
 				     "the audit trail is not available right now");
 	}
 	page = s_page_json(res, q.limit);
@@ -318,32 +310,8 @@ static int s_audit_list(struct logd *l, struct rpc_request *req, const struct ip
 	return s_reply(req, 200, page);
 }
 
-/* s_handle_api_call - decode strictly, then the one op logd serves */
-static void s_handle_api_call(struct backend *b, struct rpc_request *req, const void *buf,
-			      size_t len)
+/* logd_op_audit_list - op "audit.list" (owners, admins): one page of the caller's team's trail */
+void logd_op_audit_list(struct backend *b, struct rpc_request *req, const struct ipc_api_call *call)
 {
-	struct logd *l = b->owner;
-	struct ipc_api_call *c = calloc(1, sizeof(*c));
-	uint64_t id;
-
-	if (!c) {
-		(void)rpc_reply_error(req, "internal", "out of memory");
-		return;
-	}
-	if (ipc_decode_api_call(buf, len, &id, c) < 0) {
-		free(c);
-		(void)rpc_reply_error(req, "bad_message", "malformed api.call");
-		return;
-	}
-	if (strcmp(c->op, "audit.list") == 0)
-		(void)s_audit_list(l, req, c);
-	else
-		(void)s_reply_error(req, 404, "not_found", "there is nothing at this path");
-	ipc_free_api_call(c);
-	free(c);
+	(void)s_audit_list(b->owner, req, call);
 }
-
-/* logd's request handlers, by type (ping: backend.c's default answer) */
-const backend_handler_fn logd_handlers[_IPC_MSG_MAX] = {
-	[IPC_MSG_API_CALL] = s_handle_api_call,
-};

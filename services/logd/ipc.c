@@ -2,7 +2,9 @@
  * ipc.c - sembark-logd's sockets: a PULL on [ipc] log_sink that every
  * other daemon PUSHes log records to, and authd its audit events
  * (fire-and-forget), and a ROUTER on [ipc] logd that answers ping and
- * api.call (audit_list.c). A PULL message that is not exactly one valid
+ * api.call: the rows of ipc/operations.def whose daemon is logd, each by
+ * logd_op_<stem> (audit_list.c), behind ipc_api_call_serve() (frame, op,
+ * role). A PULL message that is not exactly one valid
  * log.record or audit.event frame is counted and dropped, never fatal.
  * The ROUTER and its default ping answer are shared/backend.c's.
  */
@@ -11,9 +13,33 @@
 
 #include <zmq.h>
 
+#include "api_call.h"
 #include "backend.h"
 #include "curve.h"
 #include "logd.h"
+
+/* logd's handler of each row of ipc/operations.def (NULL: another daemon's) */
+#define LOGD_HANDLER_authd(stem) NULL
+#define LOGD_HANDLER_telemetryd(stem) NULL
+#define LOGD_HANDLER_logd(stem) logd_op_##stem
+
+static const ipc_api_handler_fn s_ops[_IPC_OP_MAX] = {
+#define IPC_OP(e, stem, wire, method, path, daemon, who, flags) \
+	[IPC_OP_##e] = LOGD_HANDLER_##daemon(stem),
+#include "operations.def"
+#undef IPC_OP
+};
+
+static void s_handle_api_call(struct backend *b, struct rpc_request *req, const void *buf,
+			      size_t len)
+{
+	ipc_api_call_serve(b, req, buf, len, IPC_PEER_LOGD, s_ops);
+}
+
+/* logd's request handlers, by type (ping: backend.c's default answer) */
+static const backend_handler_fn s_handlers[_IPC_MSG_MAX] = {
+	[IPC_MSG_API_CALL] = s_handle_api_call,
+};
 
 static void s_on_record(struct logd *l, const void *buf, size_t len)
 {
@@ -111,7 +137,7 @@ int logd_ipc_open(struct logd *l)
 	if (r < 0)
 		return log_error_errno(r, "cannot bind the log sink",
 				       LOG_S("endpoint", cfg->ipc.log_sink));
-	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, logd_handlers, l);
+	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, s_handlers, l);
 }
 
 /* logd_ipc_stop - refuse requests; records are still received while draining */

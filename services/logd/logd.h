@@ -156,7 +156,8 @@ int logd_cursor_encode(int64_t at_us, int64_t id, char out[static LOGD_CURSOR_MA
 int logd_cursor_decode(const char *s, int64_t *ret_at_us, int64_t *ret_id);
 int logd_audit_query_parse(const char *query, struct logd_audit_query *ret,
 			   const char **ret_field, const char **ret_why);
-extern const backend_handler_fn logd_handlers[_IPC_MSG_MAX];
+/* logd_op_audit_list - op "audit.list" (owners, admins): one page of the caller's team's trail */
+void logd_op_audit_list(struct backend *b, struct rpc_request *req, const struct ipc_api_call *call);
 
 /* retention.c */
 int logd_retention_run(struct logd *l);

@@ -514,10 +514,11 @@ static int s_validate(struct telemetryd *x, struct rpc_request *req,
 	return 0;
 }
 
-/* telemetryd_ingest - op "telemetry.ingest": validate, queue; replies after commit */
-void telemetryd_ingest(struct telemetryd *x, struct rpc_request *req,
-		       const struct ipc_api_call *call)
+/* telemetryd_op_ingest - op "telemetry.ingest": validate, queue; replies after commit */
+void telemetryd_op_ingest(struct backend *b, struct rpc_request *req,
+			  const struct ipc_api_call *call)
 {
+	struct telemetryd *x = b->owner;
 	_cleanup_(s_pending_freep) struct telemetryd_pending *p = calloc(1, sizeof(*p));
 
 	if (!p) {

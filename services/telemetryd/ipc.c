@@ -5,38 +5,31 @@
  * "unknown_type" for a type with no entry here. Each handler decodes its
  * body strictly and replies exactly once (now, or after the commit).
  *
- *   api.call          from ingressd: op "telemetry.ingest" (ingest.c) or
- *                     "telemetry.summary" (summary.c) -> api.reply
+ *   api.call          from ingressd: the rows of ipc/operations.def whose
+ *                     daemon is telemetryd, each by telemetryd_op_<stem>
+ *                     (ingest.c, summary.c), behind ipc_api_call_serve()
+ *                     (frame, op, role) -> api.reply
  *   telemetry.signal  from authd: sign_in / sign_out (signal.c) -> ack
  */
-#include <stdlib.h>
-#include <string.h>
-
+#include "api_call.h"
 #include "telemetryd.h"
 
-/* s_handle_api_call - decode an api.call and route it by op */
+/* telemetryd's handler of each row of ipc/operations.def (NULL: another daemon's) */
+#define TELEMETRYD_HANDLER_authd(stem) NULL
+#define TELEMETRYD_HANDLER_telemetryd(stem) telemetryd_op_##stem
+#define TELEMETRYD_HANDLER_logd(stem) NULL
+
+static const ipc_api_handler_fn s_ops[_IPC_OP_MAX] = {
+#define IPC_OP(e, stem, wire, method, path, daemon, who, flags) \
+	[IPC_OP_##e] = TELEMETRYD_HANDLER_##daemon(stem),
+#include "operations.def"
+#undef IPC_OP
+};
+
 static void s_handle_api_call(struct backend *b, struct rpc_request *req, const void *buf,
 			      size_t len)
 {
-	struct telemetryd *x = b->owner;
-	_cleanup_free_ struct ipc_api_call *call = calloc(1, sizeof(*call));
-	uint64_t id;
-
-	if (!call) {
-		(void)rpc_reply_error(req, "unavailable", "out of memory");
-		return;
-	}
-	if (ipc_decode_api_call(buf, len, &id, call) < 0) {
-		(void)rpc_reply_error(req, "bad_message", "malformed api.call");
-		return;
-	}
-	if (strcmp(call->op, "telemetry.ingest") == 0)
-		telemetryd_ingest(x, req, call);
-	else if (strcmp(call->op, "telemetry.summary") == 0)
-		telemetryd_summary(x, req, call);
-	else
-		(void)rpc_reply_error(req, "bad_message", "unknown op for telemetryd");
-	ipc_free_api_call(call);
+	ipc_api_call_serve(b, req, buf, len, IPC_PEER_TELEMETRYD, s_ops);
 }
 
 const backend_handler_fn telemetryd_handlers[_IPC_MSG_MAX] = {

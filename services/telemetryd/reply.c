@@ -24,9 +24,7 @@ void telemetryd_reply_json(struct rpc_request *req, int status, json_t *body)
 void telemetryd_reply_error(struct rpc_request *req, int status, const char *code,
 			    const char *message)
 {
-	json_auto_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
-
-	telemetryd_reply_json(req, status, body);
+	(void)ipc_api_reply_error(req, status, code, message);
 }
 
 /* telemetryd_reply_unavailable - api.reply 503 service_unavailable; frees req */

@@ -183,11 +183,6 @@ static int s_build(struct telemetryd *x, const char *team, int n, json_t *out)
 	return r;
 }
 
-static bool s_may_read(const char *role)
-{
-	return strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0;
-}
-
 static void s_reply_bad_days(struct rpc_request *req)
 {
 	json_auto_t *body = json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed", "message",
@@ -197,21 +192,17 @@ static void s_reply_bad_days(struct rpc_request *req)
 	telemetryd_reply_json(req, 422, body);
 }
 
-/* telemetryd_summary - op "telemetry.summary": this team's aggregates */
-void telemetryd_summary(struct telemetryd *x, struct rpc_request *req,
-			const struct ipc_api_call *call)
+/* telemetryd_op_summary - op "telemetry.summary" (owners, admins): this team's aggregates */
+void telemetryd_op_summary(struct backend *b, struct rpc_request *req,
+			   const struct ipc_api_call *call)
 {
+	struct telemetryd *x = b->owner;
 	char team[UTIL_UUID_LEN + 1];
 	json_auto_t *out = json_object();
 	int days, r;
 
 	if (util_uuid_normalize(call->team_id, team) < 0) {
 		(void)rpc_reply_error(req, "bad_message", "team_id must be a UUID");
-		return;
-	}
-	if (!s_may_read(call->role)) {
-		telemetryd_reply_error(req, 403, "forbidden",
-				       "only owners and admins may read the telemetry summary");
 		return;
 	}
 	if (telemetryd_summary_days(call->query, &days) < 0) {

@@ -144,9 +144,9 @@ struct telemetryd {
 int telemetryd_ingest_start(struct telemetryd *x);
 /* telemetryd_ingest_stop - answer what is queued (commit it if possible), free the timer */
 void telemetryd_ingest_stop(struct telemetryd *x);
-/* telemetryd_ingest - op "telemetry.ingest": validate, queue; replies after commit */
-void telemetryd_ingest(struct telemetryd *x, struct rpc_request *req,
-		       const struct ipc_api_call *call);
+/* telemetryd_op_ingest - op "telemetry.ingest": validate, queue; replies after commit */
+void telemetryd_op_ingest(struct backend *b, struct rpc_request *req,
+			  const struct ipc_api_call *call);
 /* telemetryd_ingest_signal - queue a server sign_in/sign_out; "ack" after commit */
 int telemetryd_ingest_signal(struct telemetryd *x, struct rpc_request *req,
 			     enum telemetryd_type type, int64_t time_us, const char *user_id,
@@ -179,9 +179,9 @@ void telemetryd_upkeep_stop(struct telemetryd *x);
 
 /* telemetryd_summary_days - "days=N" in a query string: 0 and N, or -EINVAL */
 int telemetryd_summary_days(const char *query, int *ret_days);
-/* telemetryd_summary - op "telemetry.summary": this team's aggregates */
-void telemetryd_summary(struct telemetryd *x, struct rpc_request *req,
-			const struct ipc_api_call *call);
+/* telemetryd_op_summary - op "telemetry.summary" (owners, admins): this team's aggregates */
+void telemetryd_op_summary(struct backend *b, struct rpc_request *req,
+			   const struct ipc_api_call *call);
 
 /* ---- signal.c ------------------------------------------------------------ */
 
