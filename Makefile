@@ -25,6 +25,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) libevent_openssl 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -DSEMBARK_VERSION='"$(VERSION)"' -g $(WARN) -I. -Ishared -Iipc \
+              -Iruntime \
               $(PKG_CFLAGS) \
               -fstack-protector-strong -fPIE -pthread
 ifeq ($(SAN),1)
@@ -42,7 +43,10 @@ LDLIBS  = $(PKG_LIBS) -lm
 SERVICES  := ingressd authd telemetryd logd ctl
 BIN_NAMES := sembark-ingressd sembark-authd sembark-telemetryd sembark-logd sembarkctl
 
-LIB_SRCS := $(sort $(wildcard shared/*.c) $(wildcard ipc/*.c))
+# three floors, each using only those below it: shared/ (generic C, knows
+# no message), ipc/ (the message and operation tables, codecs), runtime/
+# (the message-aware runtime: rpc, backend server core, daemon, log frame)
+LIB_SRCS := $(sort $(wildcard shared/*.c) $(wildcard ipc/*.c) $(wildcard runtime/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/lib/libsembark.a
 

@@ -3,10 +3,11 @@
  *
  * Owns the logfmt renderer (the one place that escapes client-supplied
  * strings for a log line), the level filter, the stderr writer and the
- * forwarding of records to sembark-logd: through a ZeroMQ PUSH socket
- * (never blocking: ZMQ_DONTWAIT, a refused record is counted as dropped)
- * or, inside logd, through a hook. Any thread may log; only the thread
- * that called log_open() forwards, so the PUSH socket and the hook are
+ * forwarding of records to sembark-logd: through a sink (runtime/log_sink.c
+ * makes each record a log.record frame on a ZeroMQ PUSH socket, never
+ * blocking; a record it refuses is counted as dropped) or, inside logd,
+ * through a hook. Knows no message format. Any thread may log; only the
+ * thread that called log_open() forwards, so the sink and the hook are
  * used from one thread only. Logging never recurses: a record emitted
  * while forwarding goes to stderr only.
  *
@@ -24,9 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
-#include "ipc.h"
 #include "log.h"
 #include "util.h"
 
@@ -43,13 +42,10 @@ static pthread_mutex_t s_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local bool s_forwarding;
 
 /* Owner thread only. */
-static void *s_sink;
+static log_sink_fn s_sink;
+static void *s_sink_userdata;
 static void (*s_hook)(const struct log_record *rec, void *userdata);
 static void *s_hook_userdata;
-static struct ipc_log_record s_wire;
-static struct ipc_buf s_wire_buf;
-static bool s_wire_buf_ready;
-static uint64_t s_wire_id;
 
 static const char *const s_level_names[_LOG_LEVEL_MAX] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -98,20 +94,18 @@ void log_open(const char *service)
 	atomic_store(&s_owner_set, true);
 }
 
-/* log_attach_sink - forward records to logd through this PUSH socket */
-void log_attach_sink(void *zmq_push_socket)
+/* log_attach_sink - hand every record to fn as well (logd's frame: runtime/log_sink.c) */
+void log_attach_sink(log_sink_fn fn, void *userdata)
 {
-	s_sink = zmq_push_socket;
+	s_sink = fn;
+	s_sink_userdata = userdata;
 }
 
-/* log_detach_sink - stop forwarding to the PUSH socket (before closing it) */
+/* log_detach_sink - stop handing records to the sink */
 void log_detach_sink(void)
 {
 	s_sink = NULL;
-	if (s_wire_buf_ready) {
-		ipc_buf_done(&s_wire_buf);
-		s_wire_buf_ready = false;
-	}
+	s_sink_userdata = NULL;
 }
 
 /* log_set_hook - hand records to hook instead of the sink (logd) */
@@ -253,7 +247,8 @@ static void s_put_value(struct lw *w, const char *s, size_t max, bool force_quot
 		lw_puts(w, DOTS);
 }
 
-static bool s_key_ok(const char *k)
+/* log_key_ok - a field key records may carry: [a-z0-9_], 1..LOG_KEY_MAX bytes */
+bool log_key_ok(const char *k)
 {
 	size_t n = k ? strnlen(k, LOG_KEY_MAX + 1) : 0;
 
@@ -267,7 +262,7 @@ static void s_put_field(struct lw *w, const struct log_field *f)
 	char num[24];
 
 	lw_puts(w, " ");
-	lw_puts(w, s_key_ok(f->key) ? f->key : "bad_key");
+	lw_puts(w, log_key_ok(f->key) ? f->key : "bad_key");
 	lw_puts(w, "=");
 	if (f->type == LOG_FIELD_INT) {
 		snprintf(num, sizeof(num), "%lld", f->i);
@@ -367,7 +362,8 @@ void log_format_time(int64_t time_us, char buf[static 32])
 /* ---- forwarding --------------------------------------------------------- */
 
 /* s_copy_utf8 - bounded copy for the wire: bad bytes become '?', cut ends in "..." */
-static void s_copy_utf8(char *dst, size_t size, const char *src, size_t max)
+/* log_copy_text - src into dst as at most max bytes of well-formed UTF-8 ('?' for a bad byte, "..." when cut) */
+void log_copy_text(char *dst, size_t size, const char *src, size_t max)
 {
 	const unsigned char *u = (const unsigned char *)src;
 	bool cut;
@@ -392,41 +388,6 @@ static void s_copy_utf8(char *dst, size_t size, const char *src, size_t max)
 	dst[o] = '\0';
 }
 
-static void s_wire_fill(struct ipc_log_record *m, const struct log_record *rec)
-{
-	const char *level = log_level_to_string(rec->level);
-	size_t n = 0;
-
-	m->time_us = rec->time_us;
-	s_copy_utf8(m->service, sizeof(m->service), rec->service ? rec->service : "", SERVICE_MAX);
-	s_copy_utf8(m->level, sizeof(m->level), level ? level : "error", SIZE_MAX);
-	s_copy_utf8(m->msg, sizeof(m->msg), rec->msg ? rec->msg : "", LOG_MSG_MAX);
-	for (const struct log_field *f = rec->fields;
-	     f && f->type != LOG_FIELD_END && n < ELEMENTSOF(m->fields); f++, n++) {
-		s_copy_utf8(m->fields[n].key, sizeof(m->fields[n].key),
-			    s_key_ok(f->key) ? f->key : "bad_key", LOG_KEY_MAX);
-		if (f->type == LOG_FIELD_INT)
-			snprintf(m->fields[n].value, sizeof(m->fields[n].value), "%lld", f->i);
-		else
-			s_copy_utf8(m->fields[n].value, sizeof(m->fields[n].value),
-				    f->s ? f->s : "", LOG_VALUE_MAX);
-	}
-	m->fields_n = n;
-}
-
-/* s_push - encode and hand to the PUSH socket without waiting */
-static void s_push(const struct log_record *rec)
-{
-	if (!s_wire_buf_ready) {
-		ipc_buf_init(&s_wire_buf);
-		s_wire_buf_ready = true;
-	}
-	s_wire_fill(&s_wire, rec);
-	if (ipc_encode_log_record(&s_wire_buf, ++s_wire_id, &s_wire) < 0 ||
-	    zmq_send(s_sink, s_wire_buf.data, s_wire_buf.size, ZMQ_DONTWAIT) < 0)
-		atomic_fetch_add(&s_dropped, 1);
-}
-
 static bool s_on_owner_thread(void)
 {
 	return atomic_load(&s_owner_set) && pthread_equal(s_owner, pthread_self());
@@ -439,8 +400,8 @@ static void s_forward(const struct log_record *rec)
 	s_forwarding = true;
 	if (s_hook)
 		s_hook(rec, s_hook_userdata);
-	else if (s_sink)
-		s_push(rec);
+	else if (s_sink && !s_sink(rec, s_sink_userdata))
+		atomic_fetch_add(&s_dropped, 1);
 	s_forwarding = false;
 }
 

@@ -4,8 +4,9 @@
  * A record is: time (UTC, RFC 3339 with ms), service, level, message and
  * typed fields. It is written to stderr as one logfmt line (values escaped
  * so that no client-supplied string can start a new line or forge a field)
- * and, when a sink is attached, pushed to sembark-logd over ZeroMQ PUSH
- * without ever blocking (ZMQ_DONTWAIT; a full queue drops and counts).
+ * and, when a sink is attached, handed to it: runtime/log_sink.c pushes
+ * it to sembark-logd over ZeroMQ PUSH without ever blocking (a full queue
+ * drops and counts).
  *
  * By design there is no field type for a network address: callers cannot
  * log a client's IP. Field keys are static identifiers ([a-z0-9_]).
@@ -15,6 +16,7 @@
 #ifndef SEMBARK_LOG_H
 #define SEMBARK_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,9 +70,16 @@ enum log_level log_get_level(void);
 const char *log_level_to_string(enum log_level level);
 enum log_level log_level_from_string(const char *s);
 
-/* log_attach_sink - push records to logd through this ZeroMQ PUSH socket */
-void log_attach_sink(void *zmq_push_socket);
+/* A sink: takes each record on the log_open() thread, never waits; false: dropped (counted). */
+typedef bool (*log_sink_fn)(const struct log_record *rec, void *userdata);
+/* log_attach_sink - hand every record to fn as well (runtime/log_sink.c: to logd) */
+void log_attach_sink(log_sink_fn fn, void *userdata);
+/* log_detach_sink - stop handing records to the sink */
 void log_detach_sink(void);
+/* log_copy_text - src into dst (size bytes) as at most max bytes of UTF-8: '?' for a bad byte, "..." when cut */
+void log_copy_text(char *dst, size_t size, const char *src, size_t max);
+/* log_key_ok - a field key a record may carry: [a-z0-9_], 1..LOG_KEY_MAX bytes */
+bool log_key_ok(const char *k);
 /* log_set_hook - logd stores its own records through this instead */
 void log_set_hook(void (*hook)(const struct log_record *rec, void *userdata), void *userdata);
 /* log_dropped - records the sink refused (queue full, logd away) */

@@ -3,7 +3,7 @@
  * API.md lists (team_created, login, login_failed, logout, member_joined,
  * invite_rotated, role_changed, member_removed, session_revoked,
  * password_changed), pushed to logd through the daemon's log PUSH socket
- * ([ipc] log_sink, shared/daemon.c), the same fire-and-forget path as log
+ * ([ipc] log_sink, runtime/daemon.c), the same fire-and-forget path as log
  * records. Never blocks (ZMQ_DONTWAIT): when logd is away and the queue
  * is full the event is dropped and counted. Loop thread only (the PUSH
  * socket is also used by log.c on this thread).

@@ -1,7 +1,7 @@
 /*
  * authd.h - sembark-authd's private state and prototypes, grouped by the
  * file that defines them. authd owns teams, users, invites and sessions;
- * it answers ingressd over a ROUTER (shared/backend.c) and talks to
+ * it answers ingressd over a ROUTER (runtime/backend.c) and talks to
  * PostgreSQL as the role sembark_authd. Password hashing runs on a pool
  * of worker threads (pool.c) so the loop never waits for a hash.
  */

@@ -1,6 +1,6 @@
 /*
  * reply.c - how sembark-authd answers an auth.call: one api.reply frame
- * (ipc/api_reply.c) holding the HTTP status, the JSON body (jansson,
+ * (runtime/api_reply.c) holding the HTTP status, the JSON body (jansson,
  * compact, UTF-8) and the cookie instructions for ingressd (set_token +
  * token_max_age, clear_token, retry_after). Error bodies have API.md's shapes:
  * {"error","message"} and, for 422, {"error":"validation_failed",

@@ -2,7 +2,7 @@
  * signal.c - sembark-authd tells telemetryd when a user signs in (login,
  * token, sign-up, invite acceptance) or out (logout): telemetry.signal
  * {time_us, event, user_id, team_id} over a DEALER to [ipc] telemetryd
- * (shared/rpc.c), with a short deadline. Best effort: a telemetryd that
+ * (runtime/rpc.c), with a short deadline. Best effort: a telemetryd that
  * is away, slow or refusing costs a debug line, never the user's request.
  * Loop thread only.
  */

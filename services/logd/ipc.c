@@ -6,7 +6,7 @@
  * logd_op_<stem> (audit_list.c), behind ipc_api_call_serve() (frame, op,
  * role). A PULL message that is not exactly one valid
  * log.record or audit.event frame is counted and dropped, never fatal.
- * The ROUTER and its default ping answer are shared/backend.c's.
+ * The ROUTER and its default ping answer are runtime/backend.c's.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * reply.c - how sembark-telemetryd answers an api.call from ingressd: one
- * api.reply frame {status, body} (ipc/api_reply.c) whose body is the JSON
+ * api.reply frame {status, body} (runtime/api_reply.c) whose body is the JSON
  * text ingressd sends to the HTTP client as is. Every function here
  * consumes the request (rpc_reply frees it), so each request is answered
  * exactly once.

@@ -1,7 +1,7 @@
 /*
  * telemetryd.h - sembark-telemetryd's private state and prototypes, grouped by the
  * file that defines them. telemetryd owns telemetry events; it answers ingressd over
- * a ROUTER (shared/backend.c) and talks to PostgreSQL as the role
+ * a ROUTER (runtime/backend.c) and talks to PostgreSQL as the role
  * sembark_telemetryd: INSERT/SELECT on telemetry_events, INSERT/SELECT/DELETE
  * on telemetry_seen, EXECUTE on the two partition functions (0004_telemetry.sql).
  */

@@ -24,6 +24,7 @@
 
 #include "ipc.h"
 #include "log.h"
+#include "log_sink.h"
 
 #define T0 1795928400123000LL /* 2026-11-29T05:00:00.123Z */
 #define HEAD "time=2026-11-29T05:00:00.123Z service=test level=info msg=\"m\""
@@ -634,7 +635,7 @@ static int zmq_teardown(void **state)
 {
 	struct zmq_fixture *z = *state;
 
-	log_detach_sink();
+	log_sink_detach();
 	free(s_capture_end());
 	zmq_close(z->pull);
 	zmq_close(z->push);
@@ -664,7 +665,7 @@ static void test_sink(void **state)
 	struct ipc_log_record *rec;
 	uint64_t dropped = log_dropped();
 
-	log_attach_sink(z->push);
+	log_sink_attach(z->push);
 	log_debug("below the level: not sent");
 	log_info("hello", LOG_S("user", "a\xff" "b\nc"), LOG_I("n", -42), LOG_S("Bad", "x"));
 	rec = s_recv_record(z->pull);
@@ -698,11 +699,11 @@ static void test_sink_full_drops(void **state)
 	struct zmq_fixture *z = *state;
 	uint64_t dropped = log_dropped();
 
-	log_attach_sink(z->lonely);
+	log_sink_attach(z->lonely);
 	log_info("nobody listens");
 	log_info("nobody listens either");
 	assert_int_equal(log_dropped(), dropped + 2);
-	log_detach_sink();
+	log_sink_detach();
 	log_info("no sink: not counted");
 	assert_int_equal(log_dropped(), dropped + 2);
 }
@@ -713,7 +714,7 @@ static void test_sink_only_from_owner_thread(void **state)
 	char buf[64];
 	pthread_t t;
 
-	log_attach_sink(z->push);
+	log_sink_attach(z->push);
 	assert_int_equal(pthread_create(&t, NULL, s_thread_main, "x"), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(zmq_recv(z->pull, buf, sizeof(buf), ZMQ_DONTWAIT), -1);

@@ -1,5 +1,5 @@
 /*
- * test-rpc.c - unit tests of shared/rpc.c with real ZeroMQ sockets over
+ * test-rpc.c - unit tests of runtime/rpc.c with real ZeroMQ sockets over
  * ipc:// (in a mkdtemp directory) and a real libevent loop: call/reply,
  * deadlines and late replies, cancel, garbage and wrong-direction types
  * answered with "bad_message" while the server keeps serving, many

@@ -3,7 +3,7 @@
  * API call (auth.call, api.call): one api.reply frame holding the HTTP
  * status, the JSON body as compact text and, from authd, the cookie and
  * throttle instructions for ingressd. Built on the codec (ipc.h), the rpc
- * server (shared/rpc.h) and jansson; loop thread only.
+ * server (runtime/rpc.h) and jansson; loop thread only.
  */
 #ifndef SEMBARK_IPC_API_REPLY_H
 #define SEMBARK_IPC_API_REPLY_H

@@ -31,6 +31,7 @@
 #include "curve.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_sink.h"
 #include "zmq_ev.h"
 
 #define STOP_POLL_US (50 * 1000)
@@ -263,7 +264,7 @@ static int s_open_log_sink(struct daemon *d)
 		return r;
 	}
 	d->log_push = s;
-	log_attach_sink(s);
+	log_sink_attach(s);
 	return 0;
 }
 
@@ -435,7 +436,7 @@ static void s_event_freep(struct event **ev)
 void daemon_done(struct daemon *d)
 {
 	if (d->log_push) {
-		log_detach_sink();
+		log_sink_detach();
 		zmq_close(d->log_push);
 		d->log_push = NULL;
 	}
