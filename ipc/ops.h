@@ -8,6 +8,7 @@
 #define SEMBARK_IPC_OPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ipc.h"
 
@@ -53,6 +54,23 @@ struct ipc_op_info {
 };
 
 extern const struct ipc_op_info ipc_ops[_IPC_OP_MAX];
+
+/*
+ * IPC_OP_HANDLER(self, daemon, stem) - for a table of daemon self's
+ * handlers built from operations.def: self_op_<stem> for its own rows,
+ * NULL for another daemon's. self and daemon: authd, telemetryd, logd.
+ */
+#define IPC_OP_HANDLER(self, daemon, stem) IPC_OP_HANDLER_##self##_##daemon(self, stem)
+#define IPC_OP_HANDLER_MINE(self, stem) self##_op_##stem
+#define IPC_OP_HANDLER_authd_authd IPC_OP_HANDLER_MINE
+#define IPC_OP_HANDLER_authd_telemetryd(self, stem) NULL
+#define IPC_OP_HANDLER_authd_logd(self, stem) NULL
+#define IPC_OP_HANDLER_telemetryd_authd(self, stem) NULL
+#define IPC_OP_HANDLER_telemetryd_telemetryd IPC_OP_HANDLER_MINE
+#define IPC_OP_HANDLER_telemetryd_logd(self, stem) NULL
+#define IPC_OP_HANDLER_logd_authd(self, stem) NULL
+#define IPC_OP_HANDLER_logd_telemetryd(self, stem) NULL
+#define IPC_OP_HANDLER_logd_logd IPC_OP_HANDLER_MINE
 
 /* ipc_op_from_wire - the operation of a wire name, _IPC_OP_INVALID when none */
 enum ipc_op ipc_op_from_wire(const char *wire);

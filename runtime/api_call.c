@@ -11,9 +11,9 @@
 #include "macro.h"
 
 /* ipc_api_call_serve - decode, find the op, check the role, run its handler */
-void ipc_api_call_serve(struct backend *b, struct rpc_request *req, const void *buf, size_t len,
-			enum ipc_peer self, const ipc_api_handler_fn handlers[_IPC_OP_MAX])
+void ipc_api_call_serve(struct backend *b, struct rpc_request *req, const void *buf, size_t len)
 {
+	const backend_op_fn *handlers = b->ops;
 	_cleanup_free_ struct ipc_api_call *call = calloc(1, sizeof(*call));
 	enum ipc_op op;
 	uint64_t id;
@@ -27,7 +27,7 @@ void ipc_api_call_serve(struct backend *b, struct rpc_request *req, const void *
 		return;
 	}
 	op = ipc_op_from_wire(call->op);
-	if (op < 0 || ipc_ops[op].daemon != self || !handlers[op]) {
+	if (op < 0 || ipc_ops[op].daemon != b->self || !handlers || !handlers[op]) {
 		(void)ipc_api_reply_error(req, 404, "not_found", "there is nothing at this path");
 	} else if (!ipc_op_allows(ipc_ops[op].who, call->role)) {
 		log_info("access denied", LOG_S("op", call->op), LOG_S("role", call->role));

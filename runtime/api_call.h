@@ -11,18 +11,13 @@
 #include "backend.h"
 #include "ops.h"
 
-/* One operation's handler: it answers req exactly once (now or later). */
-typedef void (*ipc_api_handler_fn)(struct backend *b, struct rpc_request *req,
-				   const struct ipc_api_call *call);
-
 /*
- * ipc_api_call_serve - one api.call frame for the daemon `self`, whose
- * handlers are indexed by enum ipc_op: a frame that does not decode gets
- * an rpc "bad_message" error; an op that is not one of self's rows (or has
- * no handler) api.reply 404 not_found; a role the row's WHO does not allow
- * 403 forbidden; else the handler runs.
+ * ipc_api_call_serve - the IPC_MSG_API_CALL handler of telemetryd and
+ * logd: a frame that does not decode gets an rpc "bad_message" error; an
+ * op that is not one of b->self's rows of operations.def (or has no entry
+ * in b->ops) api.reply 404 not_found; a role the row's WHO does not allow
+ * 403 forbidden; else b->ops[op] runs.
  */
-void ipc_api_call_serve(struct backend *b, struct rpc_request *req, const void *buf, size_t len,
-			enum ipc_peer self, const ipc_api_handler_fn handlers[_IPC_OP_MAX]);
+void ipc_api_call_serve(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
 
 #endif

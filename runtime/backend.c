@@ -113,6 +113,7 @@ int backend_serve(struct backend *b, const char *endpoint, enum ipc_peer self,
 	int r;
 
 	b->handlers = handlers;
+	b->self = self;
 	b->owner = owner;
 	r = rpc_server_new(b->d.base, b->d.zctx, endpoint, self, &opts, s_dispatch, b, &b->rpc);
 	if (r < 0)

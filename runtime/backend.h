@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "ops.h"
 #include "rpc.h"
 
 /* Fixed database role names (migrations create them). */
@@ -23,6 +24,9 @@ struct backend;
 /* A request handler: decode buf strictly, reply exactly once. */
 typedef void (*backend_handler_fn)(struct backend *b, struct rpc_request *req, const void *buf,
 				   size_t len);
+/* An HTTP API operation's handler (api.call, runtime/api_call.c): reply exactly once. */
+typedef void (*backend_op_fn)(struct backend *b, struct rpc_request *req,
+			      const struct ipc_api_call *call);
 
 /*
  * struct backend - a database daemon: its lifecycle (d), its role's
@@ -37,6 +41,8 @@ struct backend {
 	struct db *db;               /* own role, opened lazily */
 	struct rpc_server *rpc;      /* ROUTER on the daemon's [ipc] endpoint */
 	const backend_handler_fn *handlers; /* _IPC_MSG_MAX entries */
+	const backend_op_fn *ops;    /* _IPC_OP_MAX entries, for api.call; NULL: none */
+	enum ipc_peer self;          /* which daemon this is */
 	void *owner;                 /* the daemon's own state */
 	bool accepting;              /* false once stopping: new requests refused */
 };

@@ -147,6 +147,38 @@ static void s_reply_signed_in(struct authd_pw_job *j, int status, json_t *body,
 	authd_signal(j->a, "sign_in", j->s.user_id, j->s.team_id);
 }
 
+/*
+ * s_account_job - the fields of a new account (name, email, password,
+ * device_name, and whatever the caller already noted in fields) checked,
+ * its email free, and a password job that hashes its password; NULL when
+ * the request was answered (422, 409, 503).
+ */
+static struct authd_pw_job *s_account_job(struct authd_ctx *c, json_t *fields,
+					  void (*finish)(struct authd_pw_job *j))
+{
+	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
+	char device[AUTHD_NAME_MAX_BYTES + 1];
+	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);
+	struct authd_pw_job *j;
+	size_t len = 0;
+
+	s_name_field(c, fields, "name", false, name);
+	s_email_field(c, fields, email);
+	s_device_field(c, fields, device);
+	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
+	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
+		return NULL;
+	j = authd_pw_job_new(c->a, &c->req, finish);
+	if (!j)
+		return NULL;
+	snprintf(j->device, sizeof(j->device), "%s", device);
+	snprintf(j->s.name, sizeof(j->s.name), "%s", name);
+	snprintf(j->s.email, sizeof(j->s.email), "%s", email);
+	s_copy_password(j, pw, len);
+	j->do_hash = true;
+	return j;
+}
+
 /* ---- signup ---------------------------------------------------------------- */
 
 static const char s_signup_sql[] =
@@ -214,28 +246,14 @@ static void s_signup_done(struct authd_pw_job *j)
 void authd_op_signup(struct authd_ctx *c)
 {
 	json_t *fields = json_object();
-	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
-	char team[AUTHD_NAME_MAX_BYTES + 1], device[AUTHD_NAME_MAX_BYTES + 1];
-	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);
+	char team[AUTHD_NAME_MAX_BYTES + 1];
 	struct authd_pw_job *j;
-	size_t len = 0;
 
 	s_name_field(c, fields, "team_name", false, team);
-	s_name_field(c, fields, "name", false, name);
-	s_email_field(c, fields, email);
-	s_device_field(c, fields, device);
-	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
-	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
-		return;
-	j = authd_pw_job_new(c->a, &c->req, s_signup_done);
+	j = s_account_job(c, fields, s_signup_done);
 	if (!j)
 		return;
 	snprintf(j->team_name, sizeof(j->team_name), "%s", team);
-	snprintf(j->device, sizeof(j->device), "%s", device);
-	snprintf(j->s.name, sizeof(j->s.name), "%s", name);
-	snprintf(j->s.email, sizeof(j->s.email), "%s", email);
-	s_copy_password(j, pw, len);
-	j->do_hash = true;
 	(void)authd_pw_job_submit(j);
 }
 
@@ -260,12 +278,10 @@ static int s_invite_team(struct authd *a, const char *code, uint8_t hash[AUTHD_H
 		     "SELECT t.id, t.name, encode(i.code_hash, 'hex') FROM invites i "
 		     "JOIN teams t ON t.id = i.team_id WHERE i.code_hash = $1::bytea",
 		     1, params);
+	if (r == 0)
+		r = authd_one_row(res, cols, ELEMENTSOF(cols));
 	if (r < 0)
 		return r;
-	if (PQntuples(res) != 1)
-		return -ENOENT;
-	if (authd_get_texts(res, 0, cols, ELEMENTSOF(cols)) < 0)
-		return -EIO;
 	return authd_hash_equal_hex(hex, hash) ? 0 : -ENOENT;
 }
 
@@ -321,11 +337,7 @@ static int s_accept_insert(struct authd_pw_job *j, char token[AUTHD_TOKEN_HEX + 
 	authd_bytea(h, tok_hash);
 	snprintf(life, sizeof(life), "%d", j->a->b.d.cfg.auth.session_lifetime);
 	r = db_query(j->a->b.db, &res, s_accept_sql, 7, params);
-	if (r < 0)
-		return r;
-	if (PQntuples(res) != 1)
-		return -ENOENT;
-	return authd_get_texts(res, 0, cols, ELEMENTSOF(cols)) < 0 ? -EIO : 0;
+	return r < 0 ? r : authd_one_row(res, cols, ELEMENTSOF(cols));
 }
 
 static void s_accept_done(struct authd_pw_job *j)
@@ -355,32 +367,15 @@ static void s_accept_done(struct authd_pw_job *j)
 void authd_op_invite_accept(struct authd_ctx *c)
 {
 	char team_id[UTIL_UUID_LEN + 1], team_name[AUTHD_NAME_MAX_BYTES + 1];
-	char email[AUTHD_EMAIL_MAX + 1] = "", name[AUTHD_NAME_MAX_BYTES + 1];
-	char device[AUTHD_NAME_MAX_BYTES + 1];
-	const char *pw, *raw_email = authd_field_str(c->body, "email", NULL, true, NULL);
 	uint8_t hash[AUTHD_HASH_BYTES];
 	struct authd_pw_job *j;
-	json_t *fields;
-	size_t len = 0;
 
 	if (s_invite_lookup(c, hash, team_id, team_name) < 0)
 		return;
-	fields = json_object();
-	s_name_field(c, fields, "name", false, name);
-	s_email_field(c, fields, email);
-	s_device_field(c, fields, device);
-	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
-	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
-		return;
-	j = authd_pw_job_new(c->a, &c->req, s_accept_done);
+	j = s_account_job(c, json_object(), s_accept_done);
 	if (!j)
 		return;
 	memcpy(j->invite_hash, hash, sizeof(hash));
-	snprintf(j->device, sizeof(j->device), "%s", device);
-	snprintf(j->s.name, sizeof(j->s.name), "%s", name);
-	snprintf(j->s.email, sizeof(j->s.email), "%s", email);
-	s_copy_password(j, pw, len);
-	j->do_hash = true;
 	(void)authd_pw_job_submit(j);
 }
 
@@ -507,7 +502,7 @@ static int s_login_account(struct authd *a, struct authd_pw_job *j)
 		     1, params);
 	if (r < 0)
 		return r;
-	j->known = PQntuples(res) == 1 && authd_get_texts(res, 0, cols, ELEMENTSOF(cols)) == 0;
+	j->known = authd_one_row(res, cols, ELEMENTSOF(cols)) == 0;
 	if (!j->known)
 		snprintf(j->stored, sizeof(j->stored), "%s", authd_password_dummy(&j->policy));
 	return 0;

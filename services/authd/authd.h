@@ -193,6 +193,8 @@ struct authd_col {
 /* authd_get_texts - columns 0..n-1 of row into cols; 0 or the first db_get_text error */
 int authd_get_texts(const PGresult *res, int row, const struct authd_col *cols, size_t n);
 #define AUTHD_COL(x) ((struct authd_col){ (x), sizeof(x) })
+/* authd_one_row - res's only row into cols: 0; -ENOENT: no row or several; -EIO: a column too long */
+int authd_one_row(const PGresult *res, const struct authd_col *cols, size_t n);
 
 /* A timestamptz column as RFC 3339 UTC with milliseconds, whatever the session's TimeZone. */
 #define AUTHD_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

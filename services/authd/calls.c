@@ -23,13 +23,9 @@
 #include "log.h"
 
 /* authd's handler of each row of ipc/operations.def (NULL: another daemon's) */
-#define AUTHD_HANDLER_authd(stem) authd_op_##stem
-#define AUTHD_HANDLER_telemetryd(stem) NULL
-#define AUTHD_HANDLER_logd(stem) NULL
-
 static const authd_op_fn s_handlers[_IPC_OP_MAX] = {
 #define IPC_OP(e, stem, wire, method, path, daemon, who, flags) \
-	[IPC_OP_##e] = AUTHD_HANDLER_##daemon(stem),
+	[IPC_OP_##e] = IPC_OP_HANDLER(authd, daemon, stem),
 #include "operations.def"
 #undef IPC_OP
 };

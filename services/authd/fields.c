@@ -4,9 +4,19 @@
  * text columns of a result row, bounds-checked. A leaf: it calls nothing
  * else of authd. Loop thread.
  */
+#include <errno.h>
+
 #include <jansson.h>
 
 #include "authd.h"
+
+/* authd_one_row - res's only row into cols: 0; -ENOENT: no row or several; -EIO: a column too long */
+int authd_one_row(const PGresult *res, const struct authd_col *cols, size_t n)
+{
+	if (PQntuples(res) != 1)
+		return -ENOENT;
+	return authd_get_texts(res, 0, cols, n) < 0 ? -EIO : 0;
+}
 
 /* authd_get_texts - columns 0..n-1 of row into cols; 0 or the first db_get_text error */
 int authd_get_texts(const PGresult *res, int row, const struct authd_col *cols, size_t n)

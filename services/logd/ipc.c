@@ -19,26 +19,16 @@
 #include "logd.h"
 
 /* logd's handler of each row of ipc/operations.def (NULL: another daemon's) */
-#define LOGD_HANDLER_authd(stem) NULL
-#define LOGD_HANDLER_telemetryd(stem) NULL
-#define LOGD_HANDLER_logd(stem) logd_op_##stem
-
-static const ipc_api_handler_fn s_ops[_IPC_OP_MAX] = {
+static const backend_op_fn s_ops[_IPC_OP_MAX] = {
 #define IPC_OP(e, stem, wire, method, path, daemon, who, flags) \
-	[IPC_OP_##e] = LOGD_HANDLER_##daemon(stem),
+	[IPC_OP_##e] = IPC_OP_HANDLER(logd, daemon, stem),
 #include "operations.def"
 #undef IPC_OP
 };
 
-static void s_handle_api_call(struct backend *b, struct rpc_request *req, const void *buf,
-			      size_t len)
-{
-	ipc_api_call_serve(b, req, buf, len, IPC_PEER_LOGD, s_ops);
-}
-
 /* logd's request handlers, by type (ping: backend.c's default answer) */
 static const backend_handler_fn s_handlers[_IPC_MSG_MAX] = {
-	[IPC_MSG_API_CALL] = s_handle_api_call,
+	[IPC_MSG_API_CALL] = ipc_api_call_serve, /* s_ops */
 };
 
 static void s_on_record(struct logd *l, const void *buf, size_t len)
@@ -137,6 +127,7 @@ int logd_ipc_open(struct logd *l)
 	if (r < 0)
 		return log_error_errno(r, "cannot bind the log sink",
 				       LOG_S("endpoint", cfg->ipc.log_sink));
+	l->b.ops = s_ops;
 	return backend_serve(&l->b, cfg->ipc.logd, IPC_PEER_LOGD, s_handlers, l);
 }
 

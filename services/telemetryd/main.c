@@ -42,6 +42,7 @@ static int s_run(struct telemetryd *x)
 	r = telemetryd_upkeep_start(x);
 	if (r < 0)
 		return r;
+	x->b.ops = telemetryd_ops;
 	r = backend_serve(&x->b, cfg->ipc.telemetryd, IPC_PEER_TELEMETRYD, telemetryd_handlers, x);
 	if (r < 0)
 		return r;

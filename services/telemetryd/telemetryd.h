@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "ipc.h"
+#include "ops.h"
 #include "rpc.h"
 #include "util.h"
 
@@ -192,5 +193,7 @@ void telemetryd_handle_signal(struct backend *b, struct rpc_request *req, const 
 /* ---- ipc.c --------------------------------------------------------------- */
 
 extern const backend_handler_fn telemetryd_handlers[_IPC_MSG_MAX];
+/* telemetryd_ops - the handler of each of its rows of ipc/operations.def (api.call) */
+extern const backend_op_fn telemetryd_ops[_IPC_OP_MAX];
 
 #endif
