@@ -63,26 +63,8 @@ struct fixture {
 
 /* ---- running code inside the loop ---------------------------------------- */
 
-struct in_loop {
-	void (*fn)(struct fixture *f, void *arg);
-	struct fixture *f;
-	void *arg;
-};
-
-static void s_in_loop_cb(void *userdata)
-{
-	struct in_loop *j = userdata;
-
-	j->fn(j->f, j->arg);
-}
-
-/* s_in_loop - run fn(f, arg) on the loop thread and wait for it */
-static void s_in_loop(struct fixture *f, void (*fn)(struct fixture *, void *), void *arg)
-{
-	struct in_loop j = { .fn = fn, .f = f, .arg = arg };
-
-	test_in_loop(f->base, s_in_loop_cb, &j);
-}
+/* s_in_loop(f, fn, arg) - run fn(f, arg) on f->base's loop thread and wait */
+TEST_DEFINE_IN_LOOP(fixture)
 
 /* ---- backends --------------------------------------------------------------- */
 

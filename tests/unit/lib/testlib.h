@@ -27,6 +27,28 @@ bool test_loop_run(struct event_base *base, int guard_ms);
  */
 void test_in_loop(struct event_base *base, void (*fn)(void *arg), void *arg);
 
+/*
+ * TEST_DEFINE_IN_LOOP(fixture) - defines a static s_in_loop(f, fn, arg)
+ * for `struct fixture` (which has a `base` member): run fn(f, arg) on the
+ * loop thread of f->base with test_in_loop() and wait for it.
+ */
+#define TEST_DEFINE_IN_LOOP(T)                                                         \
+	struct test_in_loop_##T {                                                     \
+		void (*fn)(struct T *f, void *arg);                                   \
+		struct T *f;                                                          \
+		void *arg;                                                            \
+	};                                                                            \
+	static void s_in_loop_cb(void *userdata)                                      \
+	{                                                                             \
+		struct test_in_loop_##T *j = userdata;                                \
+		j->fn(j->f, j->arg);                                                  \
+	}                                                                             \
+	static void s_in_loop(struct T *f, void (*fn)(struct T *, void *), void *arg)  \
+	{                                                                             \
+		struct test_in_loop_##T j = { .fn = fn, .f = f, .arg = arg };         \
+		test_in_loop(f->base, s_in_loop_cb, &j);                              \
+	}
+
 /* A libevent loop dispatching on a thread of its own, kept alive while idle. */
 struct test_loop_thread {
 	struct event_base *base;
