@@ -128,6 +128,29 @@ static void test_real_table(void **state)
 	assert_string_equal(m.params[0], "abc");
 }
 
+/* every row of ipc/operations.def is a route, once, carrying its row and flags */
+static void test_table_has_every_operation(void **state)
+{
+	for (size_t i = 0; i < _IPC_OP_MAX; i++) {
+		const struct ipc_op_info *op = &ipc_ops[i];
+		size_t found = 0;
+
+		for (size_t k = 0; k < ingress_n_routes; k++) {
+			const struct ingress_route *r = &ingress_routes[k];
+
+			if (r->op != op)
+				continue;
+			found++;
+			assert_string_equal(r->method, op->method);
+			assert_string_equal(r->pattern, op->path);
+			assert_int_equal(r->flags, op->flags);
+			assert_true(r->handler == (op->daemon == IPC_PEER_AUTHD ? ingress_handle_auth
+										: ingress_handle_forward));
+		}
+		assert_int_equal(found, 1);
+	}
+}
+
 struct type_case {
 	const char *value;
 	bool ok;
@@ -322,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_route_match),
 		cmocka_unit_test(test_route_param_bound),
 		cmocka_unit_test(test_real_table),
+		cmocka_unit_test(test_table_has_every_operation),
 		cmocka_unit_test(test_json_type),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_no_store),
