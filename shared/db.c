@@ -151,9 +151,9 @@ static void s_clear_error(struct db *db)
 	db->error[0] = '\0';
 }
 
-/* s_set_error - keep one line of msg; for libpq connection errors only
+/* db_error_line - one line of a libpq message; of a connection error only
  * the reason after "failed: " (the part before may name a host address) */
-static void s_set_error(struct db *db, const char *msg)
+void db_error_line(const char *msg, char *out, size_t size)
 {
 	const char *p = msg ? strstr(msg, "failed: ") : NULL;
 	size_t n;
@@ -165,10 +165,15 @@ static void s_set_error(struct db *db, const char *msg)
 	n = strcspn(msg, "\r\n");
 	while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\t'))
 		n--;
-	if (n >= sizeof(db->error))
-		n = sizeof(db->error) - 1;
-	memcpy(db->error, msg, n);
-	db->error[n] = '\0';
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
+static void s_set_error(struct db *db, const char *msg)
+{
+	db_error_line(msg, db->error, sizeof(db->error));
 }
 
 static void s_outage(struct db *db, const char *what)
@@ -179,16 +184,18 @@ static void s_outage(struct db *db, const char *what)
 	log_warning(what, LOG_S("user", db->user), LOG_S("error", db->error));
 }
 
-static void s_on_notice(void *userdata, const PGresult *res)
+/* db_on_notice - libpq's notice receiver for every sembark connection: debug only */
+void db_on_notice(void *userdata, const PGresult *res)
 {
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 	log_debug("database notice", LOG_S("notice", msg ? msg : ""));
 }
 
-static PGconn *s_connectdb(struct db *db)
+/* db_conn_params - the connection's libpq keywords and values, NULL-terminated */
+void db_conn_params(const struct db *db, const char *keys[static DB_PARAMS_MAX],
+		    const char *vals[static DB_PARAMS_MAX])
 {
-	const char *keys[16], *vals[16];
 	size_t n = 0;
 
 #define KV(k, v)                            \
@@ -213,6 +220,13 @@ static PGconn *s_connectdb(struct db *db)
 #undef KV
 	keys[n] = NULL;
 	vals[n] = NULL;
+}
+
+static PGconn *s_connectdb(struct db *db)
+{
+	const char *keys[DB_PARAMS_MAX], *vals[DB_PARAMS_MAX];
+
+	db_conn_params(db, keys, vals);
 	return PQconnectdbParams(keys, vals, 0);
 }
 
@@ -227,7 +241,7 @@ static int s_connect(struct db *db)
 		s_outage(db, "database connection failed");
 		return -ENOTCONN;
 	}
-	PQsetNoticeReceiver(conn, s_on_notice, NULL);
+	PQsetNoticeReceiver(conn, db_on_notice, NULL);
 	db->conn = conn;
 	log_info(db->outage_logged ? "database connection restored" : "database connected",
 		 LOG_S("user", db->user));
@@ -331,6 +345,12 @@ int db_ping(struct db *db)
 }
 
 /* db_last_sqlstate - SQLSTATE of the last SQL error, "" when none */
+/* db_user - the role the connection is for (for logs) */
+const char *db_user(const struct db *db)
+{
+	return db->user;
+}
+
 const char *db_last_sqlstate(const struct db *db)
 {
 	return db->sqlstate;

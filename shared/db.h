@@ -53,6 +53,17 @@ const char *db_last_sqlstate(const struct db *db); /* "" when none */
 const char *db_last_error(const struct db *db);    /* one line, for logs */
 PGconn *db_conn(struct db *db); /* for COPY; NULL when down */
 
+#define DB_PARAMS_MAX 16
+/* db_conn_params - the libpq keywords and values of db's connection, NULL-terminated (for pgq.c) */
+void db_conn_params(const struct db *db, const char *keys[static DB_PARAMS_MAX],
+		    const char *vals[static DB_PARAMS_MAX]);
+/* db_error_line - one line of a libpq message, without host addresses; for logs */
+void db_error_line(const char *msg, char *out, size_t size);
+/* db_on_notice - libpq's notice receiver for every sembark connection: debug only */
+void db_on_notice(void *userdata, const PGresult *res);
+/* db_user - the role the connection is for (for logs) */
+const char *db_user(const struct db *db);
+
 static inline void pqclearp(PGresult **r)
 {
 	if (*r)

@@ -14,14 +14,19 @@
 
 #include "backend.h"
 #include "ops.h"
+#include "pgq.h"
 #include "util.h"
 
 struct authd_pool;
 struct event;
 struct rpc_client;
 
+#define AUTHD_DB_CONNS 2 /* connections of the asynchronous pool */
+
 struct authd {
 	struct backend b;             /* first: handlers get &authd.b */
+	struct pgq *pgq;              /* asynchronous queries (the session lookup path) */
+	int stmt_lookup, stmt_touch, stmt_delete; /* its statements */
 	struct authd_pool *pool;      /* password hashing threads */
 	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
 	struct event *purge_timer;    /* hourly purge of expired sessions */
@@ -130,6 +135,7 @@ struct json_t;
 #define AUTHD_ROLE_MAX 8    /* "owner" "admin" "member" */
 #define AUTHD_TOKEN_BYTES 20
 #define AUTHD_TOKEN_HEX 40
+#define AUTHD_TARGET_MAX 64 /* auth.call target bytes (ipc/messages.def) */
 #define AUTHD_INVITE_BYTES 16
 #define AUTHD_INVITE_HEX 32
 #define AUTHD_HASH_BYTES 32 /* SHA-256 */
@@ -160,8 +166,10 @@ struct authd_ctx {
 	struct authd *a;
 	struct rpc_request *req; /* NULL once replied (or handed to a job) */
 	const struct ipc_op_info *op; /* its row of ipc/operations.def */
-	const char *token;       /* "" when none */
-	const char *target;      /* "" when none */
+	const char *token;       /* "" when none (points into token_buf) */
+	const char *target;      /* "" when none (points into target_buf) */
+	char token_buf[AUTHD_TOKEN_HEX + 1];
+	char target_buf[AUTHD_TARGET_MAX + 1];
 	struct json_t *body;     /* parsed object, NULL unless the row has IPC_OPF_JSON */
 	struct authd_session s;  /* the caller, when op->who != IPC_WHO_ANYONE */
 };
@@ -246,13 +254,18 @@ int authd_pw_job_submit(struct authd_pw_job *j);
 
 /* ---- sessions.c: the session a token names, and the session ops --------- */
 
+/* A session lookup's answer: r == 0 with s, else r < 0 and s NULL. */
+typedef void (*authd_session_fn)(int r, const struct authd_session *s, void *userdata);
 /*
- * authd_session_lookup - the live session of token (40 lowercase hex):
- * absolute expiry and idle timeout checked, last_used_at touched at most
- * once a minute, an expired row deleted. 0; -ENOENT (no live session);
- * -ENOTCONN / -EIO (database).
+ * authd_session_find - the live session of token (40 lowercase hex),
+ * without waiting: absolute expiry and idle timeout checked, last_used_at
+ * touched at most once a minute, a dead row deleted (neither waited for).
+ * cb runs exactly once, maybe before this returns: r == 0; -ENOENT (no
+ * live session); -ENOTCONN, -ETIMEDOUT, -EIO, -EAGAIN, -ENOMEM (logged).
  */
-int authd_session_lookup(struct authd *a, const char *token, struct authd_session *ret);
+void authd_session_find(struct authd *a, const char *token, authd_session_fn cb, void *userdata);
+/* authd_sessions_prepare - declare the lookup path's statements on the async pool */
+int authd_sessions_prepare(struct authd *a);
 /*
  * authd_session_create - a new session of user_id named device: token
  * (40 hex) and the row's id/created_at/expires_at into *s. Never reuses

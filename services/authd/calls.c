@@ -58,50 +58,76 @@ static int s_parse_body(const struct ipc_auth_call *m, json_t **ret)
 	return 0;
 }
 
-/* s_authenticate - the caller's session and role; replies when refused */
-static int s_authenticate(struct authd_ctx *c)
+/* s_ctx_end - the call was answered: its body and secrets go */
+static void s_ctx_end(struct authd_ctx *c)
 {
-	int r;
+	if (c->req)
+		abort(); /* an op returned without answering: our bug */
+	json_decref(c->body);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
 
-	r = authd_session_lookup(c->a, c->token, &c->s);
+/* s_admit - the lookup's answer: true when the caller may run the op; else answered */
+static bool s_admit(struct authd_ctx *c, int r)
+{
 	if (r == -ENOENT) {
 		authd_reply_unauthenticated(&c->req, c->token[0] != '\0');
-		return r;
+		return false;
 	}
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "session lookup");
-		return r;
+		authd_reply_error(&c->req, 503, "service_unavailable",
+				  "the service is temporarily unavailable, try again");
+		return false;
 	}
 	if (!ipc_op_allows(c->op->who, c->s.role)) {
 		log_info("access denied", LOG_S("op", c->op->wire), LOG_S("user_id", c->s.user_id),
 			 LOG_S("role", c->s.role));
 		authd_reply_error(&c->req, 403, "forbidden", "your role does not allow this");
-		return -EPERM;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
-/* s_call - one decoded auth.call, answered exactly once */
+/* s_authenticated - the caller's session is known (or not): run the op, or refuse */
+static void s_authenticated(int r, const struct authd_session *s, void *userdata)
+{
+	struct authd_ctx *c = userdata;
+
+	if (r == 0)
+		c->s = *s;
+	if (s_admit(c, r))
+		s_handlers[c->op->op](c);
+	s_ctx_end(c);
+}
+
+/* s_call - one decoded auth.call, answered exactly once (maybe after the session lookup) */
 static void s_call(struct authd *a, struct rpc_request *req, const struct ipc_auth_call *m)
 {
-	struct authd_ctx c = { .a = a, .req = req, .token = m->token, .target = m->target };
+	struct authd_ctx *c = calloc(1, sizeof(*c));
 
-	c.op = authd_op_find(m->op);
-	if (!c.op) {
+	if (!c) {
+		(void)rpc_reply_error(req, "internal", "out of memory");
+		return;
+	}
+	*c = (struct authd_ctx){ .a = a, .req = req };
+	snprintf(c->token_buf, sizeof(c->token_buf), "%s", m->token);
+	snprintf(c->target_buf, sizeof(c->target_buf), "%s", m->target);
+	c->token = c->token_buf;
+	c->target = c->target_buf;
+	c->op = authd_op_find(m->op);
+	if (!c->op) {
 		log_debug("auth.call of an unknown op", LOG_S("op", m->op));
-		authd_reply_error(&c.req, 404, "not_found", "no such operation");
+		authd_reply_error(&c->req, 404, "not_found", "no such operation");
+	} else if ((c->op->flags & IPC_OPF_JSON) && s_parse_body(m, &c->body) < 0) {
+		authd_reply_error(&c->req, 400, "bad_request", "the body must be a JSON object");
+	} else if (c->op->who != IPC_WHO_ANYONE) {
+		authd_session_find(a, c->token, s_authenticated, c); /* ends c */
 		return;
+	} else {
+		s_handlers[c->op->op](c);
 	}
-	if ((c.op->flags & IPC_OPF_JSON) && s_parse_body(m, &c.body) < 0) {
-		authd_reply_error(&c.req, 400, "bad_request", "the body must be a JSON object");
-		return;
-	}
-	if (c.op->who == IPC_WHO_ANYONE || s_authenticate(&c) == 0)
-		s_handlers[c.op->op](&c);
-	json_decref(c.body);
-	if (c.req)
-		abort(); /* an op returned without answering: our bug */
-	sodium_memzero(&c.s, sizeof(c.s));
+	s_ctx_end(c);
 }
 
 /* authd_handle_call - decode auth.call, check session and role, run the op */
@@ -140,25 +166,30 @@ static void s_reply_identity(struct rpc_request *req, const struct authd_session
 	ipc_buf_done(&out);
 }
 
-/* authd_handle_check - decode auth.check, answer auth.identity or error */
-void authd_handle_check(struct backend *b, struct rpc_request *req, const void *buf, size_t len)
+/* s_checked - auth.check's answer: the identity, or an error */
+static void s_checked(int r, const struct authd_session *s, void *userdata)
 {
-	struct authd_session s;
-	struct ipc_auth_check m;
-	uint64_t id;
-	int r;
+	struct rpc_request *req = userdata;
 
-	if (ipc_decode_auth_check(buf, len, &id, &m) < 0) {
-		(void)rpc_reply_error(req, "bad_message", "malformed auth.check");
-		return;
-	}
-	r = authd_session_lookup(b->owner, m.token, &s);
-	sodium_memzero(m.token, sizeof(m.token));
-	ipc_free_auth_check(&m);
 	if (r == -ENOENT)
 		(void)rpc_reply_error(req, "unauthenticated", "no live session for this token");
 	else if (r < 0)
 		(void)rpc_reply_error(req, "unavailable", "the database is unavailable");
 	else
-		s_reply_identity(req, &s);
+		s_reply_identity(req, s);
+}
+
+/* authd_handle_check - decode auth.check, answer auth.identity or error (after the lookup) */
+void authd_handle_check(struct backend *b, struct rpc_request *req, const void *buf, size_t len)
+{
+	struct ipc_auth_check m;
+	uint64_t id;
+
+	if (ipc_decode_auth_check(buf, len, &id, &m) < 0) {
+		(void)rpc_reply_error(req, "bad_message", "malformed auth.check");
+		return;
+	}
+	authd_session_find(b->owner, m.token, s_checked, req);
+	sodium_memzero(m.token, sizeof(m.token));
+	ipc_free_auth_check(&m);
 }

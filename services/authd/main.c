@@ -50,6 +50,20 @@ static int s_passwords(struct authd *x)
 	return 0;
 }
 
+/* s_open_pool - the asynchronous connections of the session lookup path */
+static int s_open_pool(struct authd *x)
+{
+	int r = pgq_new(x->b.d.base, x->b.db, AUTHD_DB_CONNS, &x->pgq);
+
+	if (r >= 0)
+		r = authd_sessions_prepare(x);
+	if (r >= 0)
+		r = pgq_start(x->pgq);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the asynchronous database pool");
+	return 0;
+}
+
 static int s_run(struct authd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -60,6 +74,9 @@ static int s_run(struct authd *x)
 	if (r < 0)
 		return r;
 	r = s_passwords(x);
+	if (r < 0)
+		return r;
+	r = s_open_pool(x);
 	if (r < 0)
 		return r;
 	r = authd_signal_open(x);
@@ -86,6 +103,7 @@ int main(int argc, char **argv)
 	authd_purge_stop(&x);
 	x.pool = authd_pool_free(x.pool); /* last done callbacks may still reply */
 	x.telemetry = rpc_client_free(x.telemetry);
+	x.pgq = pgq_free(x.pgq); /* lookups still waiting are answered 503 */
 	backend_done(&x.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

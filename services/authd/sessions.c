@@ -14,6 +14,9 @@
  * that an idle timeout under two minutes still measures real use. A dead
  * session found by its token is deleted on the spot; every state change
  * is a row change in PostgreSQL, so it holds at once on every ingress.
+ * The lookup (every authenticated call, every auth.check) runs on the
+ * asynchronous pool (shared/pgq.c): the loop never waits for it, and its
+ * writes (last_used_at, deleting a dead row) are sent without waiting.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,29 +66,36 @@ static int s_read_session(const PGresult *res, struct authd_session *s)
 	return authd_get_texts(res, 0, cols, ELEMENTSOF(cols));
 }
 
-/* s_touch - last_used_at = now(), unless written within the touch interval */
-static void s_touch(struct authd *a, const char *id, const char *touch)
-{
-	const char *params[] = { id, touch };
-	int r;
+static const char s_touch_sql[] =
+	"UPDATE sessions SET last_used_at = now() WHERE id = $1::uuid"
+	" AND last_used_at < now() - make_interval(secs => $2::float8)";
+static const char s_delete_sql[] = "DELETE FROM sessions WHERE id = $1::uuid";
 
-	r = db_exec(a->b.db,
-		    "UPDATE sessions SET last_used_at = now() WHERE id = $1::uuid"
-		    " AND last_used_at < now() - make_interval(secs => $2::float8)",
-		    2, params);
+/* authd_sessions_prepare - declare the lookup path's statements on the async pool */
+int authd_sessions_prepare(struct authd *a)
+{
+	a->stmt_lookup = pgq_statement(a->pgq, s_lookup_sql, 3);
+	a->stmt_touch = pgq_statement(a->pgq, s_touch_sql, 2);
+	a->stmt_delete = pgq_statement(a->pgq, s_delete_sql, 1);
+	return a->stmt_lookup < 0 || a->stmt_touch < 0 || a->stmt_delete < 0 ? -E2BIG : 0;
+}
+
+/* s_deadline_ms - how long a lookup may take: a little under ingress's wait */
+static int s_deadline_ms(const struct authd *a)
+{
+	return MAX(a->b.d.cfg.ingress.rpc_timeout_ms - 250, 100);
+}
+
+/* s_fire - a write nobody waits for (last_used_at, a dead row): never delays an answer */
+static void s_fire(struct authd *a, int stmt, int n, const char *const *params)
+{
+	int r = pgq_run(a->pgq, stmt, n, params, s_deadline_ms(a), NULL, NULL, NULL);
+
 	if (r < 0)
-		log_debug("cannot update last_used_at", LOG_S("error", db_last_error(a->b.db)));
+		log_debug("cannot queue a session write", LOG_I("error", r));
 }
 
-static void s_delete_dead(struct authd *a, const char *id)
-{
-	const char *params[] = { id };
-
-	if (db_exec(a->b.db, "DELETE FROM sessions WHERE id = $1::uuid", 1, params) < 0)
-		log_debug("cannot delete a dead session", LOG_S("error", db_last_error(a->b.db)));
-}
-
-/* s_check_row - the row names hash, and is live; touch or delete it */
+/* s_check_row - the row names hash, and is live; touch or delete it (not waited for) */
 static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash,
 		       struct authd_session *s, const char *touch)
 {
@@ -93,6 +103,8 @@ static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash
 	bool live = false, stale = false;
 	int r;
 
+	if (PQntuples(res) != 1)
+		return -ENOENT;
 	r = s_read_session(res, s);
 	if (r == 0)
 		r = db_get_text(res, 0, 9, hex, sizeof(hex));
@@ -105,38 +117,70 @@ static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash
 	if (!authd_hash_equal_hex(hex, hash))
 		return -ENOENT;
 	if (!live) {
-		s_delete_dead(a, s->id);
+		s_fire(a, a->stmt_delete, 1, (const char *const[]){ s->id });
 		return -ENOENT;
 	}
 	if (stale)
-		s_touch(a, s->id, touch);
+		s_fire(a, a->stmt_touch, 2, (const char *const[]){ s->id, touch });
 	return 0;
 }
 
-/* authd_session_lookup - the live session of token, or -ENOENT */
-int authd_session_lookup(struct authd *a, const char *token, struct authd_session *ret)
+/* One lookup on its way. */
+struct session_find {
+	struct authd *a;
+	uint8_t hash[AUTHD_HASH_BYTES];
+	char touch[32];
+	authd_session_fn cb;
+	void *userdata;
+};
+
+/* s_found - the lookup's answer: a live session, none, or a failure (logged here) */
+static void s_found(int r, const PGresult *res, const char *sqlstate, void *userdata)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char hash[AUTHD_BYTEA_MAX + 1], idle[32], touch[32];
-	const char *params[] = { hash, idle, touch };
-	uint8_t h[AUTHD_HASH_BYTES];
+	struct session_find *f = userdata;
 	struct authd_session s = { 0 };
+
+	if (r == 0)
+		r = s_check_row(f->a, res, f->hash, &s, f->touch);
+	if (r == -ETIMEDOUT)
+		log_warning("session lookup timed out");
+	else if (r == -EIO)
+		log_error("session lookup failed", LOG_S("sqlstate", sqlstate));
+	f->cb(r, r == 0 ? &s : NULL, f->userdata);
+	sodium_memzero(&s, sizeof(s));
+	sodium_memzero(f, sizeof(*f));
+	free(f);
+}
+
+/* authd_session_find - the live session of token, asked without waiting; cb once */
+void authd_session_find(struct authd *a, const char *token, authd_session_fn cb, void *userdata)
+{
+	struct session_find *f;
+	char hash[AUTHD_BYTEA_MAX + 1], idle[32];
+	uint8_t h[AUTHD_HASH_BYTES];
 	int r;
 
-	if (!token || authd_token_hash(token, h) < 0)
-		return -ENOENT;
+	if (!token || authd_token_hash(token, h) < 0) {
+		cb(-ENOENT, NULL, userdata);
+		return;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		cb(-ENOMEM, NULL, userdata);
+		return;
+	}
+	*f = (struct session_find){ .a = a, .cb = cb, .userdata = userdata };
+	memcpy(f->hash, h, sizeof(h));
 	authd_bytea(h, hash);
-	s_idle_params(a, idle, touch);
-	r = db_query(a->b.db, &res, s_lookup_sql, 3, params);
-	if (r < 0)
-		return r;
-	if (PQntuples(res) != 1)
-		return -ENOENT;
-	r = s_check_row(a, res, h, &s, touch);
-	if (r < 0)
-		return r;
-	*ret = s;
-	return 0;
+	s_idle_params(a, idle, f->touch);
+	r = pgq_run(a->pgq, a->stmt_lookup, 3, (const char *const[]){ hash, idle, f->touch },
+		    s_deadline_ms(a), s_found, f, NULL);
+	sodium_memzero(hash, sizeof(hash));
+	sodium_memzero(h, sizeof(h));
+	if (r < 0) {
+		free(f);
+		cb(r, NULL, userdata);
+	}
 }
 
 static const char s_create_sql[] =

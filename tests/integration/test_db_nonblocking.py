@@ -1,0 +1,96 @@
+"""test_db_nonblocking.py - authd's loop never waits for PostgreSQL on the
+session lookup path (shared/pgq.c): while a lookup is stuck behind a lock
+held by this test, requests that need no session lookup are still
+answered, in order of their own work rather than behind the stuck one; a
+lookup stuck past its deadline is a quick 503, and the next one works.
+
+Ordering, not timing, is what is asserted: the stuck request must still be
+waiting when the others have their answers."""
+
+import threading
+import time
+
+import pytest
+
+import sembark
+from client import Browser, invite_code
+
+
+def waiting_authd_backends(pg):
+    """How many sembark-authd backends wait for a lock right now."""
+    rows = pg.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sembark-authd'"
+                    " AND wait_event_type = 'Lock'")
+    return rows[0][0]
+
+
+class Locked:
+    """LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE, held until release()."""
+
+    def __init__(self, pg):
+        self.conn = pg.connect()
+        self.cur = self.conn.cursor()
+        self.cur.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+
+    def release(self):
+        if self.conn:
+            self.conn.rollback()
+            self.conn.close()
+            self.conn = None
+
+
+def in_thread(fn):
+    out = {}
+
+    def run():
+        try:
+            out["r"] = fn()
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            out["e"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, out
+
+
+def test_a_stuck_lookup_does_not_stop_the_loop(stack):
+    owner = Browser(stack)
+    owner.signup(team_name="Lock Test")
+    code = invite_code(owner.invite_url)
+    lock = Locked(stack.pg)
+    try:
+        t, out = in_thread(lambda: owner.get("/api/me", timeout=30))
+        sembark.wait_until(lambda: waiting_authd_backends(stack.pg) >= 1, 10,
+                           what="the session lookup to wait for the lock")
+        # authd answers what needs no session lookup while that one waits
+        for _ in range(5):
+            r = Browser(stack).get("/api/invites/%s" % code)
+            assert r.status_code == 200 and r.json()["team"]["name"] == "Lock Test", r.text
+        h = stack.get("/healthz")
+        assert h.status_code == 200 and h.json()["services"]["authd"] == "ok", h.text
+        assert t.is_alive(), "the stuck request was answered before the lock went: %r" % out
+    finally:
+        lock.release()
+    t.join(30)
+    assert not t.is_alive()
+    assert "e" not in out, out
+    assert out["r"].status_code in (200, 503), out["r"].text
+    # whatever that one got, the session works again at once
+    sembark.wait_until(lambda: owner.get("/api/me").status_code == 200, 10, what="/api/me 200")
+
+
+def test_a_lookup_past_its_deadline_is_a_quick_503(make_stack):
+    s = make_stack(config={"ingress": {"rpc_timeout_ms": "1500"}})
+    owner = Browser(s)
+    owner.signup(team_name="Deadline Test")
+    lock = Locked(s.pg)
+    try:
+        t0 = time.monotonic()
+        r = owner.get("/api/me", timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        lock.release()
+    assert r.status_code == 503 and r.json()["error"] == "service_unavailable", r.text
+    assert took < 10, took  # bounded by the deadline, not by the lock
+    # the connection given up on is freed when the lock goes; lookups work again
+    sembark.wait_until(lambda: owner.get("/api/me").status_code == 200, 15, what="/api/me 200")
+    assert "session lookup timed out" in s.stderr("authd")
