@@ -166,9 +166,9 @@ static struct authd_pw_job *s_account_job(struct authd_ctx *c, json_t *fields,
 	s_email_field(c, fields, email);
 	s_device_field(c, fields, device);
 	pw = s_new_password_field(c, fields, email[0] ? email : raw_email, &len);
-	if (!s_fields_ok(c, fields) || s_email_free(c, email) < 0)
+	if (!s_fields_ok(c, fields) || !authd_pw_admit(c) || s_email_free(c, email) < 0)
 		return NULL;
-	j = authd_pw_job_new(c->a, &c->req, finish);
+	j = authd_pw_job_new(c->a, &c->req, c->deadline_us, finish);
 	if (!j)
 		return NULL;
 	snprintf(j->device, sizeof(j->device), "%s", device);
@@ -405,7 +405,7 @@ static void s_maybe_rehash(struct authd_pw_job *j)
 
 	if (!authd_password_needs_rehash(&j->policy, j->stored))
 		return;
-	n = authd_pw_job_new(j->a, NULL, s_rehash_done);
+	n = authd_pw_job_new(j->a, NULL, 0, s_rehash_done);
 	if (!n)
 		return;
 	n->s = j->s;
@@ -537,10 +537,13 @@ static void s_login_start(struct authd *a, struct authd_pw_job *j)
 
 static void s_login(struct authd_ctx *c, bool native)
 {
-	struct authd_pw_job *j = authd_pw_job_new(c->a, NULL, s_login_done);
+	struct authd_pw_job *j;
 	const char *pw;
 	size_t len = 0;
 
+	if (!authd_pw_admit(c))
+		return;
+	j = authd_pw_job_new(c->a, NULL, c->deadline_us, s_login_done);
 	if (!j) {
 		authd_reply_error(&c->req, 503, "service_unavailable", "out of memory, try again");
 		return;

@@ -79,6 +79,11 @@ typedef void (*authd_done_fn)(void *job);  /* then runs on the loop thread */
 int authd_pool_new(struct event_base *base, int threads, struct authd_pool **ret);
 /* authd_pool_submit - queue job; done(job) runs on the loop after work(job) */
 int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job);
+/* authd_pool_submit_by - the same; work is skipped if a worker takes job after deadline_us (mono) */
+int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job,
+			 int64_t deadline_us);
+/* authd_pool_wait_us - how long until a job queued now would be done (0: not yet measured) */
+int64_t authd_pool_wait_us(struct authd_pool *p);
 /* authd_pool_pending - jobs queued or running or waiting for done */
 size_t authd_pool_pending(const struct authd_pool *p);
 /* authd_pool_free - finish queued jobs, run their done, join; accepts NULL */
@@ -171,6 +176,7 @@ struct authd_ctx {
 	char token_buf[AUTHD_TOKEN_HEX + 1];
 	char target_buf[AUTHD_TARGET_MAX + 1];
 	struct json_t *body;     /* parsed object, NULL unless the row has IPC_OPF_JSON */
+	int64_t deadline_us;     /* mono_us() by which the caller wants the answer */
 	struct authd_session s;  /* the caller, when op->who != IPC_WHO_ANYONE */
 };
 
@@ -225,6 +231,8 @@ void authd_op_token(struct authd_ctx *c);
 struct authd_pw_job {
 	struct authd *a;
 	struct rpc_request *req;            /* replied by finish */
+	int64_t deadline_us;                /* mono_us() the answer is due by; 0: none */
+	bool worked;                        /* the pool ran it (not dropped past its deadline) */
 	void (*finish)(struct authd_pw_job *j); /* then the job is freed */
 	struct authd_hash_policy policy;
 	bool do_verify, do_hash;            /* work: verify password; hash (new_)password */
@@ -244,9 +252,11 @@ struct authd_pw_job {
 	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
 };
 
-/* authd_pw_job_new - zeroed job for req (taken from *req; NULL is fine); on failure answers 503 */
+/* authd_pw_job_new - zeroed job for req (taken from *req; NULL is fine), due by deadline_us */
 struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
-				      void (*finish)(struct authd_pw_job *j));
+				      int64_t deadline_us, void (*finish)(struct authd_pw_job *j));
+/* authd_pw_admit - can the pool hash for c before its deadline? Else answers 503 + Retry-After */
+bool authd_pw_admit(struct authd_ctx *c);
 /* authd_pw_job_free - wipe (passwords) and free; accepts NULL */
 void authd_pw_job_free(struct authd_pw_job *j);
 /* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */

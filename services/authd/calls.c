@@ -58,6 +58,14 @@ static int s_parse_body(const struct ipc_auth_call *m, json_t **ret)
 	return 0;
 }
 
+/* s_deadline_us - when the caller stops waiting: its deadline_ms, else ingressd's wait, 1..60 s */
+static int64_t s_deadline_us(const struct authd *a, const struct ipc_auth_call *m)
+{
+	int64_t ms = m->has_deadline_ms ? m->deadline_ms : a->b.d.cfg.ingress.rpc_timeout_ms;
+
+	return mono_us() + MIN(MAX(ms, (int64_t)1), (int64_t)60000) * 1000;
+}
+
 /* s_ctx_end - the call was answered: its body and secrets go */
 static void s_ctx_end(struct authd_ctx *c)
 {
@@ -110,7 +118,7 @@ static void s_call(struct authd *a, struct rpc_request *req, const struct ipc_au
 		(void)rpc_reply_error(req, "internal", "out of memory");
 		return;
 	}
-	*c = (struct authd_ctx){ .a = a, .req = req };
+	*c = (struct authd_ctx){ .a = a, .req = req, .deadline_us = s_deadline_us(a, m) };
 	snprintf(c->token_buf, sizeof(c->token_buf), "%s", m->token);
 	snprintf(c->target_buf, sizeof(c->target_buf), "%s", m->target);
 	c->token = c->token_buf;

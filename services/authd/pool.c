@@ -10,9 +10,16 @@
  *
  * authd_pool_free stops accepting jobs, lets the workers finish the queued
  * ones, joins them and then runs the remaining done callbacks on the
- * calling (loop) thread: every submitted job has work and done run exactly
- * once. A done callback that submits again during free gets -ESHUTDOWN;
- * a done callback must not free the pool itself.
+ * calling (loop) thread: every submitted job has done run exactly once,
+ * and work at most once. A done callback that submits again during free
+ * gets -ESHUTDOWN; a done callback must not free the pool itself.
+ *
+ * Deadlines (authd_pool_submit_by): a worker that takes a job whose
+ * deadline has passed does not run its work (nobody waits for the answer
+ * any more) and hands it straight to done. Workers keep a running average
+ * of how long work takes, so authd_pool_wait_us() can say, before a job
+ * is queued, when it would be done: a caller refuses work at once that
+ * could not finish in time, instead of answering after a wait.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -32,6 +39,7 @@ struct pool_job {
 	authd_work_fn work;
 	authd_done_fn done;
 	void *job;
+	int64_t deadline_us; /* mono_us(); 0: none */
 	struct pool_job *next;
 };
 
@@ -45,6 +53,8 @@ struct authd_pool {
 	struct job_queue todo;      /* under lock */
 	struct job_queue done;      /* under lock */
 	bool stopping;              /* under lock */
+	size_t queued, running;     /* under lock: in todo, in a worker's hands */
+	int64_t avg_work_us;        /* under lock: running average of work's duration */
 	atomic_size_t pending;      /* submitted, done not yet run */
 	int efd;                    /* workers -> loop: "done has jobs" */
 	struct event *ev;
@@ -94,10 +104,22 @@ static void signal_loop(struct authd_pool *p)
 	while (n < 0 && errno == EINTR);
 }
 
+/* run_work - j's work, unless its deadline passed; how long it took (0: skipped) */
+static int64_t run_work(struct pool_job *j)
+{
+	int64_t t0 = mono_us();
+
+	if (j->deadline_us && t0 > j->deadline_us)
+		return 0;
+	j->work(j->job);
+	return MAX(mono_us() - t0, (int64_t)1);
+}
+
 static void *worker_main(void *userdata)
 {
 	struct authd_pool *p = userdata;
 	struct pool_job *j;
+	int64_t took;
 
 	pthread_setname_np(pthread_self(), "authd-pool");
 	pthread_mutex_lock(&p->lock);
@@ -107,9 +129,14 @@ static void *worker_main(void *userdata)
 		j = queue_pop(&p->todo);
 		if (!j)
 			break; /* stopping and nothing left */
+		p->queued--;
+		p->running++;
 		pthread_mutex_unlock(&p->lock);
-		j->work(j->job);
+		took = run_work(j);
 		pthread_mutex_lock(&p->lock);
+		p->running--;
+		if (took > 0) /* an average over the last eight or so */
+			p->avg_work_us = p->avg_work_us ? (7 * p->avg_work_us + took) / 8 : took;
 		queue_push(&p->done, j);
 		signal_loop(p);
 	}
@@ -209,6 +236,13 @@ fail:
 /* authd_pool_submit - queue job; done(job) runs on the loop after work(job) */
 int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job)
 {
+	return authd_pool_submit_by(p, work, done, job, 0);
+}
+
+/* authd_pool_submit_by - the same; work is skipped if a worker takes job after deadline_us */
+int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job,
+			 int64_t deadline_us)
+{
 	struct pool_job *j;
 	int r = 0;
 
@@ -217,12 +251,13 @@ int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn do
 	j = malloc(sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	*j = (struct pool_job){ .work = work, .done = done, .job = job };
+	*j = (struct pool_job){ .work = work, .done = done, .job = job, .deadline_us = deadline_us };
 	pthread_mutex_lock(&p->lock);
 	if (p->stopping) {
 		r = -ESHUTDOWN;
 	} else {
 		atomic_fetch_add(&p->pending, 1);
+		p->queued++;
 		queue_push(&p->todo, j);
 		pthread_cond_signal(&p->wake);
 	}
@@ -230,6 +265,21 @@ int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn do
 	if (r < 0)
 		free(j);
 	return r;
+}
+
+/*
+ * authd_pool_wait_us - how long until a job queued now would be done:
+ * the rounds of work ahead of it (itself included) over the workers,
+ * times the average work; 0 before any work was measured.
+ */
+int64_t authd_pool_wait_us(struct authd_pool *p)
+{
+	int64_t us;
+
+	pthread_mutex_lock(&p->lock);
+	us = (int64_t)((p->queued + p->running) / (size_t)p->n_threads + 1) * p->avg_work_us;
+	pthread_mutex_unlock(&p->lock);
+	return us;
 }
 
 /* authd_pool_pending - jobs queued or running or waiting for done */

@@ -6,18 +6,62 @@
  * (sessions.c) use them. The job holds the only copies of passwords and is
  * wiped when freed. Loop thread, except s_work on a pool thread, which
  * touches only the job.
+ *
+ * Overload: a job carries its request's deadline. authd_pw_admit() refuses
+ * at once (503 with Retry-After) a request whose hash the pool could not
+ * finish by then, before anything is recorded for it; a queued job a
+ * worker reaches only after its deadline is not hashed at all (its answer
+ * would find nobody: ingressd has answered 503 already). Refusals are
+ * counted and logged at most every 10 s.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "authd.h"
 #include "log.h"
 
-/* authd_pw_job_new - zeroed job for req (taken from *req); on failure answers 503 */
+#define SHED_LOG_EVERY_US (10 * 1000000LL)
+
+static uint64_t s_shed, s_expired; /* loop thread */
+static int64_t s_shed_logged_us;
+
+/* s_note_shed - count a refused or dropped job; a warning at most every 10 s */
+static void s_note_shed(bool expired)
+{
+	int64_t now = mono_us();
+
+	if (expired)
+		s_expired++;
+	else
+		s_shed++;
+	if (now - s_shed_logged_us < SHED_LOG_EVERY_US && s_shed_logged_us)
+		return;
+	s_shed_logged_us = now;
+	log_warning("password work refused: the hash pool is overloaded",
+		    LOG_I("refused_total", s_shed), LOG_I("expired_total", s_expired));
+}
+
+/* authd_pw_admit - can the pool hash for c before its deadline? Else 503 + Retry-After now */
+bool authd_pw_admit(struct authd_ctx *c)
+{
+	int64_t wait = authd_pool_wait_us(c->a->pool);
+	struct authd_reply_extra x = { .retry_after = MAX((wait + 999999) / 1000000, (int64_t)1) };
+
+	if (mono_us() + wait <= c->deadline_us)
+		return true;
+	s_note_shed(false);
+	authd_reply(&c->req, 503,
+		    json_pack("{s:s, s:s}", "error", "service_unavailable", "message",
+			      "too many logins at once; try again in a moment"),
+		    &x);
+	return false;
+}
+/* authd_pw_job_new - zeroed job for req (taken from *req), due by deadline_us (0: none) */
 struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
-				      void (*finish)(struct authd_pw_job *j))
+				      int64_t deadline_us, void (*finish)(struct authd_pw_job *j))
 {
 	struct authd_pw_job *j = calloc(1, sizeof(*j));
 
@@ -28,6 +72,7 @@ struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 	j->a = a;
 	j->req = req ? TAKE_PTR(*req) : NULL;
 	j->finish = finish;
+	j->deadline_us = deadline_us;
 	authd_hash_policy(&a->b.d.cfg, &j->policy);
 	return j;
 }
@@ -48,6 +93,7 @@ static void s_work(void *p)
 	const char *pw = j->new_password_len ? j->new_password : j->password;
 	size_t len = j->new_password_len ? j->new_password_len : j->password_len;
 
+	j->worked = true;
 	if (j->do_verify)
 		j->verify_r = authd_password_verify(j->stored, j->password, j->password_len);
 	if (j->do_hash && (!j->do_verify || j->verify_r == 0))
@@ -59,6 +105,12 @@ static void s_done(void *p)
 {
 	struct authd_pw_job *j = p;
 
+	if (!j->worked) { /* reached after its deadline: nobody waits any more */
+		s_note_shed(true);
+		authd_reply_error(&j->req, 503, "service_unavailable", "busy, try again");
+		authd_pw_job_free(j);
+		return;
+	}
 	j->finish(j);
 	if (j->req)
 		abort(); /* a finish that did not answer: our bug */
@@ -68,7 +120,7 @@ static void s_done(void *p)
 /* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */
 int authd_pw_job_submit(struct authd_pw_job *j)
 {
-	int r = authd_pool_submit(j->a->pool, s_work, s_done, j);
+	int r = authd_pool_submit_by(j->a->pool, s_work, s_done, j, j->deadline_us);
 
 	if (r < 0) {
 		log_error_errno(r, "cannot queue a password job");

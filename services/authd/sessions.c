@@ -435,7 +435,9 @@ static void s_password_start(struct authd_ctx *c, const char *cur, size_t cur_le
 		authd_reply_throttled(&c->req, wait);
 		return;
 	}
-	j = authd_pw_job_new(c->a, &c->req, s_password_done);
+	if (!authd_pw_admit(c))
+		return;
+	j = authd_pw_job_new(c->a, &c->req, c->deadline_us, s_password_done);
 	if (!j)
 		return;
 	j->s = c->s;

@@ -155,6 +155,8 @@ static void s_start(struct auth_call *call, const struct ingress_session *s)
 	int r;
 
 	snprintf(msg.op, sizeof(msg.op), "%s", call->op->wire);
+	msg.deadline_ms = call->call.app->cfg->ingress.rpc_timeout_ms; /* how long we wait */
+	msg.has_deadline_ms = true;
 	snprintf(msg.token, sizeof(msg.token), "%s", s->token);
 	if (ex->match.n_params > 0) /* s_target_ok: at most AUTH_TARGET_MAX bytes */
 		memcpy(msg.target, ex->match.params[0], strlen(ex->match.params[0]) + 1);

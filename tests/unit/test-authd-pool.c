@@ -4,7 +4,8 @@
  * once off the loop thread and done once on it, pending() back to 0; free
  * with jobs still queued runs every one of them and their done on the
  * caller, and a done that submits then is refused (-ESHUTDOWN); done
- * submitting a second round from the loop; argument checks.
+ * submitting a second round from the loop; deadlines (work skipped, done
+ * run) and the wait estimate; argument checks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +168,47 @@ static void test_resubmit(void **state)
 	event_base_free(base);
 }
 
+/*
+ * test_deadlines - a job a worker reaches after its deadline is not worked
+ * but still done; the wait estimate is 0 before any work was measured,
+ * then at least one work's time (1 ms), with or without a queue.
+ */
+static void test_deadlines(void **state)
+{
+	static struct job late, soon, queued[20];
+	struct event_base *base = event_base_new();
+
+	memset(&late, 0, sizeof(late));
+	memset(&soon, 0, sizeof(soon));
+	memset(queued, 0, sizeof(queued));
+	s_done_total = 0;
+	assert_int_equal(authd_pool_new(base, 1, &s_pool), 0);
+	assert_int_equal(authd_pool_wait_us(s_pool), 0);
+	assert_int_equal(authd_pool_submit_by(s_pool, s_slow_work, s_done, &late, mono_us() - 1), 0);
+	assert_int_equal(authd_pool_submit_by(s_pool, s_slow_work, s_done, &soon,
+					      mono_us() + 60 * 1000000LL), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(authd_pool_submit(s_pool, s_slow_work, s_done, &queued[i]), 0);
+	s_pool = authd_pool_free(s_pool); /* works what is queued, runs every done */
+	assert_int_equal(s_done_total, 22);
+	assert_int_equal(atomic_load(&late.worked), 0);
+	assert_int_equal(late.done, 1);
+	assert_int_equal(atomic_load(&soon.worked), 1);
+	assert_int_equal(soon.done, 1);
+	s_check_all(queued, 20);
+
+	assert_int_equal(authd_pool_new(base, 1, &s_pool), 0);
+	assert_int_equal(authd_pool_submit(s_pool, s_slow_work, s_done, &queued[0]), 0);
+	while (authd_pool_wait_us(s_pool) == 0) /* measured once the first work ends */
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_true(authd_pool_wait_us(s_pool) >= 1000);
+	for (int i = 1; i < 20; i++)
+		assert_int_equal(authd_pool_submit(s_pool, s_slow_work, s_done, &queued[i]), 0);
+	assert_true(authd_pool_wait_us(s_pool) >= 1000);
+	s_pool = authd_pool_free(s_pool);
+	event_base_free(base);
+}
+
 static void test_arguments(void **state)
 {
 	struct event_base *base = event_base_new();
@@ -194,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_thousand_jobs),
 		cmocka_unit_test(test_free_with_queued),
 		cmocka_unit_test(test_resubmit),
+		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_arguments),
 	};
 
