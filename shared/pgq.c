@@ -418,16 +418,13 @@ static void s_timer_cb(evutil_socket_t fd, short what, void *userdata)
 }
 
 /* s_note_loss - log (once) that the pool has no connection; fail what waits */
-static void s_note_loss(struct pgq *q, const char *why)
+static void s_note_loss(struct pgq *q, const char *line)
 {
-	char line[PGQ_ERROR_MAX];
-
 	q->tried = true;
 	if (s_any_up(q))
 		return;
 	if (!q->outage) {
 		q->outage = true;
-		db_error_line(why, line, sizeof(line));
 		log_warning("database connection failed", LOG_S("user", db_user(q->db)),
 			    LOG_S("pool", "async"), LOG_S("error", line));
 	}
@@ -435,17 +432,22 @@ static void s_note_loss(struct pgq *q, const char *why)
 		s_fail_queued(q, -ENOTCONN);
 }
 
-/* s_conn_fail - c is done for: its query fails, it opens again after a back-off */
+/*
+ * s_conn_fail - c is done for: its query fails, it opens again after a
+ * back-off. why may be libpq's message of c: it is copied before c closes.
+ */
 static void s_conn_fail(struct pgq_conn *c, const char *why)
 {
 	struct pgq_job *j = TAKE_PTR(c->job);
+	char line[PGQ_ERROR_MAX];
 	struct timeval tv;
 
+	db_error_line(why, line, sizeof(line));
 	s_conn_close(c);
 	c->retry_ms = c->retry_ms ? MIN(c->retry_ms * 2, PGQ_RETRY_MAX_MS) : PGQ_RETRY_MIN_MS;
 	tv = (struct timeval){ c->retry_ms / 1000, (c->retry_ms % 1000) * 1000 };
 	evtimer_add(c->timer, &tv);
-	s_note_loss(c->q, why);
+	s_note_loss(c->q, line);
 	if (j) {
 		event_del(j->deadline);
 		s_job_end(j, -ENOTCONN, NULL, NULL);
