@@ -108,7 +108,7 @@ static int s_email_free(struct authd_ctx *c, const char *email)
 
 	r = db_query(c->a->b.db, &res, "SELECT 1 FROM users WHERE email = $1", 1, params);
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "email check");
+		authd_reply_db(&c->req, r, db_last_sqlstate(c->a->b.db), "email check");
 		return r;
 	}
 	if (PQntuples(res) == 0)
@@ -125,7 +125,7 @@ static void s_insert_failed(struct authd_pw_job *j, int r, const char *what)
 				  "an account with this email already exists");
 		return;
 	}
-	authd_reply_db(&j->req, r, j->a, what);
+	authd_reply_db(&j->req, r, db_last_sqlstate(j->a->b.db), what);
 }
 
 /* s_reply_signed_in - 200/201 {"user","team"} (+ more) with the session cookie */
@@ -294,7 +294,7 @@ static int s_invite_lookup(struct authd_ctx *c, uint8_t hash[AUTHD_HASH_BYTES],
 	if (r == -ENOENT)
 		authd_reply_error(&c->req, 404, "not_found", "this invite link is not valid");
 	else if (r < 0)
-		authd_reply_db(&c->req, r, c->a, "invite lookup");
+		authd_reply_db(&c->req, r, db_last_sqlstate(c->a->b.db), "invite lookup");
 	return r;
 }
 
@@ -452,7 +452,7 @@ static void s_login_done(struct authd_pw_job *j)
 	(void)authd_throttle_clear(j->a, j->email_hash);
 	r = authd_session_create(j->a, j->s.user_id, j->device, token, &j->s);
 	if (r < 0) {
-		authd_reply_db(&j->req, r, j->a, "login");
+		authd_reply_db(&j->req, r, db_last_sqlstate(j->a->b.db), "login");
 		return;
 	}
 	log_info("login", LOG_S("user_id", j->s.user_id), LOG_S("session_id", j->s.id),
@@ -527,7 +527,7 @@ static void s_login_start(struct authd *a, struct authd_pw_job *j)
 	if (r == 0)
 		r = authd_throttle_fail(a, j->email_hash);
 	if (r < 0) {
-		authd_reply_db(&j->req, r, a, "login");
+		authd_reply_db(&j->req, r, db_last_sqlstate(a->b.db), "login");
 		authd_pw_job_free(j);
 		return;
 	}

@@ -23,10 +23,27 @@ struct rpc_client;
 
 #define AUTHD_DB_CONNS 2 /* connections of the asynchronous pool */
 
+/* Every statement authd runs on the asynchronous pool; each file declares its own at start. */
+enum authd_stmt {
+	AUTHD_STMT_LOOKUP,          /* sessions.c */
+	AUTHD_STMT_TOUCH,
+	AUTHD_STMT_DELETE_DEAD,
+	AUTHD_STMT_SESSION_DELETE,
+	AUTHD_STMT_SESSIONS_LIST,
+	AUTHD_STMT_REVOKE_OTHERS,
+	AUTHD_STMT_TEAM_MEMBERS,    /* team.c */
+	AUTHD_STMT_INVITE_SHOW,
+	AUTHD_STMT_INVITE_ROTATE,
+	AUTHD_STMT_MEMBER_GET,
+	AUTHD_STMT_MEMBER_ROLE,
+	AUTHD_STMT_MEMBER_DELETE,
+	_AUTHD_STMT_MAX,
+};
+
 struct authd {
 	struct backend b;             /* first: handlers get &authd.b */
-	struct pgq *pgq;              /* asynchronous queries (the session lookup path) */
-	int stmt_lookup, stmt_touch, stmt_delete; /* its statements */
+	struct pgq *pgq;              /* asynchronous queries (shared/pgq.c) */
+	int stmt[_AUTHD_STMT_MAX];    /* their indexes on pgq */
 	struct authd_pool *pool;      /* password hashing threads */
 	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
 	struct event *purge_timer;    /* hourly purge of expired sessions */
@@ -161,13 +178,53 @@ struct authd_session {
 	char expires_at[AUTHD_TIME_MAX];
 };
 
+/* ---- task.c: an op that waits for PostgreSQL without the loop waiting --- */
+
+struct authd_task;
+/* A step: continues an op with its statement's answer (r < 0: none; res valid during the call). */
+typedef void (*authd_step_fn)(struct authd_task *t, int r, const PGresult *res);
+
+/* What an op (auth.call context or password job) needs to wait for statements: its first member. */
+struct authd_task {
+	struct authd *a;
+	struct rpc_request **reqp;  /* the owner's request: answered exactly once (NULL then) */
+	int64_t deadline_us;        /* mono_us() the owner is due by; 0: the statement timeout */
+	authd_step_fn step;
+	bool waiting;
+	char sqlstate[6];           /* of the last statement's SQL error, "" otherwise */
+	void (*free)(struct authd_task *t); /* the owner's */
+};
+
+/* authd_task_query - run stmt for t; step continues with the answer (at once if it cannot be queued) */
+void authd_task_query(struct authd_task *t, enum authd_stmt stmt, int n,
+		      const char *const *params, authd_step_fn step);
+/* authd_task_settle - the op returned: free its owner unless a statement is pending */
+void authd_task_settle(struct authd_task *t);
+/* authd_fire - a write nobody waits for (last_used_at, a dead row, a purge) */
+void authd_fire(struct authd *a, enum authd_stmt stmt, int n, const char *const *params);
+/* authd_stmt_add - declare statement stmt on the pool (at start); -E2BIG when full */
+int authd_stmt_add(struct authd *a, enum authd_stmt stmt, const char *sql, int nparams);
+
 /* ---- calls.c: auth.call -> the handlers of ipc/operations.def ---------- */
 
 struct authd_ctx;
 typedef void (*authd_op_fn)(struct authd_ctx *c);
 
-/* One auth.call on its way: the op's handler replies exactly once. */
+/* A member of the caller's team, as team.c reads and answers it. */
+struct authd_member {
+	char id[UTIL_UUID_LEN + 1];
+	char name[AUTHD_NAME_MAX_BYTES + 1];
+	char email[AUTHD_EMAIL_MAX + 1];
+	char role[AUTHD_ROLE_MAX + 1];
+	char joined_at[AUTHD_TIME_MAX];
+};
+
+/*
+ * One auth.call on its way: the op's handler replies exactly once, now or
+ * in a step (authd_task_query on c->t); the context lives until then.
+ */
 struct authd_ctx {
+	struct authd_task t;     /* first: steps get &c->t */
 	struct authd *a;
 	struct rpc_request *req; /* NULL once replied (or handed to a job) */
 	const struct ipc_op_info *op; /* its row of ipc/operations.def */
@@ -177,6 +234,8 @@ struct authd_ctx {
 	char target_buf[AUTHD_TARGET_MAX + 1];
 	struct json_t *body;     /* parsed object, NULL unless the row has IPC_OPF_JSON */
 	int64_t deadline_us;     /* mono_us() by which the caller wants the answer */
+	struct authd_member member;          /* team.c: the member an op is about */
+	char code[AUTHD_INVITE_HEX + 1];     /* team.c: a new invite code */
 	struct authd_session s;  /* the caller, when op->who != IPC_WHO_ANYONE */
 };
 
@@ -274,7 +333,7 @@ typedef void (*authd_session_fn)(int r, const struct authd_session *s, void *use
  * live session); -ENOTCONN, -ETIMEDOUT, -EIO, -EAGAIN, -ENOMEM (logged).
  */
 void authd_session_find(struct authd *a, const char *token, authd_session_fn cb, void *userdata);
-/* authd_sessions_prepare - declare the lookup path's statements on the async pool */
+/* authd_sessions_prepare - declare this file's statements on the async pool */
 int authd_sessions_prepare(struct authd *a);
 /*
  * authd_session_create - a new session of user_id named device: token
@@ -292,6 +351,8 @@ void authd_op_sessions_revoke_others(struct authd_ctx *c);
 
 /* ---- team.c: team, invite link, members --------------------------------- */
 
+/* authd_team_prepare - declare this file's statements on the async pool */
+int authd_team_prepare(struct authd *a);
 void authd_op_team(struct authd_ctx *c);
 void authd_op_team_invite(struct authd_ctx *c);
 void authd_op_team_invite_rotate(struct authd_ctx *c);
@@ -374,8 +435,8 @@ void authd_reply_error(struct rpc_request **req, int status, const char *code,
 		       const char *message);
 /* authd_reply_invalid - 422 validation_failed with fields (stolen) */
 void authd_reply_invalid(struct rpc_request **req, struct json_t *fields);
-/* authd_reply_db - a database failure r: logged, answered 503 service_unavailable */
-void authd_reply_db(struct rpc_request **req, int r, const struct authd *a, const char *what);
+/* authd_reply_db - a database failure r (sqlstate: of an SQL error): logged, answered 503 */
+void authd_reply_db(struct rpc_request **req, int r, const char *sqlstate, const char *what);
 /* authd_reply_unauthenticated - 401 unauthenticated; clears a cookie that was sent */
 void authd_reply_unauthenticated(struct rpc_request **req, bool had_token);
 /* authd_reply_throttled - 429 too_many_requests with retry_after */

@@ -66,11 +66,11 @@ static int64_t s_deadline_us(const struct authd *a, const struct ipc_auth_call *
 	return mono_us() + MIN(MAX(ms, (int64_t)1), (int64_t)60000) * 1000;
 }
 
-/* s_ctx_end - the call was answered: its body and secrets go */
-static void s_ctx_end(struct authd_ctx *c)
+/* s_ctx_free - the call is over: its body and secrets go (the task's free) */
+static void s_ctx_free(struct authd_task *t)
 {
-	if (c->req)
-		abort(); /* an op returned without answering: our bug */
+	struct authd_ctx *c = (struct authd_ctx *)t;
+
 	json_decref(c->body);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -106,7 +106,7 @@ static void s_authenticated(int r, const struct authd_session *s, void *userdata
 		c->s = *s;
 	if (s_admit(c, r))
 		s_handlers[c->op->op](c);
-	s_ctx_end(c);
+	authd_task_settle(&c->t);
 }
 
 /* s_call - one decoded auth.call, answered exactly once (maybe after the session lookup) */
@@ -119,6 +119,8 @@ static void s_call(struct authd *a, struct rpc_request *req, const struct ipc_au
 		return;
 	}
 	*c = (struct authd_ctx){ .a = a, .req = req, .deadline_us = s_deadline_us(a, m) };
+	c->t = (struct authd_task){ .a = a, .reqp = &c->req, .deadline_us = c->deadline_us,
+				    .free = s_ctx_free };
 	snprintf(c->token_buf, sizeof(c->token_buf), "%s", m->token);
 	snprintf(c->target_buf, sizeof(c->target_buf), "%s", m->target);
 	c->token = c->token_buf;
@@ -130,12 +132,12 @@ static void s_call(struct authd *a, struct rpc_request *req, const struct ipc_au
 	} else if ((c->op->flags & IPC_OPF_JSON) && s_parse_body(m, &c->body) < 0) {
 		authd_reply_error(&c->req, 400, "bad_request", "the body must be a JSON object");
 	} else if (c->op->who != IPC_WHO_ANYONE) {
-		authd_session_find(a, c->token, s_authenticated, c); /* ends c */
+		authd_session_find(a, c->token, s_authenticated, c); /* settles c */
 		return;
 	} else {
 		s_handlers[c->op->op](c);
 	}
-	s_ctx_end(c);
+	authd_task_settle(&c->t); /* now, or when its last statement answered */
 }
 
 /* authd_handle_call - decode auth.call, check session and role, run the op */

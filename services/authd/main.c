@@ -58,6 +58,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_sessions_prepare(x);
 	if (r >= 0)
+		r = authd_team_prepare(x);
+	if (r >= 0)
 		r = pgq_start(x->pgq);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the asynchronous database pool");

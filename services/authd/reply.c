@@ -66,15 +66,16 @@ void authd_reply_invalid(struct rpc_request **req, struct json_t *fields)
 	authd_reply(req, 422, body, NULL);
 }
 
-/* authd_reply_db - a database failure r: logged, answered 503 service_unavailable */
-void authd_reply_db(struct rpc_request **req, int r, const struct authd *a, const char *what)
+/* authd_reply_db - a database failure r (sqlstate: of an SQL error): logged, answered 503 */
+void authd_reply_db(struct rpc_request **req, int r, const char *sqlstate, const char *what)
 {
 	if (r == -ENOTCONN)
 		log_debug("database unavailable", LOG_S("during", what));
+	else if (r == -ETIMEDOUT)
+		log_warning("database statement timed out", LOG_S("during", what));
 	else
 		log_error_errno(r, "database statement failed", LOG_S("during", what),
-				LOG_S("sqlstate", a->b.db ? db_last_sqlstate(a->b.db) : ""),
-				LOG_S("detail", a->b.db ? db_last_error(a->b.db) : ""));
+				LOG_S("sqlstate", sqlstate ? sqlstate : ""));
 	authd_reply_error(req, 503, "service_unavailable",
 			  "the service is temporarily unavailable, try again");
 }

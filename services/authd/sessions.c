@@ -71,28 +71,39 @@ static const char s_touch_sql[] =
 	" AND last_used_at < now() - make_interval(secs => $2::float8)";
 static const char s_delete_sql[] = "DELETE FROM sessions WHERE id = $1::uuid";
 
-/* authd_sessions_prepare - declare the lookup path's statements on the async pool */
+static const char s_session_delete_sql[] =
+	"DELETE FROM sessions WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id";
+static const char s_revoke_others_sql[] =
+	"DELETE FROM sessions WHERE user_id = $1::uuid AND id <> $2::uuid RETURNING id";
+static const char s_list_sql[] =
+	"SELECT id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at") ", "
+	AUTHD_SQL_TS("last_used_at") ", device_name FROM sessions "
+	"WHERE user_id = $1::uuid AND expires_at > now() AND ($2::float8 <= 0"
+	"  OR last_used_at > now() - make_interval(secs => $2::float8)) "
+	"ORDER BY created_at DESC, id LIMIT " SESSIONS_LIST_MAX;
+
+/* authd_sessions_prepare - declare this file's statements on the async pool */
 int authd_sessions_prepare(struct authd *a)
 {
-	a->stmt_lookup = pgq_statement(a->pgq, s_lookup_sql, 3);
-	a->stmt_touch = pgq_statement(a->pgq, s_touch_sql, 2);
-	a->stmt_delete = pgq_statement(a->pgq, s_delete_sql, 1);
-	return a->stmt_lookup < 0 || a->stmt_touch < 0 || a->stmt_delete < 0 ? -E2BIG : 0;
+	int r = authd_stmt_add(a, AUTHD_STMT_LOOKUP, s_lookup_sql, 3);
+
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_TOUCH, s_touch_sql, 2);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_DELETE_DEAD, s_delete_sql, 1);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_SESSION_DELETE, s_session_delete_sql, 2);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_SESSIONS_LIST, s_list_sql, 2);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_REVOKE_OTHERS, s_revoke_others_sql, 2);
+	return r;
 }
 
 /* s_deadline_ms - how long a lookup may take: a little under ingress's wait */
 static int s_deadline_ms(const struct authd *a)
 {
 	return MAX(a->b.d.cfg.ingress.rpc_timeout_ms - 250, 100);
-}
-
-/* s_fire - a write nobody waits for (last_used_at, a dead row): never delays an answer */
-static void s_fire(struct authd *a, int stmt, int n, const char *const *params)
-{
-	int r = pgq_run(a->pgq, stmt, n, params, s_deadline_ms(a), NULL, NULL, NULL);
-
-	if (r < 0)
-		log_debug("cannot queue a session write", LOG_I("error", r));
 }
 
 /* s_check_row - the row names hash, and is live; touch or delete it (not waited for) */
@@ -117,11 +128,11 @@ static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash
 	if (!authd_hash_equal_hex(hex, hash))
 		return -ENOENT;
 	if (!live) {
-		s_fire(a, a->stmt_delete, 1, (const char *const[]){ s->id });
+		authd_fire(a, AUTHD_STMT_DELETE_DEAD, 1, (const char *const[]){ s->id });
 		return -ENOENT;
 	}
 	if (stale)
-		s_fire(a, a->stmt_touch, 2, (const char *const[]){ s->id, touch });
+		authd_fire(a, AUTHD_STMT_TOUCH, 2, (const char *const[]){ s->id, touch });
 	return 0;
 }
 
@@ -173,7 +184,7 @@ void authd_session_find(struct authd *a, const char *token, authd_session_fn cb,
 	memcpy(f->hash, h, sizeof(h));
 	authd_bytea(h, hash);
 	s_idle_params(a, idle, f->touch);
-	r = pgq_run(a->pgq, a->stmt_lookup, 3, (const char *const[]){ hash, idle, f->touch },
+	r = pgq_run(a->pgq, a->stmt[AUTHD_STMT_LOOKUP], 3, (const char *const[]){ hash, idle, f->touch },
 		    s_deadline_ms(a), s_found, f, NULL);
 	sodium_memzero(hash, sizeof(hash));
 	sodium_memzero(h, sizeof(h));
@@ -228,21 +239,6 @@ void authd_op_me(struct authd_ctx *c)
 	authd_reply(&c->req, 200, body, NULL);
 }
 
-static int s_delete_session(struct authd *a, const char *id, const char *user_id,
-			    bool *ret_found)
-{
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { id, user_id };
-	int r;
-
-	r = db_query(a->b.db, &res,
-		     "DELETE FROM sessions WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id",
-		     2, params);
-	if (r == 0)
-		*ret_found = PQntuples(res) > 0;
-	return r;
-}
-
 static void s_audit_self(struct authd_ctx *c, const char *event)
 {
 	const struct authd_who me = { c->s.user_id, c->s.email };
@@ -250,22 +246,26 @@ static void s_audit_self(struct authd_ctx *c, const char *event)
 	authd_audit(c->a, event, c->s.team_id, &me, &me);
 }
 
-/* authd_op_logout - the caller's session ends; 204 and the cookie cleared */
-void authd_op_logout(struct authd_ctx *c)
+static void s_logged_out(struct authd_task *t, int r, const PGresult *res)
 {
+	struct authd_ctx *c = (struct authd_ctx *)t;
 	struct authd_reply_extra x = { .clear_token = true };
-	bool found = false;
-	int r;
 
-	r = s_delete_session(c->a, c->s.id, c->s.user_id, &found);
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "logout");
+		authd_reply_db(&c->req, r, t->sqlstate, "logout");
 		return;
 	}
 	log_info("logout", LOG_S("user_id", c->s.user_id));
 	s_audit_self(c, "logout");
 	authd_signal(c->a, "sign_out", c->s.user_id, c->s.team_id);
 	authd_reply(&c->req, 204, NULL, &x);
+}
+
+/* authd_op_logout - the caller's session ends; 204 and the cookie cleared */
+void authd_op_logout(struct authd_ctx *c)
+{
+	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 2,
+			 (const char *const[]){ c->s.id, c->s.user_id }, s_logged_out);
 }
 
 static json_t *s_session_json(const PGresult *res, int row, const char *current)
@@ -284,26 +284,13 @@ static json_t *s_session_json(const PGresult *res, int row, const char *current)
 			 "current", strcmp(id, current) == 0);
 }
 
-static const char s_list_sql[] =
-	"SELECT id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at") ", "
-	AUTHD_SQL_TS("last_used_at") ", device_name FROM sessions "
-	"WHERE user_id = $1::uuid AND expires_at > now() AND ($2::float8 <= 0"
-	"  OR last_used_at > now() - make_interval(secs => $2::float8)) "
-	"ORDER BY created_at DESC, id LIMIT " SESSIONS_LIST_MAX;
-
-/* authd_op_sessions - the caller's live sessions, never a token or hash */
-void authd_op_sessions(struct authd_ctx *c)
+static void s_listed(struct authd_task *t, int r, const PGresult *res)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char idle[32], touch[32];
-	const char *params[] = { c->s.user_id, idle };
+	struct authd_ctx *c = (struct authd_ctx *)t;
 	json_t *list;
-	int r;
 
-	s_idle_params(c->a, idle, touch);
-	r = db_query(c->a->b.db, &res, s_list_sql, 2, params);
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "sessions");
+		authd_reply_db(&c->req, r, t->sqlstate, "sessions");
 		return;
 	}
 	list = json_array();
@@ -312,23 +299,26 @@ void authd_op_sessions(struct authd_ctx *c)
 	authd_reply(&c->req, 200, json_pack("{s:o}", "sessions", list), NULL);
 }
 
-/* authd_op_session_revoke - end one of the caller's sessions (another's: 404) */
-void authd_op_session_revoke(struct authd_ctx *c)
+/* authd_op_sessions - the caller's live sessions, never a token or hash */
+void authd_op_sessions(struct authd_ctx *c)
 {
-	struct authd_reply_extra x = { .clear_token = strcmp(c->target, c->s.id) == 0 };
-	bool found = false;
-	int r;
+	char idle[32], touch[32];
 
-	if (!util_uuid_canonical(c->target)) {
-		authd_reply_error(&c->req, 404, "not_found", "no such session");
-		return;
-	}
-	r = s_delete_session(c->a, c->target, c->s.user_id, &found);
+	s_idle_params(c->a, idle, touch);
+	authd_task_query(&c->t, AUTHD_STMT_SESSIONS_LIST, 2, (const char *const[]){ c->s.user_id, idle },
+			 s_listed);
+}
+
+static void s_revoked(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	struct authd_reply_extra x = { .clear_token = strcmp(c->target, c->s.id) == 0 };
+
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "session.revoke");
+		authd_reply_db(&c->req, r, t->sqlstate, "session.revoke");
 		return;
 	}
-	if (!found) {
+	if (PQntuples(res) == 0) {
 		authd_reply_error(&c->req, 404, "not_found", "no such session");
 		return;
 	}
@@ -337,18 +327,23 @@ void authd_op_session_revoke(struct authd_ctx *c)
 	authd_reply(&c->req, 204, NULL, &x);
 }
 
-/* authd_op_sessions_revoke_others - end every session of the caller but this one */
-void authd_op_sessions_revoke_others(struct authd_ctx *c)
+/* authd_op_session_revoke - end one of the caller's sessions (another's: 404) */
+void authd_op_session_revoke(struct authd_ctx *c)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { c->s.user_id, c->s.id };
-	int r;
+	if (!util_uuid_canonical(c->target)) {
+		authd_reply_error(&c->req, 404, "not_found", "no such session");
+		return;
+	}
+	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 2,
+			 (const char *const[]){ c->target, c->s.user_id }, s_revoked);
+}
 
-	r = db_query(c->a->b.db, &res,
-		     "DELETE FROM sessions WHERE user_id = $1::uuid AND id <> $2::uuid RETURNING id",
-		     2, params);
+static void s_others_revoked(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "sessions.revoke_others");
+		authd_reply_db(&c->req, r, t->sqlstate, "sessions.revoke_others");
 		return;
 	}
 	log_info("other sessions revoked", LOG_S("user_id", c->s.user_id),
@@ -356,6 +351,13 @@ void authd_op_sessions_revoke_others(struct authd_ctx *c)
 	if (PQntuples(res) > 0)
 		s_audit_self(c, "session_revoked");
 	authd_reply(&c->req, 204, NULL, NULL);
+}
+
+/* authd_op_sessions_revoke_others - end every session of the caller but this one */
+void authd_op_sessions_revoke_others(struct authd_ctx *c)
+{
+	authd_task_query(&c->t, AUTHD_STMT_REVOKE_OTHERS, 2,
+			 (const char *const[]){ c->s.user_id, c->s.id }, s_others_revoked);
 }
 
 /* ---- password change ---------------------------------------------------- */
@@ -382,7 +384,7 @@ static void s_password_done(struct authd_pw_job *j)
 	if (r == 0)
 		r = db_exec(j->a->b.db, s_change_sql, 3, params);
 	if (r < 0) {
-		authd_reply_db(&j->req, r, j->a, "password change");
+		authd_reply_db(&j->req, r, db_last_sqlstate(j->a->b.db), "password change");
 		return;
 	}
 	(void)authd_throttle_clear(j->a, j->email_hash);
@@ -447,7 +449,7 @@ static void s_password_start(struct authd_ctx *c, const char *cur, size_t cur_le
 	if (r == 0)
 		r = authd_throttle_fail(c->a, key);
 	if (r < 0) {
-		authd_reply_db(&j->req, r, c->a, "password change");
+		authd_reply_db(&j->req, r, db_last_sqlstate(c->a->b.db), "password change");
 		authd_pw_job_free(j);
 		return;
 	}

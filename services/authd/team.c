@@ -1,8 +1,9 @@
 /*
  * team.c - sembark-authd's team ops: the member list, the invite link
  * (show, rotate) and member management (role change, removal). Loop
- * thread; every query is scoped to the caller's team, so an id of another
- * team is simply not found (404), never visible.
+ * thread; every query runs on the asynchronous pool (task.c: the op goes
+ * on in a step with the answer) and is scoped to the caller's team, so an
+ * id of another team is simply not found (404), never visible.
  *
  * Rules beyond calls.c's role table (API.md leaves these to us):
  * - member.update (owner only): the owner's own role cannot be changed
@@ -25,17 +26,9 @@
 
 #define TEAM_MEMBERS_MAX "1000" /* keeps the answer well under 1 MiB */
 
-struct member {
-	char id[UTIL_UUID_LEN + 1];
-	char name[AUTHD_NAME_MAX_BYTES + 1];
-	char email[AUTHD_EMAIL_MAX + 1];
-	char role[AUTHD_ROLE_MAX + 1];
-	char joined_at[AUTHD_TIME_MAX];
-};
-
 #define MEMBER_COLS "id, name, email, role, " AUTHD_SQL_TS("created_at")
 
-static int s_read_member(const PGresult *res, int row, struct member *m)
+static int s_read_member(const PGresult *res, int row, struct authd_member *m)
 {
 	const struct authd_col cols[] = {
 		AUTHD_COL(m->id), AUTHD_COL(m->name), AUTHD_COL(m->email), AUTHD_COL(m->role),
@@ -45,7 +38,7 @@ static int s_read_member(const PGresult *res, int row, struct member *m)
 	return authd_get_texts(res, row, cols, ELEMENTSOF(cols));
 }
 
-static json_t *s_member_json(const struct member *m)
+static json_t *s_member_json(const struct authd_member *m)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "name", m->name, "email",
 			 m->email, "role", m->role, "joined_at", m->joined_at);
@@ -64,21 +57,51 @@ int authd_invite_url(const struct authd *a, const char *code, char *out, size_t 
 	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
 }
 
-/* authd_op_team - the team and its members, oldest first */
-void authd_op_team(struct authd_ctx *c)
-{
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { c->s.team_id };
-	struct member m;
-	json_t *list;
-	int r;
+static const char s_members_sql[] =
+	"SELECT " MEMBER_COLS " FROM users WHERE team_id = $1::uuid "
+	"ORDER BY created_at, id LIMIT " TEAM_MEMBERS_MAX;
+static const char s_invite_show_sql[] =
+	"SELECT code, " AUTHD_SQL_TS("created_at") " FROM invites WHERE team_id = $1::uuid";
+static const char s_invite_rotate_sql[] =
+	"INSERT INTO invites (team_id, code, code_hash) VALUES ($1::uuid, $2, $3::bytea) "
+	"ON CONFLICT (team_id) DO UPDATE SET code = EXCLUDED.code, "
+	"code_hash = EXCLUDED.code_hash, created_at = now() "
+	"RETURNING " AUTHD_SQL_TS("created_at");
+static const char s_member_get_sql[] =
+	"SELECT " MEMBER_COLS " FROM users WHERE id = $1::uuid AND team_id = $2::uuid";
+static const char s_member_role_sql[] =
+	"UPDATE users SET role = $3 WHERE id = $1::uuid AND team_id = $2::uuid"
+	" AND role <> 'owner' RETURNING " MEMBER_COLS;
+static const char s_member_delete_sql[] =
+	"DELETE FROM users WHERE id = $1::uuid AND team_id = $2::uuid AND role = $3"
+	" AND role <> 'owner' RETURNING id";
 
-	r = db_query(c->a->b.db, &res,
-		     "SELECT " MEMBER_COLS " FROM users WHERE team_id = $1::uuid "
-		     "ORDER BY created_at, id LIMIT " TEAM_MEMBERS_MAX,
-		     1, params);
+/* authd_team_prepare - declare this file's statements on the async pool */
+int authd_team_prepare(struct authd *a)
+{
+	int r = authd_stmt_add(a, AUTHD_STMT_TEAM_MEMBERS, s_members_sql, 1);
+
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_INVITE_SHOW, s_invite_show_sql, 1);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_INVITE_ROTATE, s_invite_rotate_sql, 3);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_GET, s_member_get_sql, 2);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_ROLE, s_member_role_sql, 3);
+	if (r >= 0)
+		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_DELETE, s_member_delete_sql, 3);
+	return r;
+}
+
+static void s_members(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	struct authd_member m;
+	json_t *list;
+
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "team");
+		authd_reply_db(&c->req, r, t->sqlstate, "team");
 		return;
 	}
 	list = json_array();
@@ -87,6 +110,13 @@ void authd_op_team(struct authd_ctx *c)
 			json_array_append_new(list, s_member_json(&m));
 	authd_reply(&c->req, 200, json_pack("{s:o, s:o}", "team", authd_json_team(&c->s),
 					    "members", list), NULL);
+}
+
+/* authd_op_team - the team and its members, oldest first */
+void authd_op_team(struct authd_ctx *c)
+{
+	authd_task_query(&c->t, AUTHD_STMT_TEAM_MEMBERS, 1, (const char *const[]){ c->s.team_id },
+			 s_members);
 }
 
 /* ---- invite link ------------------------------------------------------------ */
@@ -103,96 +133,108 @@ static void s_reply_invite(struct authd_ctx *c, const char *code, const char *cr
 					    created_at), NULL);
 }
 
-/* s_new_code - a fresh code for the team, replacing the old one */
-static int s_new_code(struct authd_ctx *c, char code[AUTHD_INVITE_HEX + 1],
-		      char created_at[AUTHD_TIME_MAX])
+/* s_new_code - a fresh code for the team (c->code), replacing the old one; then step */
+static void s_new_code(struct authd_ctx *c, authd_step_fn step)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
 	char hash[AUTHD_BYTEA_MAX + 1];
-	const char *params[] = { c->s.team_id, code, hash };
 	uint8_t h[AUTHD_HASH_BYTES];
-	int r;
 
-	authd_invite_new(code, h);
+	authd_invite_new(c->code, h);
 	authd_bytea(h, hash);
-	r = db_query(c->a->b.db, &res,
-		     "INSERT INTO invites (team_id, code, code_hash) VALUES ($1::uuid, $2, $3::bytea) "
-		     "ON CONFLICT (team_id) DO UPDATE SET code = EXCLUDED.code, "
-		     "code_hash = EXCLUDED.code_hash, created_at = now() "
-		     "RETURNING " AUTHD_SQL_TS("created_at"),
-		     3, params);
-	if (r == 0)
-		r = db_get_text(res, 0, 0, created_at, AUTHD_TIME_MAX) < 0 ? -EIO : 0;
-	return r;
+	authd_task_query(&c->t, AUTHD_STMT_INVITE_ROTATE, 3,
+			 (const char *const[]){ c->s.team_id, c->code, hash }, step);
+}
+
+/* s_code_made - a new code is stored: answer with it (its audit is the caller's) */
+static bool s_code_made(struct authd_ctx *c, int r, const PGresult *res, const char *what)
+{
+	char created_at[AUTHD_TIME_MAX];
+
+	if (r == 0 && db_get_text(res, 0, 0, created_at, sizeof(created_at)) < 0)
+		r = -EIO;
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->t.sqlstate, what);
+		return false;
+	}
+	s_reply_invite(c, c->code, created_at);
+	return true;
+}
+
+static void s_first_code(struct authd_task *t, int r, const PGresult *res)
+{
+	(void)s_code_made((struct authd_ctx *)t, r, res, "team.invite");
+}
+
+static void s_invite_shown(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	char code[AUTHD_INVITE_HEX + 1], created_at[AUTHD_TIME_MAX];
+
+	if (r == 0 && PQntuples(res) == 0) {
+		s_new_code(c, s_first_code); /* a team without a code gets one now */
+		return;
+	}
+	if (r == 0 && (db_get_text(res, 0, 0, code, sizeof(code)) < 0 ||
+		       db_get_text(res, 0, 1, created_at, sizeof(created_at)) < 0))
+		r = -EIO;
+	if (r < 0) {
+		authd_reply_db(&c->req, r, t->sqlstate, "team.invite");
+		return;
+	}
+	s_reply_invite(c, code, created_at);
 }
 
 /* authd_op_team_invite - the live invite link (made now if the team has none) */
 void authd_op_team_invite(struct authd_ctx *c)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { c->s.team_id };
-	char code[AUTHD_INVITE_HEX + 1], created_at[AUTHD_TIME_MAX];
-	int r;
+	authd_task_query(&c->t, AUTHD_STMT_INVITE_SHOW, 1, (const char *const[]){ c->s.team_id },
+			 s_invite_shown);
+}
 
-	r = db_query(c->a->b.db, &res,
-		     "SELECT code, " AUTHD_SQL_TS("created_at") " FROM invites WHERE team_id = $1::uuid",
-		     1, params);
-	if (r == 0 && PQntuples(res) == 1)
-		r = db_get_text(res, 0, 0, code, sizeof(code)) < 0 ||
-				    db_get_text(res, 0, 1, created_at, sizeof(created_at)) < 0
-			    ? -EIO
-			    : 0;
-	else if (r == 0)
-		r = s_new_code(c, code, created_at);
-	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "team.invite");
+static void s_rotated(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	const struct authd_who me = { c->s.user_id, c->s.email };
+
+	if (!s_code_made(c, r, res, "team.invite.rotate"))
 		return;
-	}
-	s_reply_invite(c, code, created_at);
+	log_info("invite rotated", LOG_S("team_id", c->s.team_id), LOG_S("user_id", c->s.user_id));
+	authd_audit(c->a, "invite_rotated", c->s.team_id, &me, NULL);
 }
 
 /* authd_op_team_invite_rotate - a new invite code; the old one is dead at once */
 void authd_op_team_invite_rotate(struct authd_ctx *c)
 {
-	const struct authd_who me = { c->s.user_id, c->s.email };
-	char code[AUTHD_INVITE_HEX + 1], created_at[AUTHD_TIME_MAX];
-	int r;
-
-	r = s_new_code(c, code, created_at);
-	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "team.invite.rotate");
-		return;
-	}
-	log_info("invite rotated", LOG_S("team_id", c->s.team_id), LOG_S("user_id", c->s.user_id));
-	authd_audit(c->a, "invite_rotated", c->s.team_id, &me, NULL);
-	s_reply_invite(c, code, created_at);
+	s_new_code(c, s_rotated);
 }
 
 /* ---- members ---------------------------------------------------------------- */
 
-/* s_target - the member c->target of the caller's team; answers 404 / 503 itself */
-static int s_target(struct authd_ctx *c, struct member *m)
+/* s_target - look up the member c->target of the caller's team; then step, or 404 now */
+static void s_target(struct authd_ctx *c, authd_step_fn step)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { c->target, c->s.team_id };
-	int r;
-
 	if (!util_uuid_canonical(c->target)) {
 		authd_reply_error(&c->req, 404, "not_found", "no such member");
-		return -ENOENT;
+		return;
 	}
-	r = db_query(c->a->b.db, &res,
-		     "SELECT " MEMBER_COLS " FROM users WHERE id = $1::uuid AND team_id = $2::uuid",
-		     2, params);
+	authd_task_query(&c->t, AUTHD_STMT_MEMBER_GET, 2,
+			 (const char *const[]){ c->target, c->s.team_id }, step);
+}
+
+/* s_target_found - the member into c->member; false when answered (404, 503) */
+static bool s_target_found(struct authd_ctx *c, int r, const PGresult *res)
+{
 	if (r == 0 && PQntuples(res) != 1) {
 		authd_reply_error(&c->req, 404, "not_found", "no such member");
-		return -ENOENT;
+		return false;
 	}
-	if (r == 0 && s_read_member(res, 0, m) < 0)
+	if (r == 0 && s_read_member(res, 0, &c->member) < 0)
 		r = -EIO;
-	if (r < 0)
-		authd_reply_db(&c->req, r, c->a, "member lookup");
-	return r;
+	if (r < 0) {
+		authd_reply_db(&c->req, r, c->t.sqlstate, "member lookup");
+		return false;
+	}
+	return true;
 }
 
 static void s_forbidden(struct authd_ctx *c, const char *why)
@@ -220,24 +262,7 @@ static const char *s_role_field(struct authd_ctx *c)
 	return NULL;
 }
 
-static int s_set_role(struct authd_ctx *c, const char *role, struct member *m)
-{
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { c->target, c->s.team_id, role };
-	int r;
-
-	r = db_query(c->a->b.db, &res,
-		     "UPDATE users SET role = $3 WHERE id = $1::uuid AND team_id = $2::uuid"
-		     " AND role <> 'owner' RETURNING " MEMBER_COLS,
-		     3, params);
-	if (r < 0)
-		return r;
-	if (PQntuples(res) != 1)
-		return -ENOENT;
-	return s_read_member(res, 0, m) < 0 ? -EIO : 0;
-}
-
-static void s_audit_member(struct authd_ctx *c, const char *event, const struct member *m)
+static void s_audit_member(struct authd_ctx *c, const char *event, const struct authd_member *m)
 {
 	const struct authd_who me = { c->s.user_id, c->s.email };
 	const struct authd_who them = { m->id, m->email };
@@ -245,34 +270,22 @@ static void s_audit_member(struct authd_ctx *c, const char *event, const struct 
 	authd_audit(c->a, event, c->s.team_id, &me, &them);
 }
 
-/* authd_op_member_update - the owner makes a member admin, or an admin member */
-void authd_op_member_update(struct authd_ctx *c)
+static void s_role_set(struct authd_task *t, int r, const PGresult *res)
 {
-	struct member m;
-	const char *role;
-	bool changed;
-	int r;
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	struct authd_member m;
 
-	if (s_target(c, &m) < 0)
-		return;
-	if (strcmp(m.role, "owner") == 0) {
-		s_forbidden(c, "the owner's role cannot be changed");
-		return;
-	}
-	role = s_role_field(c);
-	if (!role)
-		return;
-	changed = strcmp(m.role, role) != 0;
-	r = s_set_role(c, role, &m);
-	if (r == -ENOENT) {
+	if (r == 0 && PQntuples(res) != 1) {
 		authd_reply_error(&c->req, 404, "not_found", "no such member");
 		return;
 	}
+	if (r == 0 && s_read_member(res, 0, &m) < 0)
+		r = -EIO;
 	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "member.update");
+		authd_reply_db(&c->req, r, t->sqlstate, "member.update");
 		return;
 	}
-	if (changed) {
+	if (strcmp(c->member.role, m.role) != 0) {
 		log_info("role changed", LOG_S("user_id", c->s.user_id), LOG_S("member_id", m.id),
 			 LOG_S("role", m.role));
 		s_audit_member(c, "role_changed", &m);
@@ -280,8 +293,31 @@ void authd_op_member_update(struct authd_ctx *c)
 	authd_reply(&c->req, 200, s_member_json(&m), NULL);
 }
 
+static void s_update_target(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	const char *role;
+
+	if (!s_target_found(c, r, res))
+		return;
+	if (strcmp(c->member.role, "owner") == 0) {
+		s_forbidden(c, "the owner's role cannot be changed");
+		return;
+	}
+	role = s_role_field(c);
+	if (role)
+		authd_task_query(t, AUTHD_STMT_MEMBER_ROLE, 3,
+				 (const char *const[]){ c->target, c->s.team_id, role }, s_role_set);
+}
+
+/* authd_op_member_update - the owner makes a member admin, or an admin member */
+void authd_op_member_update(struct authd_ctx *c)
+{
+	s_target(c, s_update_target);
+}
+
 /* s_may_remove - NULL when the caller may remove m, else why not */
-static const char *s_may_remove(const struct authd_ctx *c, const struct member *m)
+static const char *s_may_remove(const struct authd_ctx *c, const struct authd_member *m)
 {
 	if (strcmp(m->role, "owner") == 0)
 		return "the owner cannot be removed";
@@ -290,45 +326,43 @@ static const char *s_may_remove(const struct authd_ctx *c, const struct member *
 	return NULL;
 }
 
-static int s_delete_member(struct authd_ctx *c, const struct member *m)
+static void s_removed(struct authd_task *t, int r, const PGresult *res)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { m->id, c->s.team_id, m->role };
-	int r;
+	struct authd_ctx *c = (struct authd_ctx *)t;
 
-	r = db_query(c->a->b.db, &res,
-		     "DELETE FROM users WHERE id = $1::uuid AND team_id = $2::uuid AND role = $3"
-		     " AND role <> 'owner' RETURNING id",
-		     3, params);
-	if (r == 0 && PQntuples(res) != 1)
-		r = -ENOENT;
-	return r;
+	if (r == 0 && PQntuples(res) != 1) {
+		authd_reply_error(&c->req, 404, "not_found", "no such member");
+		return;
+	}
+	if (r < 0) {
+		authd_reply_db(&c->req, r, t->sqlstate, "member.remove");
+		return;
+	}
+	log_info("member removed", LOG_S("user_id", c->s.user_id),
+		 LOG_S("member_id", c->member.id));
+	s_audit_member(c, "member_removed", &c->member);
+	authd_reply(&c->req, 204, NULL, NULL);
+}
+
+static void s_remove_target(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	const char *why;
+
+	if (!s_target_found(c, r, res))
+		return;
+	why = s_may_remove(c, &c->member);
+	if (why) {
+		s_forbidden(c, why);
+		return;
+	}
+	authd_task_query(t, AUTHD_STMT_MEMBER_DELETE, 3,
+			 (const char *const[]){ c->member.id, c->s.team_id, c->member.role },
+			 s_removed);
 }
 
 /* authd_op_member_remove - a member leaves the team; their sessions end at once */
 void authd_op_member_remove(struct authd_ctx *c)
 {
-	struct member m;
-	const char *why;
-	int r;
-
-	if (s_target(c, &m) < 0)
-		return;
-	why = s_may_remove(c, &m);
-	if (why) {
-		s_forbidden(c, why);
-		return;
-	}
-	r = s_delete_member(c, &m);
-	if (r == -ENOENT) {
-		authd_reply_error(&c->req, 404, "not_found", "no such member");
-		return;
-	}
-	if (r < 0) {
-		authd_reply_db(&c->req, r, c->a, "member.remove");
-		return;
-	}
-	log_info("member removed", LOG_S("user_id", c->s.user_id), LOG_S("member_id", m.id));
-	s_audit_member(c, "member_removed", &m);
-	authd_reply(&c->req, 204, NULL, NULL);
+	s_target(c, s_remove_target);
 }
