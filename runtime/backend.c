@@ -2,12 +2,14 @@
  * backend.c - the pieces authd, telemetryd and logd share (see
  * backend.h): their database connection through their own role, with the
  * password read once from a systemd credential or a 0600 file, and the
- * answer to "ping". Runs in each backend's main thread; the password is
+ * answer to "ping" (through the daemon's asynchronous pool when it has
+ * one, so that the loop does not wait). Runs in each backend's main thread; the password is
  * wiped from the secret buffer as soon as db.c holds its locked copy.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,17 +43,16 @@ int backend_open_db(struct daemon *d, const char *role_user, const char *credent
 	return 0;
 }
 
-/* backend_answer_ping - reply pong, free req */
-void backend_answer_ping(struct rpc_request *req, const char *service, struct db *db,
-			 int64_t started_us)
+/* s_pong - reply pong{service, database, pid, uptime_s}; frees req */
+static void s_pong(struct rpc_request *req, const struct backend *b, bool database)
 {
 	struct ipc_pong pong = { 0 };
 	struct ipc_buf out;
-	int64_t up = mono_us() - started_us;
+	int64_t up = mono_us() - b->d.started_us;
 	int r;
 
-	snprintf(pong.service, sizeof(pong.service), "%s", service);
-	pong.database = db && db_ping(db) == 0;
+	snprintf(pong.service, sizeof(pong.service), "%s", b->d.service);
+	pong.database = database;
 	pong.pid = (int64_t)getpid();
 	pong.uptime_s = up > 0 ? (uint64_t)(up / 1000000) : 0;
 
@@ -64,9 +65,40 @@ void backend_answer_ping(struct rpc_request *req, const char *service, struct db
 	ipc_buf_done(&out);
 }
 
+/* A ping waiting for the pool's round trip. */
+struct ping_wait {
+	struct backend *b;
+	struct rpc_request *req;
+};
+
+static void s_pinged(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct ping_wait *w = userdata;
+
+	(void)res;
+	(void)sqlstate;
+	s_pong(w->req, w->b, r == 0);
+	free(w);
+}
+
+/* s_ping_pool - database = a round trip on the daemon's pool, not waited for */
+static void s_ping_pool(struct backend *b, struct rpc_request *req)
+{
+	struct ping_wait *w = malloc(sizeof(*w));
+
+	if (!w) {
+		s_pong(req, b, false);
+		return;
+	}
+	*w = (struct ping_wait){ b, req };
+	if (pgq_ping(b->pgq, BACKEND_PING_DEADLINE_MS, s_pinged, w) < 0) {
+		free(w);
+		s_pong(req, b, pgq_is_up(b->pgq));
+	}
+}
+
 /* backend_handle_ping - strict decode of a ping, then answer it */
-void backend_handle_ping(struct rpc_request *req, const void *buf, size_t len,
-			 const char *service, struct db *db, int64_t started_us)
+void backend_handle_ping(struct backend *b, struct rpc_request *req, const void *buf, size_t len)
 {
 	struct ipc_ping ping;
 	uint64_t id;
@@ -76,7 +108,10 @@ void backend_handle_ping(struct rpc_request *req, const void *buf, size_t len,
 		return;
 	}
 	ipc_free_ping(&ping);
-	backend_answer_ping(req, service, db, started_us);
+	if (b->pgq)
+		s_ping_pool(b, req);
+	else
+		s_pong(req, b, b->db && db_ping(b->db) == 0);
 }
 
 /* s_dispatch - refuse while stopping, route by type, answer ping by default */
@@ -97,7 +132,7 @@ static void s_dispatch(struct rpc_request *req, enum ipc_msg_type type, const vo
 		return;
 	}
 	if (type == IPC_MSG_PING) {
-		backend_handle_ping(req, buf, len, b->d.service, b->db, b->d.started_us);
+		backend_handle_ping(b, req, buf, len);
 		return;
 	}
 	log_debug("request of unknown type", LOG_I("type", type));
@@ -161,9 +196,10 @@ int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
 	return daemon_run(&b->d);
 }
 
-/* backend_done - free the ROUTER and the connection, then the daemon */
+/* backend_done - free the pool, the ROUTER and the connection, then the daemon */
 void backend_done(struct backend *b)
 {
+	b->pgq = pgq_free(b->pgq); /* queries still waiting are answered -ECANCELED */
 	b->rpc = rpc_server_free(b->rpc);
 	b->db = db_free(b->db);
 	daemon_done(&b->d);

@@ -12,12 +12,15 @@
 #include "daemon.h"
 #include "db.h"
 #include "ops.h"
+#include "pgq.h"
 #include "rpc.h"
 
 /* Fixed database role names (migrations create them). */
 #define BACKEND_ROLE_AUTHD "sembark_authd"
 #define BACKEND_ROLE_TELEMETRYD "sembark_telemetryd"
 #define BACKEND_ROLE_LOGD "sembark_logd"
+
+#define BACKEND_PING_DEADLINE_MS 1000 /* a ping's database round trip */
 
 struct backend;
 
@@ -39,6 +42,7 @@ typedef void (*backend_op_fn)(struct backend *b, struct rpc_request *req,
 struct backend {
 	struct daemon d;
 	struct db *db;               /* own role, opened lazily */
+	struct pgq *pgq;             /* its asynchronous pool, when the daemon has one (pgq.h) */
 	struct rpc_server *rpc;      /* ROUTER on the daemon's [ipc] endpoint */
 	const backend_handler_fn *handlers; /* _IPC_MSG_MAX entries */
 	const backend_op_fn *ops;    /* _IPC_OP_MAX entries, for api.call; NULL: none */
@@ -66,7 +70,10 @@ int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
 void backend_stop_accepting(struct backend *b);
 /* backend_inflight - requests received and not yet answered */
 size_t backend_inflight(const struct backend *b);
-/* backend_done - close the ROUTER and the database, then daemon_done */
+/*
+ * backend_done - free the pool (its waiting queries answered -ECANCELED),
+ * close the ROUTER and the database, then daemon_done
+ */
 void backend_done(struct backend *b);
 
 /*
@@ -80,17 +87,11 @@ int backend_open_db(struct daemon *d, const char *role_user, const char *credent
 		    const char *password_file, struct db **ret);
 
 /*
- * backend_answer_ping - reply pong{service, database = db_ping() == 0,
- * pid, uptime_s} (started_us from mono_us()); frees req.
+ * backend_handle_ping - decode a ping frame (strict) and answer pong
+ * {service, database, pid, uptime_s}, or "bad_message"; frees req.
+ * database: a "SELECT 1" on b->pgq within BACKEND_PING_DEADLINE_MS when
+ * the daemon has a pool (the loop goes on meanwhile), else db_ping().
  */
-void backend_answer_ping(struct rpc_request *req, const char *service, struct db *db,
-			 int64_t started_us);
-
-/*
- * backend_handle_ping - decode a ping frame (strict) and answer it, or
- * answer "bad_message"; frees req.
- */
-void backend_handle_ping(struct rpc_request *req, const void *buf, size_t len,
-			 const char *service, struct db *db, int64_t started_us);
+void backend_handle_ping(struct backend *b, struct rpc_request *req, const void *buf, size_t len);
 
 #endif

@@ -597,6 +597,7 @@ int pgq_new(struct event_base *base, const struct db *db, int conns, struct pgq 
 			pgq_free(q);
 			return -ENOMEM;
 		}
+	(void)pgq_statement(q, "SELECT 1", 0); /* PGQ_STMT_PING */
 	*ret = q;
 	return 0;
 }
@@ -640,6 +641,12 @@ struct pgq *pgq_free(struct pgq *q)
 		event_free(q->pump);
 	free(q);
 	return NULL;
+}
+
+/* pgq_ping - a round trip ("SELECT 1") within deadline_ms; cb as for pgq_run */
+int pgq_ping(struct pgq *q, int deadline_ms, pgq_fn cb, void *userdata)
+{
+	return pgq_run(q, PGQ_STMT_PING, 0, NULL, deadline_ms, cb, userdata, NULL);
 }
 
 /* pgq_is_up - is at least one connection ready or working? */

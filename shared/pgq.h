@@ -36,6 +36,7 @@ struct pgq;
 #define PGQ_STMTS_MAX 32
 #define PGQ_PARAMS_MAX 16
 #define PGQ_QUEUE_MAX 4096 /* queued queries; more are refused with -EAGAIN */
+#define PGQ_STMT_PING 0    /* declared by pgq_new: "SELECT 1" (pgq_ping) */
 
 /*
  * A query's end: r == 0 with res (valid during the call only), else r < 0
@@ -49,8 +50,9 @@ int pgq_new(struct event_base *base, const struct db *db, int conns, struct pgq 
 struct pgq *pgq_free(struct pgq *q);
 
 /*
- * pgq_statement - declare a statement (before pgq_start): its index, or
- * -E2BIG. sql is a constant of the caller's (kept, not copied).
+ * pgq_statement - declare a statement (before pgq_start): its index (the
+ * first is 1: pgq_new declares PGQ_STMT_PING), or -E2BIG. sql is a
+ * constant of the caller's (kept, not copied).
  */
 int pgq_statement(struct pgq *q, const char *sql, int nparams);
 /* pgq_start - open the connections (in the background) */
@@ -68,6 +70,8 @@ int pgq_run(struct pgq *q, int stmt, int nparams, const char *const *params, int
 /* pgq_cancel - forget query id: its callback will not run */
 void pgq_cancel(struct pgq *q, uint64_t id);
 
+/* pgq_ping - a round trip ("SELECT 1") within deadline_ms; cb as for pgq_run */
+int pgq_ping(struct pgq *q, int deadline_ms, pgq_fn cb, void *userdata);
 /* pgq_is_up - is at least one connection ready or working? */
 bool pgq_is_up(const struct pgq *q);
 /* pgq_queued - queries waiting for a connection */

@@ -37,13 +37,26 @@ enum authd_stmt {
 	AUTHD_STMT_MEMBER_GET,
 	AUTHD_STMT_MEMBER_ROLE,
 	AUTHD_STMT_MEMBER_DELETE,
+	AUTHD_STMT_THROTTLE_CHECK,  /* throttle.c */
+	AUTHD_STMT_THROTTLE_FAIL,
+	AUTHD_STMT_THROTTLE_CLEAR,
+	AUTHD_STMT_THROTTLE_PURGE,
+	AUTHD_STMT_SESSION_CREATE,  /* sessions.c, the account side */
+	AUTHD_STMT_STORED_HASH,
+	AUTHD_STMT_PASSWORD_CHANGE,
+	AUTHD_STMT_EMAIL_TAKEN,     /* accounts.c */
+	AUTHD_STMT_SIGNUP,
+	AUTHD_STMT_INVITE_TEAM,
+	AUTHD_STMT_ACCEPT,
+	AUTHD_STMT_LOGIN_ACCOUNT,
+	AUTHD_STMT_REHASH,
+	AUTHD_STMT_PURGE_SESSIONS,  /* purge.c */
 	_AUTHD_STMT_MAX,
 };
 
 struct authd {
 	struct backend b;             /* first: handlers get &authd.b */
-	struct pgq *pgq;              /* asynchronous queries (shared/pgq.c) */
-	int stmt[_AUTHD_STMT_MAX];    /* their indexes on pgq */
+	int stmt[_AUTHD_STMT_MAX];    /* indexes of authd's statements on b.pgq (shared/pgq.c) */
 	struct authd_pool *pool;      /* password hashing threads */
 	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
 	struct event *purge_timer;    /* hourly purge of expired sessions */
@@ -134,8 +147,8 @@ size_t authd_common_passwords_count(void);
 
 /* ---- purge.c: expired sessions and old throttle rows ----------------- */
 
-/* authd_purge_run - delete expired sessions and throttle rows older than 1 h */
-int authd_purge_run(struct authd *a);
+/* authd_purge_prepare - declare this file's statement on the async pool */
+int authd_purge_prepare(struct authd *a);
 /* authd_purge_start - run it soon after start, then every hour */
 int authd_purge_start(struct authd *a);
 /* authd_purge_stop - cancel the timer */
@@ -202,8 +215,14 @@ void authd_task_query(struct authd_task *t, enum authd_stmt stmt, int n,
 void authd_task_settle(struct authd_task *t);
 /* authd_fire - a write nobody waits for (last_used_at, a dead row, a purge) */
 void authd_fire(struct authd *a, enum authd_stmt stmt, int n, const char *const *params);
-/* authd_stmt_add - declare statement stmt on the pool (at start); -E2BIG when full */
-int authd_stmt_add(struct authd *a, enum authd_stmt stmt, const char *sql, int nparams);
+/* One statement a file declares: its table goes to authd_stmts_add at start. */
+struct authd_stmt_def {
+	enum authd_stmt id;
+	const char *sql;
+	int nparams;
+};
+/* authd_stmts_add - declare n statements on the pool (at start); -E2BIG when full */
+int authd_stmts_add(struct authd *a, const struct authd_stmt_def *defs, size_t n);
 
 /* ---- calls.c: auth.call -> the handlers of ipc/operations.def ---------- */
 
@@ -279,6 +298,8 @@ void authd_op_invite_get(struct authd_ctx *c);
 void authd_op_invite_accept(struct authd_ctx *c);
 void authd_op_login(struct authd_ctx *c);
 void authd_op_token(struct authd_ctx *c);
+/* authd_accounts_prepare - declare this file's statements on the async pool */
+int authd_accounts_prepare(struct authd *a);
 
 /* ---- pw_job.c: a password verify/hash on the pool, finished on the loop - */
 
@@ -288,6 +309,7 @@ void authd_op_token(struct authd_ctx *c);
  * wiped by authd_pw_job_free.
  */
 struct authd_pw_job {
+	struct authd_task t;                /* first: its statements run in steps */
 	struct authd *a;
 	struct rpc_request *req;            /* replied by finish */
 	int64_t deadline_us;                /* mono_us() the answer is due by; 0: none */
@@ -309,6 +331,8 @@ struct authd_pw_job {
 	char device[AUTHD_NAME_MAX_BYTES + 1];
 	char team_name[AUTHD_NAME_MAX_BYTES + 1];
 	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
+	char token[AUTHD_TOKEN_HEX + 1];     /* the new session's, until answered */
+	char code[AUTHD_INVITE_HEX + 1];     /* sign-up: the team's first invite code */
 };
 
 /* authd_pw_job_new - zeroed job for req (taken from *req; NULL is fine), due by deadline_us */
@@ -318,8 +342,10 @@ struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 bool authd_pw_admit(struct authd_ctx *c);
 /* authd_pw_job_free - wipe (passwords) and free; accepts NULL */
 void authd_pw_job_free(struct authd_pw_job *j);
-/* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */
+/* authd_pw_job_submit - run on the pool (j waits for it); on failure answers 503 */
 int authd_pw_job_submit(struct authd_pw_job *j);
+/* authd_pw_job_start - begin j's work with begin(j), then settle it (freed if it is over) */
+void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
 
 /* ---- sessions.c: the session a token names, and the session ops --------- */
 
@@ -336,12 +362,14 @@ void authd_session_find(struct authd *a, const char *token, authd_session_fn cb,
 /* authd_sessions_prepare - declare this file's statements on the async pool */
 int authd_sessions_prepare(struct authd *a);
 /*
- * authd_session_create - a new session of user_id named device: token
- * (40 hex) and the row's id/created_at/expires_at into *s. Never reuses
- * a token. 0 or negative errno (database).
+ * authd_session_create - a new session of user_id named device, for t: a
+ * fresh token (never reused) into token, the row inserted; step reads the
+ * row with authd_session_created.
  */
-int authd_session_create(struct authd *a, const char *user_id, const char *device,
-			 char token[AUTHD_TOKEN_HEX + 1], struct authd_session *s);
+void authd_session_create(struct authd_task *t, const char *user_id, const char *device,
+			  char token[AUTHD_TOKEN_HEX + 1], authd_step_fn step);
+/* authd_session_created - the new row's id/created_at/expires_at into s: 0 or -EIO */
+int authd_session_created(const PGresult *res, struct authd_session *s);
 void authd_op_me(struct authd_ctx *c);
 void authd_op_logout(struct authd_ctx *c);
 void authd_op_password(struct authd_ctx *c);
@@ -382,16 +410,19 @@ bool authd_hash_equal_hex(const char *hex, const uint8_t hash[AUTHD_HASH_BYTES])
 
 /* authd_throttle_key - SHA-256 of the normalised email */
 void authd_throttle_key(const char *email, uint8_t out[AUTHD_HASH_BYTES]);
-/*
- * authd_throttle_check - 0 when an attempt may go on, 1 when it must be
- * refused (*ret_retry_after seconds, >= 1), or negative errno.
- */
-int authd_throttle_check(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES],
-			 int64_t *ret_retry_after);
-/* authd_throttle_fail - count one failure (before verifying: pessimistic) */
-int authd_throttle_fail(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES]);
-/* authd_throttle_clear - a success: forget the email's failures */
-int authd_throttle_clear(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES]);
+/* authd_throttle_prepare - declare this file's statements on the async pool */
+int authd_throttle_prepare(struct authd *a);
+/* authd_throttle_check - how long key must wait; step gets the answer (authd_throttle_wait) */
+void authd_throttle_check(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			  authd_step_fn step);
+/* authd_throttle_wait - from the check's answer: 0 to go on, else the seconds to wait */
+int64_t authd_throttle_wait(const PGresult *res);
+/* authd_throttle_fail - count one failure (before verifying: pessimistic); then step */
+void authd_throttle_fail(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			 authd_step_fn step);
+/* authd_throttle_clear - a success: forget the email's failures; then step */
+void authd_throttle_clear(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			  authd_step_fn step);
 
 /* ---- audit.c: audit events to logd --------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * main.c - sembark-authd start-up and shutdown: config, database role
- * sembark_authd (lazily connected: the daemon starts and answers ping
- * while PostgreSQL is down), the password pool ([auth] hash_threads) and
+ * sembark_authd on an asynchronous pool (connected in the background: the
+ * daemon starts and answers ping while PostgreSQL is down), the password pool ([auth] hash_threads) and
  * the dummy hash that unknown emails are verified against, the DEALER to
  * telemetryd for sign_in/sign_out signals, the ROUTER on [ipc] authd,
  * the hourly purge of expired sessions (purge.c), dropping root to
@@ -50,17 +50,23 @@ static int s_passwords(struct authd *x)
 	return 0;
 }
 
-/* s_open_pool - the asynchronous connections of the session lookup path */
+/* s_open_pool - the asynchronous connections every statement of authd runs on */
 static int s_open_pool(struct authd *x)
 {
-	int r = pgq_new(x->b.d.base, x->b.db, AUTHD_DB_CONNS, &x->pgq);
+	int r = pgq_new(x->b.d.base, x->b.db, AUTHD_DB_CONNS, &x->b.pgq);
 
 	if (r >= 0)
 		r = authd_sessions_prepare(x);
 	if (r >= 0)
 		r = authd_team_prepare(x);
 	if (r >= 0)
-		r = pgq_start(x->pgq);
+		r = authd_throttle_prepare(x);
+	if (r >= 0)
+		r = authd_accounts_prepare(x);
+	if (r >= 0)
+		r = authd_purge_prepare(x);
+	if (r >= 0)
+		r = pgq_start(x->b.pgq);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the asynchronous database pool");
 	return 0;
@@ -105,7 +111,6 @@ int main(int argc, char **argv)
 	authd_purge_stop(&x);
 	x.pool = authd_pool_free(x.pool); /* last done callbacks may still reply */
 	x.telemetry = rpc_client_free(x.telemetry);
-	x.pgq = pgq_free(x.pgq); /* lookups still waiting are answered 503 */
 	backend_done(&x.b);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

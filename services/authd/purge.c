@@ -3,8 +3,10 @@
  * absolute lifetime, or idle past [auth] session_idle_timeout when that
  * is set) and login-throttling rows older than an hour are deleted at
  * start and every hour, through authd's role (it has DELETE on both
- * tables). A run that fails (PostgreSQL away) is tried again a minute
- * later. `sembarkctl retention` applies the same rules as the owner.
+ * tables). Both statements run on the asynchronous pool, one after the
+ * other; the loop never waits for them. A run that fails (PostgreSQL
+ * away) is tried again a minute later. `sembarkctl retention` applies the
+ * same rules as the owner.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -17,39 +19,28 @@
 #define PURGE_EVERY_S 3600
 #define PURGE_RETRY_S 60
 
-static const char sql_sessions[] =
+static const char s_sessions_sql[] =
 	"DELETE FROM sessions WHERE expires_at <= now() "
 	"OR ($1::int > 0 AND last_used_at <= now() - make_interval(secs => $1::int))";
-static const char sql_failures[] =
-	"DELETE FROM login_failures WHERE at < now() - interval '1 hour'";
 
-/* s_count - rows a DELETE removed */
-static long long s_count(PGresult *res)
+static long long s_sessions_purged; /* by the run under way */
+
+/* authd_purge_prepare - declare this file's statement on the async pool */
+int authd_purge_prepare(struct authd *a)
 {
-	const char *n = res ? PQcmdTuples(res) : "";
+	static const struct authd_stmt_def defs[] = {
+		{ AUTHD_STMT_PURGE_SESSIONS, s_sessions_sql, 1 },
+	};
 
-	return n[0] ? atoll(n) : 0;
+	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }
 
-/* authd_purge_run - delete what the rules say; 0 or negative errno */
-int authd_purge_run(struct authd *a)
+/* s_count - rows a DELETE removed */
+static long long s_count(const PGresult *res)
 {
-	_cleanup_pgresult_ PGresult *sessions = NULL;
-	_cleanup_pgresult_ PGresult *failures = NULL;
-	char idle[16];
-	const char *params[] = { idle };
-	int r;
+	const char *n = PQcmdTuples((PGresult *)res);
 
-	snprintf(idle, sizeof(idle), "%d", a->b.d.cfg.auth.session_idle_timeout);
-	r = db_query(a->b.db, &sessions, sql_sessions, 1, params);
-	if (r < 0)
-		return r;
-	r = db_query(a->b.db, &failures, sql_failures, 0, NULL);
-	if (r < 0)
-		return r;
-	log_info("purged expired sessions", LOG_I("sessions", s_count(sessions)),
-		 LOG_I("login_failures", s_count(failures)));
-	return 0;
+	return n[0] ? atoll(n) : 0;
 }
 
 static void s_schedule(struct authd *a, int seconds)
@@ -59,15 +50,56 @@ static void s_schedule(struct authd *a, int seconds)
 	evtimer_add(a->purge_timer, &tv);
 }
 
+/* s_ended - a run's statement failed (retry soon) or the run is over (next in an hour) */
+static void s_ended(struct authd *a, int r, const char *sqlstate)
+{
+	if (r == -ECANCELED || !a->purge_timer)
+		return; /* shutting down */
+	if (r < 0)
+		log_warning_errno(r, "session purge failed, will retry", LOG_S("sqlstate", sqlstate));
+	s_schedule(a, r < 0 ? PURGE_RETRY_S : PURGE_EVERY_S);
+}
+
+static void s_failures_purged(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct authd *a = userdata;
+
+	if (r == 0)
+		log_info("purged expired sessions", LOG_I("sessions", s_sessions_purged),
+			 LOG_I("login_failures", s_count(res)));
+	s_ended(a, r, sqlstate);
+}
+
+static void s_sessions_done(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct authd *a = userdata;
+	const struct sembark_config *cfg = &a->b.d.cfg;
+
+	if (r == 0) {
+		s_sessions_purged = s_count(res);
+		r = pgq_run(a->b.pgq, a->stmt[AUTHD_STMT_THROTTLE_PURGE], 0, NULL,
+			    cfg->database.statement_timeout_ms, s_failures_purged, a, NULL);
+		if (r == 0)
+			return;
+	}
+	s_ended(a, r, sqlstate);
+}
+
+/* s_on_timer - a run: sessions, then throttle rows */
 static void s_on_timer(evutil_socket_t fd, short what, void *userdata)
 {
 	struct authd *a = userdata;
-	int r = authd_purge_run(a);
+	const struct sembark_config *cfg = &a->b.d.cfg;
+	char idle[16];
+	int r;
 
+	(void)fd;
+	(void)what;
+	snprintf(idle, sizeof(idle), "%d", cfg->auth.session_idle_timeout);
+	r = pgq_run(a->b.pgq, a->stmt[AUTHD_STMT_PURGE_SESSIONS], 1, (const char *const[]){ idle },
+		    cfg->database.statement_timeout_ms, s_sessions_done, a, NULL);
 	if (r < 0)
-		log_warning_errno(r, "session purge failed, will retry",
-				  LOG_S("sqlstate", db_last_sqlstate(a->b.db)));
-	s_schedule(a, r < 0 ? PURGE_RETRY_S : PURGE_EVERY_S);
+		s_ended(a, r, "");
 }
 
 /* authd_purge_start - run the rules soon, then every hour */

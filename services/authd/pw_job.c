@@ -5,7 +5,9 @@
  * invite acceptance, login, token (accounts.c) and password change
  * (sessions.c) use them. The job holds the only copies of passwords and is
  * wiped when freed. Loop thread, except s_work on a pool thread, which
- * touches only the job.
+ * touches only the job. A job is a task (task.c): before and after the
+ * hash it runs its statements in steps, and it is freed when it answered
+ * and waits for nothing (neither a statement nor the pool).
  *
  * Overload: a job carries its request's deadline. authd_pw_admit() refuses
  * at once (503 with Retry-After) a request whose hash the pool could not
@@ -59,6 +61,11 @@ bool authd_pw_admit(struct authd_ctx *c)
 		    &x);
 	return false;
 }
+static void s_task_free(struct authd_task *t)
+{
+	authd_pw_job_free((struct authd_pw_job *)t);
+}
+
 /* authd_pw_job_new - zeroed job for req (taken from *req), due by deadline_us (0: none) */
 struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 				      int64_t deadline_us, void (*finish)(struct authd_pw_job *j))
@@ -73,6 +80,8 @@ struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 	j->req = req ? TAKE_PTR(*req) : NULL;
 	j->finish = finish;
 	j->deadline_us = deadline_us;
+	j->t = (struct authd_task){ .a = a, .reqp = &j->req, .deadline_us = deadline_us,
+				    .free = s_task_free };
 	authd_hash_policy(&a->b.d.cfg, &j->policy);
 	return j;
 }
@@ -105,28 +114,35 @@ static void s_done(void *p)
 {
 	struct authd_pw_job *j = p;
 
+	j->t.waiting = false; /* back from the pool */
 	if (!j->worked) { /* reached after its deadline: nobody waits any more */
 		s_note_shed(true);
 		authd_reply_error(&j->req, 503, "service_unavailable", "busy, try again");
-		authd_pw_job_free(j);
-		return;
+	} else {
+		j->finish(j);
 	}
-	j->finish(j);
-	if (j->req)
-		abort(); /* a finish that did not answer: our bug */
-	authd_pw_job_free(j);
+	authd_task_settle(&j->t);
 }
 
-/* authd_pw_job_submit - run on the pool; on failure answers 503 and frees j */
+/* authd_pw_job_submit - run on the pool (j waits for it); on failure answers 503 */
 int authd_pw_job_submit(struct authd_pw_job *j)
 {
-	int r = authd_pool_submit_by(j->a->pool, s_work, s_done, j, j->deadline_us);
+	int r;
 
+	j->t.waiting = true;
+	r = authd_pool_submit_by(j->a->pool, s_work, s_done, j, j->deadline_us);
 	if (r < 0) {
+		j->t.waiting = false;
 		log_error_errno(r, "cannot queue a password job");
 		authd_reply_error(&j->req, 503, "service_unavailable", "busy, try again");
-		authd_pw_job_free(j);
 	}
 	return r;
+}
+
+/* authd_pw_job_start - begin j's work with begin(j), then settle it (freed if it is over) */
+void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j))
+{
+	begin(j);
+	authd_task_settle(&j->t);
 }
 

@@ -82,24 +82,6 @@ static const char s_list_sql[] =
 	"  OR last_used_at > now() - make_interval(secs => $2::float8)) "
 	"ORDER BY created_at DESC, id LIMIT " SESSIONS_LIST_MAX;
 
-/* authd_sessions_prepare - declare this file's statements on the async pool */
-int authd_sessions_prepare(struct authd *a)
-{
-	int r = authd_stmt_add(a, AUTHD_STMT_LOOKUP, s_lookup_sql, 3);
-
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_TOUCH, s_touch_sql, 2);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_DELETE_DEAD, s_delete_sql, 1);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_SESSION_DELETE, s_session_delete_sql, 2);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_SESSIONS_LIST, s_list_sql, 2);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_REVOKE_OTHERS, s_revoke_others_sql, 2);
-	return r;
-}
-
 /* s_deadline_ms - how long a lookup may take: a little under ingress's wait */
 static int s_deadline_ms(const struct authd *a)
 {
@@ -184,7 +166,7 @@ void authd_session_find(struct authd *a, const char *token, authd_session_fn cb,
 	memcpy(f->hash, h, sizeof(h));
 	authd_bytea(h, hash);
 	s_idle_params(a, idle, f->touch);
-	r = pgq_run(a->pgq, a->stmt[AUTHD_STMT_LOOKUP], 3, (const char *const[]){ hash, idle, f->touch },
+	r = pgq_run(a->b.pgq, a->stmt[AUTHD_STMT_LOOKUP], 3, (const char *const[]){ hash, idle, f->touch },
 		    s_deadline_ms(a), s_found, f, NULL);
 	sodium_memzero(hash, sizeof(hash));
 	sodium_memzero(h, sizeof(h));
@@ -200,31 +182,28 @@ static const char s_create_sql[] =
 	"VALUES ($1::bytea, $2::uuid, now() + make_interval(secs => $3::float8), $4) "
 	"RETURNING id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at");
 
-/* authd_session_create - a new session of user_id: token and id/created_at/expires_at */
-int authd_session_create(struct authd *a, const char *user_id, const char *device,
-			 char token[AUTHD_TOKEN_HEX + 1], struct authd_session *s)
+/* authd_session_create - a new session of user_id: a fresh token into token; then step */
+void authd_session_create(struct authd_task *t, const char *user_id, const char *device,
+			  char token[AUTHD_TOKEN_HEX + 1], authd_step_fn step)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char hash[AUTHD_BYTEA_MAX + 1], life[32], tok[AUTHD_TOKEN_HEX + 1];
-	const char *params[] = { hash, user_id, life, device };
+	char hash[AUTHD_BYTEA_MAX + 1], life[32];
+	uint8_t h[AUTHD_HASH_BYTES];
+
+	authd_token_new(token, h);
+	authd_bytea(h, hash);
+	s_seconds(t->a->b.d.cfg.auth.session_lifetime, life);
+	authd_task_query(t, AUTHD_STMT_SESSION_CREATE, 4,
+			 (const char *const[]){ hash, user_id, life, device }, step);
+}
+
+/* authd_session_created - the new row's id/created_at/expires_at into s: 0 or -EIO */
+int authd_session_created(const PGresult *res, struct authd_session *s)
+{
 	const struct authd_col cols[] = {
 		AUTHD_COL(s->id), AUTHD_COL(s->created_at), AUTHD_COL(s->expires_at),
 	};
-	uint8_t h[AUTHD_HASH_BYTES];
-	int r;
 
-	authd_token_new(tok, h);
-	authd_bytea(h, hash);
-	s_seconds(a->b.d.cfg.auth.session_lifetime, life);
-	r = db_query(a->b.db, &res, s_create_sql, 4, params);
-	if (r == 0 && PQntuples(res) != 1)
-		r = -EIO;
-	if (r == 0)
-		r = authd_get_texts(res, 0, cols, ELEMENTSOF(cols));
-	if (r == 0)
-		memcpy(token, tok, sizeof(tok));
-	sodium_memzero(tok, sizeof(tok));
-	return r;
+	return authd_one_row(res, cols, ELEMENTSOF(cols)) < 0 ? -EIO : 0;
 }
 
 /* ---- ops ------------------------------------------------------------------ */
@@ -362,35 +341,92 @@ void authd_op_sessions_revoke_others(struct authd_ctx *c)
 
 /* ---- password change ---------------------------------------------------- */
 
+/*
+ * The chain: throttle check (on the call) -> hash pool admission -> a job:
+ * stored hash -> failure recorded -> verify current + hash new (pool) ->
+ * update, other sessions deleted -> failures cleared -> 204.
+ */
+
+static const char s_stored_sql[] = "SELECT password_hash FROM users WHERE id = $1::uuid";
 static const char s_change_sql[] =
 	"WITH u AS (UPDATE users SET password_hash = $2 WHERE id = $1::uuid RETURNING id) "
 	"DELETE FROM sessions WHERE user_id = (SELECT id FROM u) AND id <> $3::uuid";
 
+static void s_password_cleared(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_pw_job *j = (struct authd_pw_job *)t;
+	const struct authd_who me = { j->s.user_id, j->s.email };
+
+	(void)res;
+	if (r < 0)
+		log_warning_errno(r, "cannot clear login failures", LOG_S("user_id", j->s.user_id));
+	log_info("password changed", LOG_S("user_id", j->s.user_id));
+	authd_audit(j->a, "password_changed", j->s.team_id, &me, &me);
+	authd_reply(&j->req, 204, NULL, NULL);
+}
+
+static void s_password_changed(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_pw_job *j = (struct authd_pw_job *)t;
+
+	(void)res;
+	if (r < 0) {
+		authd_reply_db(&j->req, r, t->sqlstate, "password change");
+		return;
+	}
+	authd_throttle_clear(t, j->email_hash, s_password_cleared);
+}
+
+/* s_password_done - the pool verified the current password and hashed the new one */
 static void s_password_done(struct authd_pw_job *j)
 {
 	const char *params[] = { j->s.user_id, j->hash, j->s.id };
-	const struct authd_who me = { j->s.user_id, j->s.email };
-	json_t *fields;
-	int r;
+	int r = j->verify_r < 0 ? j->verify_r : j->hash_r;
 
 	if (j->verify_r == -EACCES) {
 		log_info("password change refused: wrong current password",
 			 LOG_S("user_id", j->s.user_id));
-		fields = json_pack("{s:s}", "current_password", "is incorrect");
-		authd_reply_invalid(&j->req, fields);
+		authd_reply_invalid(&j->req, json_pack("{s:s}", "current_password", "is incorrect"));
 		return;
 	}
-	r = j->verify_r < 0 ? j->verify_r : j->hash_r;
-	if (r == 0)
-		r = db_exec(j->a->b.db, s_change_sql, 3, params);
 	if (r < 0) {
-		authd_reply_db(&j->req, r, db_last_sqlstate(j->a->b.db), "password change");
+		authd_reply_db(&j->req, r, "", "password change");
 		return;
 	}
-	(void)authd_throttle_clear(j->a, j->email_hash);
-	log_info("password changed", LOG_S("user_id", j->s.user_id));
-	authd_audit(j->a, "password_changed", j->s.team_id, &me, &me);
-	authd_reply(&j->req, 204, NULL, NULL);
+	authd_task_query(&j->t, AUTHD_STMT_PASSWORD_CHANGE, 3, params, s_password_changed);
+}
+
+static void s_password_counted(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_pw_job *j = (struct authd_pw_job *)t;
+
+	(void)res;
+	if (r < 0) {
+		authd_reply_db(&j->req, r, t->sqlstate, "password change");
+		return;
+	}
+	j->do_verify = j->do_hash = true;
+	(void)authd_pw_job_submit(j);
+}
+
+static void s_password_stored(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_pw_job *j = (struct authd_pw_job *)t;
+	const struct authd_col cols[] = { AUTHD_COL(j->stored) };
+
+	if (r == 0 && authd_one_row(res, cols, 1) < 0)
+		r = -EIO;
+	if (r < 0) {
+		authd_reply_db(&j->req, r, t->sqlstate, "password change");
+		return;
+	}
+	authd_throttle_fail(t, j->email_hash, s_password_counted);
+}
+
+static void s_password_begin(struct authd_pw_job *j)
+{
+	authd_task_query(&j->t, AUTHD_STMT_STORED_HASH, 1, (const char *const[]){ j->s.user_id },
+			 s_password_stored);
 }
 
 /* s_password_fields - both fields present, the new one within policy */
@@ -409,56 +445,37 @@ static json_t *s_password_fields(struct authd_ctx *c, const char **cur, size_t *
 	return fields;
 }
 
-static int s_stored_hash(struct authd *a, const char *user_id, char out[AUTHD_HASH_MAX])
+/* s_password_checked - not throttled: a job with both passwords (the body was checked) */
+static void s_password_checked(struct authd_task *t, int r, const PGresult *res)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	const char *params[] = { user_id };
-	int r;
-
-	r = db_query(a->b.db, &res, "SELECT password_hash FROM users WHERE id = $1::uuid", 1,
-		     params);
-	if (r < 0)
-		return r;
-	return db_get_text(res, 0, 0, out, AUTHD_HASH_MAX) < 0 ? -EIO : 0;
-}
-
-/* s_password_start - throttle, then verify + hash on the pool */
-static void s_password_start(struct authd_ctx *c, const char *cur, size_t cur_len,
-			     const char *pw, size_t pw_len)
-{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	const char *cur = NULL, *pw = NULL;
+	size_t cur_len = 0, pw_len = 0;
 	struct authd_pw_job *j;
-	int64_t wait = 0;
-	uint8_t key[AUTHD_HASH_BYTES];
-	int r;
+	int64_t wait;
 
-	authd_throttle_key(c->s.email, key);
-	r = authd_throttle_check(c->a, key, &wait);
-	if (r == 1) {
+	if (r < 0) {
+		authd_reply_db(&c->req, r, t->sqlstate, "password change");
+		return;
+	}
+	wait = authd_throttle_wait(res);
+	if (wait > 0) {
 		authd_reply_throttled(&c->req, wait);
 		return;
 	}
 	if (!authd_pw_admit(c))
 		return;
+	json_decref(s_password_fields(c, &cur, &cur_len, &pw, &pw_len));
 	j = authd_pw_job_new(c->a, &c->req, c->deadline_us, s_password_done);
 	if (!j)
 		return;
 	j->s = c->s;
-	memcpy(j->email_hash, key, sizeof(key));
-	if (r == 0)
-		r = s_stored_hash(c->a, c->s.user_id, j->stored);
-	if (r == 0)
-		r = authd_throttle_fail(c->a, key);
-	if (r < 0) {
-		authd_reply_db(&j->req, r, db_last_sqlstate(c->a->b.db), "password change");
-		authd_pw_job_free(j);
-		return;
-	}
-	j->do_verify = j->do_hash = true;
+	authd_throttle_key(c->s.email, j->email_hash);
 	memcpy(j->password, cur, cur_len);
 	j->password_len = cur_len;
 	memcpy(j->new_password, pw, pw_len);
 	j->new_password_len = pw_len;
-	(void)authd_pw_job_submit(j);
+	authd_pw_job_start(j, s_password_begin);
 }
 
 /* authd_op_password - change one's password; every other session ends */
@@ -466,6 +483,7 @@ void authd_op_password(struct authd_ctx *c)
 {
 	const char *cur = NULL, *pw = NULL;
 	size_t cur_len = 0, pw_len = 0;
+	uint8_t key[AUTHD_HASH_BYTES];
 	json_t *fields;
 
 	fields = s_password_fields(c, &cur, &cur_len, &pw, &pw_len);
@@ -478,5 +496,26 @@ void authd_op_password(struct authd_ctx *c)
 		authd_reply_invalid(&c->req, json_pack("{s:s}", "current_password", "is incorrect"));
 		return;
 	}
-	s_password_start(c, cur, cur_len, pw, pw_len);
+	authd_throttle_key(c->s.email, key);
+	authd_throttle_check(&c->t, key, s_password_checked);
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+/* authd_sessions_prepare - declare this file's statements on the async pool */
+int authd_sessions_prepare(struct authd *a)
+{
+	static const struct authd_stmt_def defs[] = {
+		{ AUTHD_STMT_LOOKUP, s_lookup_sql, 3 },
+		{ AUTHD_STMT_TOUCH, s_touch_sql, 2 },
+		{ AUTHD_STMT_DELETE_DEAD, s_delete_sql, 1 },
+		{ AUTHD_STMT_SESSION_DELETE, s_session_delete_sql, 2 },
+		{ AUTHD_STMT_SESSIONS_LIST, s_list_sql, 2 },
+		{ AUTHD_STMT_REVOKE_OTHERS, s_revoke_others_sql, 2 },
+		{ AUTHD_STMT_SESSION_CREATE, s_create_sql, 4 },
+		{ AUTHD_STMT_STORED_HASH, s_stored_sql, 1 },
+		{ AUTHD_STMT_PASSWORD_CHANGE, s_change_sql, 3 },
+	};
+
+	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }

@@ -47,7 +47,7 @@ void authd_task_query(struct authd_task *t, enum authd_stmt stmt, int n,
 	t->step = step;
 	t->waiting = true;
 	t->sqlstate[0] = '\0';
-	r = pgq_run(t->a->pgq, t->a->stmt[stmt], n, params, s_deadline_ms(t), s_answer, t, NULL);
+	r = pgq_run(t->a->b.pgq, t->a->stmt[stmt], n, params, s_deadline_ms(t), s_answer, t, NULL);
 	if (r < 0) {
 		t->waiting = false;
 		step(t, r, NULL);
@@ -67,20 +67,22 @@ void authd_task_settle(struct authd_task *t)
 /* authd_fire - a write nobody waits for (last_used_at, a dead row, a purge) */
 void authd_fire(struct authd *a, enum authd_stmt stmt, int n, const char *const *params)
 {
-	int r = pgq_run(a->pgq, a->stmt[stmt], n, params,
+	int r = pgq_run(a->b.pgq, a->stmt[stmt], n, params,
 			a->b.d.cfg.database.statement_timeout_ms, NULL, NULL, NULL);
 
 	if (r < 0)
 		log_debug("cannot queue a database write", LOG_I("error", r));
 }
 
-/* authd_stmt_add - declare statement stmt on the pool (at start); -E2BIG when full */
-int authd_stmt_add(struct authd *a, enum authd_stmt stmt, const char *sql, int nparams)
+/* authd_stmts_add - declare n statements on the pool (at start); -E2BIG when full */
+int authd_stmts_add(struct authd *a, const struct authd_stmt_def *defs, size_t n)
 {
-	int r = pgq_statement(a->pgq, sql, nparams);
+	for (size_t i = 0; i < n; i++) {
+		int r = pgq_statement(a->b.pgq, defs[i].sql, defs[i].nparams);
 
-	if (r < 0)
-		return r;
-	a->stmt[stmt] = r;
+		if (r < 0)
+			return r;
+		a->stmt[defs[i].id] = r;
+	}
 	return 0;
 }

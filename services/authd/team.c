@@ -79,19 +79,16 @@ static const char s_member_delete_sql[] =
 /* authd_team_prepare - declare this file's statements on the async pool */
 int authd_team_prepare(struct authd *a)
 {
-	int r = authd_stmt_add(a, AUTHD_STMT_TEAM_MEMBERS, s_members_sql, 1);
+	static const struct authd_stmt_def defs[] = {
+		{ AUTHD_STMT_TEAM_MEMBERS, s_members_sql, 1 },
+		{ AUTHD_STMT_INVITE_SHOW, s_invite_show_sql, 1 },
+		{ AUTHD_STMT_INVITE_ROTATE, s_invite_rotate_sql, 3 },
+		{ AUTHD_STMT_MEMBER_GET, s_member_get_sql, 2 },
+		{ AUTHD_STMT_MEMBER_ROLE, s_member_role_sql, 3 },
+		{ AUTHD_STMT_MEMBER_DELETE, s_member_delete_sql, 3 },
+	};
 
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_INVITE_SHOW, s_invite_show_sql, 1);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_INVITE_ROTATE, s_invite_rotate_sql, 3);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_GET, s_member_get_sql, 2);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_ROLE, s_member_role_sql, 3);
-	if (r >= 0)
-		r = authd_stmt_add(a, AUTHD_STMT_MEMBER_DELETE, s_member_delete_sql, 3);
-	return r;
+	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }
 
 static void s_members(struct authd_task *t, int r, const PGresult *res)

@@ -10,7 +10,8 @@
  * until the window has room again. The caller records a failure *before*
  * it verifies (pessimistic: attempts that run in parallel count against
  * each other) and clears the email's rows on success. Rows older than an
- * hour are deleted at most once a minute, on a failure.
+ * hour are deleted at most once a minute, on a failure. Every statement
+ * runs on the asynchronous pool: the caller goes on in a step (task.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,67 +43,75 @@ static const char s_check_sql[] =
 	"         WHERE email_hash = $1::bytea AND at > now() - interval '1 hour'"
 	"         ORDER BY at DESC OFFSET $3::bigint LIMIT 1)";
 
-/* authd_throttle_check - 0 to go on, 1 refused (*ret_retry_after), or negative errno */
-int authd_throttle_check(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES],
-			 int64_t *ret_retry_after)
+static const char s_fail_sql[] = "INSERT INTO login_failures (email_hash) VALUES ($1::bytea)";
+static const char s_clear_sql[] = "DELETE FROM login_failures WHERE email_hash = $1::bytea";
+static const char s_purge_sql[] = "DELETE FROM login_failures WHERE at < now() - interval '1 hour'";
+
+/* authd_throttle_prepare - declare this file's statements on the async pool */
+int authd_throttle_prepare(struct authd *a)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
+	static const struct authd_stmt_def defs[] = {
+		{ AUTHD_STMT_THROTTLE_CHECK, s_check_sql, 3 },
+		{ AUTHD_STMT_THROTTLE_FAIL, s_fail_sql, 1 },
+		{ AUTHD_STMT_THROTTLE_CLEAR, s_clear_sql, 1 },
+		{ AUTHD_STMT_THROTTLE_PURGE, s_purge_sql, 0 },
+	};
+
+	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
+}
+
+/* authd_throttle_check - how long key must wait; step gets the answer (authd_throttle_wait) */
+void authd_throttle_check(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			  authd_step_fn step)
+{
 	char hash[AUTHD_BYTEA_MAX + 1], minute[16], hour[16];
-	const char *params[] = { hash, minute, hour };
-	int64_t wait = 0, v;
-	int r;
 
 	authd_bytea(key, hash);
 	snprintf(minute, sizeof(minute), "%d", AUTHD_THROTTLE_MINUTE - 1);
 	snprintf(hour, sizeof(hour), "%d", AUTHD_THROTTLE_HOUR - 1);
-	r = db_query(a->b.db, &res, s_check_sql, 3, params);
-	if (r < 0)
-		return r;
+	authd_task_query(t, AUTHD_STMT_THROTTLE_CHECK, 3, (const char *const[]){ hash, minute, hour },
+			 step);
+}
+
+/* authd_throttle_wait - from the check's answer: 0 to go on, else the seconds to wait */
+int64_t authd_throttle_wait(const PGresult *res)
+{
+	int64_t wait = 0, v;
+
 	for (int col = 0; col < 2; col++)
 		if (db_get_i64(res, 0, col, &v) == 0)
 			wait = MAX(wait, MAX(v, 1));
-	if (wait == 0)
-		return 0;
-	*ret_retry_after = wait;
-	return 1;
+	return wait;
 }
 
+/* s_purge - rows older than an hour go, at most once a minute (not waited for) */
 static void s_purge(struct authd *a)
 {
 	int64_t now = mono_us();
-	int r;
 
 	if (s_purged_us != 0 && now - s_purged_us < PURGE_EVERY_US)
 		return;
 	s_purged_us = now;
-	r = db_exec(a->b.db, "DELETE FROM login_failures WHERE at < now() - interval '1 hour'", 0,
-		    NULL);
-	if (r < 0)
-		log_debug("cannot purge old login failures", LOG_S("error", db_last_error(a->b.db)));
+	authd_fire(a, AUTHD_STMT_THROTTLE_PURGE, 0, NULL);
 }
 
-/* authd_throttle_fail - count one failure (before verifying: pessimistic) */
-int authd_throttle_fail(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES])
+/* authd_throttle_fail - count one failure (before verifying: pessimistic); then step */
+void authd_throttle_fail(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			 authd_step_fn step)
 {
 	char hash[AUTHD_BYTEA_MAX + 1];
-	const char *params[] = { hash };
-	int r;
 
 	authd_bytea(key, hash);
-	r = db_exec(a->b.db, "INSERT INTO login_failures (email_hash) VALUES ($1::bytea)", 1,
-		    params);
-	if (r == 0)
-		s_purge(a);
-	return r;
+	s_purge(t->a);
+	authd_task_query(t, AUTHD_STMT_THROTTLE_FAIL, 1, (const char *const[]){ hash }, step);
 }
 
-/* authd_throttle_clear - a success: forget the email's failures */
-int authd_throttle_clear(struct authd *a, const uint8_t key[AUTHD_HASH_BYTES])
+/* authd_throttle_clear - a success: forget the email's failures; then step */
+void authd_throttle_clear(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
+			  authd_step_fn step)
 {
 	char hash[AUTHD_BYTEA_MAX + 1];
-	const char *params[] = { hash };
 
 	authd_bytea(key, hash);
-	return db_exec(a->b.db, "DELETE FROM login_failures WHERE email_hash = $1::bytea", 1,
-		       params);
+	authd_task_query(t, AUTHD_STMT_THROTTLE_CLEAR, 1, (const char *const[]){ hash }, step);
 }

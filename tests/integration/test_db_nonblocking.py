@@ -1,8 +1,9 @@
-"""test_db_nonblocking.py - authd's loop never waits for PostgreSQL on the
-session lookup path (shared/pgq.c): while a lookup is stuck behind a lock
-held by this test, requests that need no session lookup are still
-answered, in order of their own work rather than behind the stuck one; a
-lookup stuck past its deadline is a quick 503, and the next one works.
+"""test_db_nonblocking.py - authd's loop never waits for PostgreSQL
+(shared/pgq.c): while a session lookup, a login, a sign-up, an invite
+acceptance or a password change is stuck behind a lock held by this test,
+other requests (and ping, through /healthz) are still answered, in order
+of their own work rather than behind the stuck one; a lookup stuck past
+its deadline is a quick 503, and the next one works.
 
 Ordering, not timing, is what is asserted: the stuck request must still be
 waiting when the others have their answers."""
@@ -24,12 +25,12 @@ def waiting_authd_backends(pg):
 
 
 class Locked:
-    """LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE, held until release()."""
+    """LOCK TABLE <table> IN ACCESS EXCLUSIVE MODE, held until release()."""
 
-    def __init__(self, pg):
+    def __init__(self, pg, table="sessions"):
         self.conn = pg.connect()
         self.cur = self.conn.cursor()
-        self.cur.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        self.cur.execute("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE" % table)
 
     def release(self):
         if self.conn:
@@ -94,3 +95,44 @@ def test_a_lookup_past_its_deadline_is_a_quick_503(make_stack):
     # the connection given up on is freed when the lock goes; lookups work again
     sembark.wait_until(lambda: owner.get("/api/me").status_code == 200, 15, what="/api/me 200")
     assert "session lookup timed out" in s.stderr("authd")
+
+
+# Each account path, and a table only it (not the session lookup) needs at
+# some step: with that table locked, the op waits there, and the session
+# lookups of other callers go on.
+STUCK_OPS = {
+    "login": ("login_failures", lambda b, other, code: b.login(expect=None)),
+    "signup": ("invites", lambda b, other, code: Browser(b.base).signup(expect=None)),
+    "accept": ("invites", lambda b, other, code: Browser(b.base).join(
+        "/join/%s" % code, expect=None)),
+    "password": ("login_failures", lambda b, other, code: b.post(
+        "/api/password", {"current_password": b.password,
+                          "new_password": "a brand new passphrase 77"}, timeout=30)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(STUCK_OPS))
+def test_a_stuck_account_op_does_not_stop_the_loop(stack, op):
+    table, run = STUCK_OPS[op]
+    owner = Browser(stack)
+    owner.signup(team_name="Stuck %s" % op)
+    other = Browser(stack)
+    other.join(owner.invite_url)
+    code = invite_code(owner.invite_url)
+    lock = Locked(stack.pg, table)
+    try:
+        t, out = in_thread(lambda: run(owner, other, code))
+        sembark.wait_until(lambda: waiting_authd_backends(stack.pg) >= 1, 15,
+                           what="the %s to wait for the lock on %s" % (op, table))
+        for _ in range(5):
+            r = other.me()
+            assert r.status_code == 200, r.text
+        h = stack.get("/healthz")
+        assert h.status_code == 200 and h.json()["services"]["authd"] == "ok", h.text
+        assert t.is_alive(), "the stuck %s was answered before the lock went: %r" % (op, out)
+    finally:
+        lock.release()
+    t.join(30)
+    assert not t.is_alive()
+    assert "e" not in out, out
+    assert out["r"].status_code in (200, 201, 204, 503), out["r"].text
