@@ -382,7 +382,7 @@ int db_partitions_ensure(struct db *db, const char *fn, const char *from_day, in
 
 	if (!s_sql_name(fn) || !from_day)
 		return -EINVAL;
-	snprintf(sql, sizeof(sql), "SELECT %s($1::date, $2::int)", fn);
+	snprintf(sql, sizeof(sql), DB_PARTITIONS_ENSURE_SQL("%s"), fn);
 	snprintf(ndays, sizeof(ndays), "%d", days);
 	r = db_query(db, &res, sql, 2, params);
 	if (r < 0)
@@ -401,9 +401,7 @@ int db_partitions_drop(struct db *db, const char *fn, const char *cutoff, int da
 
 	if (!s_sql_name(fn))
 		return -EINVAL;
-	snprintf(sql, sizeof(sql),
-		 "SELECT * FROM %s(coalesce($1::timestamptz, now()) - make_interval(days => $2::int))",
-		 fn);
+	snprintf(sql, sizeof(sql), DB_PARTITIONS_DROP_SQL("%s"), fn);
 	snprintf(ndays, sizeof(ndays), "%d", days);
 	return db_query(db, ret, sql, 2, params);
 }

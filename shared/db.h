@@ -72,6 +72,15 @@ static inline void pqclearp(PGresult **r)
 #define _cleanup_pgresult_ _cleanup_(pqclearp)
 
 /*
+ * The statements of partition upkeep, fn a string literal: the daemons
+ * declare them on their asynchronous pool (pgq.h) with the same two
+ * parameters as below; the functions below expand them with "%s".
+ */
+#define DB_PARTITIONS_ENSURE_SQL(fn) "SELECT " fn "($1::date, $2::int)"
+#define DB_PARTITIONS_DROP_SQL(fn) \
+	"SELECT * FROM " fn "(coalesce($1::timestamptz, now()) - make_interval(days => $2::int))"
+
+/*
  * Partition upkeep through SECURITY DEFINER functions (migrations/): fn
  * names such a function ([schema.]name: letters, digits, '_'), a
  * constant of the caller, never input; anything else is -EINVAL.

@@ -12,7 +12,10 @@
  *     -> INSERT INTO telemetry_events the new ones
  *     -> SELECT the positions of the new ones (accepted; the rest are duplicates)
  *
- * so dedupe and storage commit together or not at all. Only when that
+ * so dedupe and storage commit together or not at all. The statement runs
+ * on the asynchronous pool (shared/pgq.c): the loop goes on taking and
+ * validating requests while it runs, and up to TELEMETRYD_INFLIGHT batches
+ * are on their way at once (the next is sent when one ends). Only when that
  * statement has returned (committed: autocommit, synchronous_commit as the
  * server has it) does each request get its answer: 202 {accepted,
  * duplicates, rejected} for api.call, "ack" for a signal. If PostgreSQL is
@@ -97,6 +100,29 @@ struct batch_key {
 	size_t order;
 	const struct telemetryd_pending *p;
 };
+
+/* A batch on its way: its requests, their events sorted, the statement's parameters. */
+struct telemetryd_batch {
+	struct telemetryd *x;
+	struct telemetryd_pending *reqs;
+	struct batch_key *keys;    /* the first occurrences, in (user_id, id) order */
+	size_t n, events;          /* keys; events of the requests */
+	struct sbuf cols[_COL_MAX];
+	int64_t t0;                /* mono_us() when it was made */
+	bool tried_partitions;     /* 23514 seen: partitions made, sent again */
+	bool tried_race;           /* 23505 seen: sent again */
+};
+
+/* telemetryd_ingest_prepare - declare the batch statement on the pool */
+int telemetryd_ingest_prepare(struct telemetryd *x)
+{
+	int r = pgq_statement(x->b.pgq, INGEST_SQL, _COL_MAX);
+
+	if (r < 0)
+		return r;
+	x->stmt[TELEMETRYD_STMT_INGEST] = r;
+	return 0;
+}
 
 /* ---- queued requests ---------------------------------------------------------- */
 
@@ -292,37 +318,6 @@ static void s_batch_span(const struct batch_key *keys, size_t n, int64_t *lo, in
 	}
 }
 
-static bool s_sqlstate_is(struct telemetryd *x, int r, const char *state)
-{
-	return r == -EIO && strcmp(db_last_sqlstate(x->b.db), state) == 0;
-}
-
-/*
- * s_insert - the statement; once more after creating missing partitions
- * (23514), once more after losing a race for an id with another instance
- * (23505)
- */
-static int s_insert(struct telemetryd *x, struct sbuf cols[_COL_MAX], const struct batch_key *keys,
-		    size_t n, PGresult **ret)
-{
-	const char *params[_COL_MAX];
-	int64_t lo, hi;
-	int r;
-
-	for (int c = 0; c < _COL_MAX; c++)
-		params[c] = cols[c].data;
-	r = db_query(x->b.db, ret, INGEST_SQL, _COL_MAX, params);
-	if (s_sqlstate_is(x, r, "23514")) {
-		s_batch_span(keys, n, &lo, &hi);
-		r = telemetryd_partitions_ensure(x, lo, hi);
-		if (r >= 0)
-			r = db_query(x->b.db, ret, INGEST_SQL, _COL_MAX, params);
-	}
-	if (s_sqlstate_is(x, r, "23505"))
-		r = db_query(x->b.db, ret, INGEST_SQL, _COL_MAX, params);
-	return r;
-}
-
 /* s_mark_stored - every row k (1-based position) of the answer was new */
 static int s_mark_stored(const PGresult *res, const struct batch_key *keys, size_t n)
 {
@@ -335,33 +330,6 @@ static int s_mark_stored(const PGresult *res, const struct batch_key *keys, size
 		keys[k - 1].ev->stored = true;
 	}
 	return rows;
-}
-
-/* s_commit - store the batch in one statement; 0 when committed */
-static int s_commit(struct telemetryd *x, struct telemetryd_pending *batch, size_t *ret_stored)
-{
-	_cleanup_free_ struct batch_key *keys = NULL;
-	_cleanup_pgresult_ PGresult *res = NULL;
-	struct sbuf cols[_COL_MAX] = { 0 };
-	size_t n = 0;
-	int r;
-
-	if (!x->b.db)
-		return -ENOTCONN;
-	if (x->need_upkeep)
-		(void)telemetryd_upkeep(x);
-	keys = s_keys(batch, &n);
-	r = keys ? s_arrays(keys, n, cols) : -ENOMEM;
-	if (r >= 0)
-		r = s_insert(x, cols, keys, n, &res);
-	s_arrays_free(cols);
-	if (r < 0)
-		return r;
-	r = s_mark_stored(res, keys, n);
-	if (r < 0)
-		return r;
-	*ret_stored = (size_t)r;
-	return 0;
 }
 
 /* ---- answers ----------------------------------------------------------------------- */
@@ -405,45 +373,145 @@ static void s_answer(struct telemetryd_pending *p, int r)
 		telemetryd_reply_unavailable(TAKE_PTR(p->req));
 }
 
-static void s_note(struct telemetryd *x, int r, size_t events)
+static void s_note(struct telemetryd *x, int r, const char *sqlstate, size_t events)
 {
 	if (r < 0 && !x->q.failing) {
 		x->q.failing = true;
 		log_warning("telemetry commit failed, answering 503",
-			    LOG_S("error", r == -EIO ? db_last_error(x->b.db)
-				  : r == -ENOTCONN ? "database unavailable" : strerror(-r)),
-			    LOG_S("sqlstate", x->b.db ? db_last_sqlstate(x->b.db) : ""),
-			    LOG_I("events", events));
+			    LOG_S("error", r == -ENOTCONN ? "database unavailable" : strerror(-r)),
+			    LOG_S("sqlstate", sqlstate), LOG_I("events", events));
 	} else if (r == 0 && x->q.failing) {
 		x->q.failing = false;
 		log_info("telemetry commits recovered");
 	}
 }
 
-/* s_flush - commit one batch from the head of the queue and answer it */
-static void s_flush(struct telemetryd *x)
-{
-	struct telemetryd_pending *batch = s_take_batch(x), *next;
-	size_t stored = 0, events = 0;
-	int64_t t0 = mono_us();
-	int r;
+/* ---- a batch on its way: one statement (twice at most), then every answer ---- */
 
-	if (!batch)
-		return;
-	for (struct telemetryd_pending *p = batch; p; p = p->next)
-		events += p->in.n_events;
-	r = s_commit(x, batch, &stored);
-	s_note(x, r, events);
+static void s_batch_sent(int r, const PGresult *res, const char *sqlstate, void *userdata);
+
+/* s_batch_free - the batch's arrays and keys (its requests were answered) */
+static void s_batch_free(struct telemetryd_batch *b)
+{
+	s_arrays_free(b->cols);
+	free(b->keys);
+	free(b);
+}
+
+/* s_batch_end - answer every request of b with r, then free it; the next batch may go */
+static void s_batch_end(struct telemetryd_batch *b, int r, const char *sqlstate, size_t stored)
+{
+	struct telemetryd *x = b->x;
+	struct telemetryd_pending *next;
+
+	s_note(x, r, sqlstate ? sqlstate : "", b->events);
 	if (r == 0) {
 		x->q.committed += stored;
 		x->q.batches++;
-		log_debug("telemetry batch committed", LOG_I("events", events),
-			  LOG_I("stored", stored), LOG_I("us", mono_us() - t0));
+		log_debug("telemetry batch committed", LOG_I("events", b->events),
+			  LOG_I("stored", stored), LOG_I("us", mono_us() - b->t0));
 	}
-	for (struct telemetryd_pending *p = batch; p; p = next) {
+	for (struct telemetryd_pending *p = b->reqs; p; p = next) {
 		next = p->next;
 		s_answer(p, r);
 		s_pending_free(p);
+	}
+	s_batch_free(b);
+	x->q.inflight--;
+	if (x->q.head && x->q.timer)
+		s_arm(x, 0);
+}
+
+/* s_batch_send - the batch's statement on the pool; s_batch_sent goes on */
+static void s_batch_send(struct telemetryd_batch *b)
+{
+	struct telemetryd *x = b->x;
+	const char *params[_COL_MAX];
+	int r;
+
+	for (int c = 0; c < _COL_MAX; c++)
+		params[c] = b->cols[c].data;
+	r = pgq_run(x->b.pgq, x->stmt[TELEMETRYD_STMT_INGEST], _COL_MAX, params,
+		    x->b.d.cfg.database.statement_timeout_ms, s_batch_sent, b, NULL);
+	if (r < 0)
+		s_batch_end(b, r, "", 0);
+}
+
+/* s_batch_partitioned - the partitions of the batch's days exist now (or not): once more */
+static void s_batch_partitioned(int r, void *userdata)
+{
+	struct telemetryd_batch *b = userdata;
+
+	if (r < 0)
+		s_batch_end(b, r, "", 0);
+	else
+		s_batch_send(b);
+}
+
+/*
+ * s_batch_sent - the statement's answer: committed, or once more after
+ * creating missing partitions (23514), or once more after losing a race
+ * for an id with another batch or instance (23505)
+ */
+static void s_batch_sent(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct telemetryd_batch *b = userdata;
+	int64_t lo, hi;
+
+	if (r == -EIO && strcmp(sqlstate, "23514") == 0 && !b->tried_partitions) {
+		b->tried_partitions = true;
+		s_batch_span(b->keys, b->n, &lo, &hi);
+		telemetryd_partitions_ensure(b->x, lo, hi, s_batch_partitioned, b);
+		return;
+	}
+	if (r == -EIO && strcmp(sqlstate, "23505") == 0 && !b->tried_race) {
+		b->tried_race = true;
+		s_batch_send(b);
+		return;
+	}
+	if (r == 0)
+		r = s_mark_stored(res, b->keys, b->n);
+	s_batch_end(b, r < 0 ? r : 0, sqlstate, r < 0 ? 0 : (size_t)r);
+}
+
+/* s_batch_new - the batch's keys and array parameters; NULL when out of memory */
+static struct telemetryd_batch *s_batch_new(struct telemetryd *x, struct telemetryd_pending *reqs)
+{
+	struct telemetryd_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	*b = (struct telemetryd_batch){ .x = x, .reqs = reqs, .t0 = mono_us() };
+	for (struct telemetryd_pending *p = reqs; p; p = p->next)
+		b->events += p->in.n_events;
+	b->keys = s_keys(reqs, &b->n);
+	if (!b->keys || s_arrays(b->keys, b->n, b->cols) < 0) {
+		b->reqs = NULL;
+		s_batch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* s_flush - send batches from the head of the queue while fewer than the limit are on their way */
+static void s_flush(struct telemetryd *x)
+{
+	while (x->q.head && x->q.inflight < TELEMETRYD_INFLIGHT) {
+		struct telemetryd_pending *reqs = s_take_batch(x), *next;
+		struct telemetryd_batch *b = s_batch_new(x, reqs);
+
+		if (!b) {
+			for (struct telemetryd_pending *p = reqs; p; p = next) {
+				next = p->next;
+				s_answer(p, -ENOMEM);
+				s_pending_free(p);
+			}
+			continue;
+		}
+		x->q.inflight++;
+		if (x->need_upkeep)
+			telemetryd_upkeep(x);
+		s_batch_send(b);
 	}
 }
 
@@ -451,10 +519,10 @@ static void s_on_timer(evutil_socket_t fd, short what, void *userdata)
 {
 	struct telemetryd *x = userdata;
 
+	(void)fd;
+	(void)what;
 	x->q.armed = false;
 	s_flush(x);
-	if (x->q.head)
-		s_arm(x, 0);
 }
 
 /* ---- entry points ------------------------------------------------------------------- */
@@ -587,11 +655,18 @@ int telemetryd_ingest_start(struct telemetryd *x)
 	return 0;
 }
 
-/* telemetryd_ingest_stop - answer what is queued (commit it if possible), free the timer */
+/* telemetryd_ingest_stop - what never went out is answered 503; free the timer */
 void telemetryd_ingest_stop(struct telemetryd *x)
 {
-	while (x->q.head)
-		s_flush(x);
+	struct telemetryd_pending *next;
+
+	for (struct telemetryd_pending *p = x->q.head; p; p = next) {
+		next = p->next;
+		s_answer(p, -ECANCELED);
+		s_pending_free(p);
+	}
+	x->q.head = x->q.tail = NULL;
+	x->q.n_events = 0;
 	if (x->q.timer)
 		event_free(x->q.timer);
 	x->q.timer = NULL;

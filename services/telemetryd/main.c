@@ -1,14 +1,16 @@
 /*
  * main.c - sembark-telemetryd start-up and shutdown: config, database role
- * sembark_telemetryd (lazily connected: the daemon starts and answers ping
- * while PostgreSQL is down), the group commit and upkeep timers, the ROUTER
+ * sembark_telemetryd on an asynchronous pool (connected in the background:
+ * the daemon starts and answers ping while PostgreSQL is down), the group commit and upkeep timers, the ROUTER
  * on [ipc] telemetryd, dropping root to [telemetry] user, READY=1, the loop.
- * On SIGTERM it refuses new requests, commits what is queued at once and
- * answers every request in flight before it exits. Request handling is in
+ * On SIGTERM it refuses new requests, sends what is queued at once and
+ * answers every request in flight (after its commit) before it exits; the
+ * pool is freed last (backend_done), answering what still waits 503. Request handling is in
  * ipc.c and the feature files.
  */
 #include <stdlib.h>
 
+#include "log.h"
 #include "telemetryd.h"
 
 static void s_on_stop(void *userdata)
@@ -27,6 +29,24 @@ static int s_drain(void *userdata)
 	return n > (size_t)INT32_MAX ? INT32_MAX : (int)n;
 }
 
+/* s_open_pool - the asynchronous connections every statement runs on (connected in the background) */
+static int s_open_pool(struct telemetryd *x)
+{
+	int r = pgq_new(x->b.d.base, x->b.db, TELEMETRYD_DB_CONNS, &x->b.pgq);
+
+	if (r >= 0)
+		r = telemetryd_ingest_prepare(x);
+	if (r >= 0)
+		r = telemetryd_partitions_prepare(x);
+	if (r >= 0)
+		r = telemetryd_summary_prepare(x);
+	if (r >= 0)
+		r = pgq_start(x->b.pgq);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the asynchronous database pool");
+	return 0;
+}
+
 static int s_run(struct telemetryd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -34,6 +54,9 @@ static int s_run(struct telemetryd *x)
 
 	r = backend_open_db(&x->b.d, BACKEND_ROLE_TELEMETRYD, "db-telemetryd-password",
 			    cfg->database.telemetryd_password_file, &x->b.db);
+	if (r < 0)
+		return r;
+	r = s_open_pool(x);
 	if (r < 0)
 		return r;
 	r = telemetryd_ingest_start(x);

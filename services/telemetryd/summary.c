@@ -13,7 +13,8 @@
  * by events (count) descending, then value, and holds at most 20 rows;
  * "users" counts distinct users. The server's sign_in/sign_out events have
  * no client fields and so count in "days" only. Owners and admins only
- * (a member gets 403 forbidden); only team_id's rows are ever read.
+ * (a member gets 403 forbidden); only team_id's rows are ever read. The
+ * five statements run one after the other on the asynchronous pool.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -99,33 +100,71 @@ int telemetryd_summary_days(const char *query, int *ret_days)
 	return 0;
 }
 
-/* s_days - [{"date", "counts"}] for every day of the range, oldest first */
-static int s_days(struct telemetryd *x, const char *const params[3], int64_t from_us, int n,
-		  json_t *out)
+/* telemetryd_summary_prepare - declare the summary's statements on the pool */
+int telemetryd_summary_prepare(struct telemetryd *x)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
+	int r = pgq_statement(x->b.pgq, DAYS_SQL, 3);
+
+	if (r < 0)
+		return r;
+	x->stmt[TELEMETRYD_STMT_SUMMARY_DAYS] = r;
+	for (size_t i = 0; i < ELEMENTSOF(s_lists); i++) {
+		r = pgq_statement(x->b.pgq, s_lists[i].sql, 3);
+		if (r < 0)
+			return r;
+		x->stmt[TELEMETRYD_STMT_SUMMARY_LIST + i] = r;
+	}
+	return 0;
+}
+
+/*
+ * One summary on its way: the days statement, then each list's, one after
+ * the other on the pool; the answer when the last has come.
+ */
+struct summary_call {
+	struct telemetryd *x;
+	struct rpc_request *req;
+	json_t *out;
+	char team[UTIL_UUID_LEN + 1];
+	char from[32], to[32];
+	int64_t from_us;
+	int n;     /* days */
+	size_t at; /* 0: days; 1 + i: s_lists[i] */
+};
+
+static void s_call_end(struct summary_call *sc, int r)
+{
+	if (r < 0) {
+		log_debug("telemetry summary failed", LOG_I("error", r));
+		telemetryd_reply_unavailable(sc->req);
+	} else {
+		telemetryd_reply_json(sc->req, 200, sc->out);
+	}
+	json_decref(sc->out);
+	free(sc);
+}
+
+/* s_days - [{"date", "counts"}] for every day of the range, oldest first */
+static int s_days(struct summary_call *sc, const PGresult *res)
+{
 	json_auto_t *days = json_array();
 	char date[11], type[32];
 	int64_t day, count;
-	int r;
 
-	for (int i = 0; days && i < n; i++) {
-		util_format_day(from_us + i * TELEMETRYD_DAY_US, date);
+	for (int i = 0; days && i < sc->n; i++) {
+		util_format_day(sc->from_us + i * TELEMETRYD_DAY_US, date);
 		json_array_append_new(days, json_pack("{s:s, s:{}}", "date", date, "counts"));
 	}
-	if (!days || json_array_size(days) != (size_t)n)
+	if (!days || json_array_size(days) != (size_t)sc->n)
 		return -ENOMEM;
-	r = db_query(x->b.db, &res, DAYS_SQL, 3, params);
-	if (r < 0)
-		return r;
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (db_get_i64(res, i, 0, &day) < 0 || db_get_text(res, i, 1, type, sizeof(type)) < 0 ||
-		    db_get_i64(res, i, 2, &count) < 0 || day < 0 || day >= n)
+		    db_get_i64(res, i, 2, &count) < 0 || day < 0 || day >= sc->n)
 			continue;
 		json_object_set_new(json_object_get(json_array_get(days, (size_t)day), "counts"), type,
 				    json_integer(count));
 	}
-	return json_object_set(out, "days", days);
+	return json_object_set(sc->out, "days", days);
 }
 
 static json_t *s_list_row(const struct summary_list *l, const PGresult *res, int i)
@@ -143,18 +182,12 @@ static json_t *s_list_row(const struct summary_list *l, const PGresult *res, int
 }
 
 /* s_list - one top-20 list into out[l->name] */
-static int s_list(struct telemetryd *x, const struct summary_list *l, const char *const params[3],
-		  json_t *out)
+static int s_list(const struct summary_list *l, const PGresult *res, json_t *out)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
 	json_auto_t *list = json_array();
-	int r;
 
 	if (!list)
 		return -ENOMEM;
-	r = db_query(x->b.db, &res, l->sql, 3, params);
-	if (r < 0)
-		return r;
 	for (int i = 0; i < PQntuples(res); i++) {
 		json_t *row = s_list_row(l, res, i);
 
@@ -164,23 +197,60 @@ static int s_list(struct telemetryd *x, const struct summary_list *l, const char
 	return json_object_set(out, l->name, list);
 }
 
-/* s_build - the whole summary of team over n days ending today (UTC) */
-static int s_build(struct telemetryd *x, const char *team, int n, json_t *out)
+static void s_answered(int r, const PGresult *res, const char *sqlstate, void *userdata);
+
+/* s_next - run the statement at sc->at, or answer when all have come */
+static void s_next(struct summary_call *sc)
+{
+	const char *const params[3] = { sc->team, sc->from, sc->to };
+	int stmt, r;
+
+	if (sc->at > ELEMENTSOF(s_lists)) {
+		s_call_end(sc, 0);
+		return;
+	}
+	stmt = sc->x->stmt[sc->at == 0 ? TELEMETRYD_STMT_SUMMARY_DAYS
+				       : TELEMETRYD_STMT_SUMMARY_LIST + (int)sc->at - 1];
+	r = pgq_run(sc->x->b.pgq, stmt, 3, params, sc->x->b.d.cfg.database.statement_timeout_ms,
+		    s_answered, sc, NULL);
+	if (r < 0)
+		s_call_end(sc, r);
+}
+
+static void s_answered(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct summary_call *sc = userdata;
+
+	(void)sqlstate;
+	if (r == 0)
+		r = sc->at == 0 ? s_days(sc, res) : s_list(&s_lists[sc->at - 1], res, sc->out);
+	if (r < 0) {
+		s_call_end(sc, r);
+		return;
+	}
+	sc->at++;
+	s_next(sc);
+}
+
+/* s_start - the whole summary of team over n days ending today (UTC) */
+static int s_start(struct telemetryd *x, struct rpc_request *req, const char *team, int n)
 {
 	int64_t today = now_us() / TELEMETRYD_DAY_US * TELEMETRYD_DAY_US;
-	int64_t from_us = today - (int64_t)(n - 1) * TELEMETRYD_DAY_US;
-	char from[32], to[32];
-	const char *const params[3] = { team, from, to };
-	int r;
+	struct summary_call *sc = calloc(1, sizeof(*sc));
 
-	if (!x->b.db)
-		return -ENOTCONN;
-	util_format_time(from_us, from);
-	util_format_time(today + TELEMETRYD_DAY_US, to);
-	r = s_days(x, params, from_us, n, out);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(s_lists); i++)
-		r = s_list(x, &s_lists[i], params, out);
-	return r;
+	if (!sc)
+		return -ENOMEM;
+	*sc = (struct summary_call){ .x = x, .req = req, .out = json_object(), .n = n };
+	if (!sc->out) {
+		free(sc);
+		return -ENOMEM;
+	}
+	snprintf(sc->team, sizeof(sc->team), "%s", team);
+	sc->from_us = today - (int64_t)(n - 1) * TELEMETRYD_DAY_US;
+	util_format_time(sc->from_us, sc->from);
+	util_format_time(today + TELEMETRYD_DAY_US, sc->to);
+	s_next(sc);
+	return 0;
 }
 
 static void s_reply_bad_days(struct rpc_request *req)
@@ -196,10 +266,8 @@ static void s_reply_bad_days(struct rpc_request *req)
 void telemetryd_op_summary(struct backend *b, struct rpc_request *req,
 			   const struct ipc_api_call *call)
 {
-	struct telemetryd *x = b->owner;
 	char team[UTIL_UUID_LEN + 1];
-	json_auto_t *out = json_object();
-	int days, r;
+	int days;
 
 	if (util_uuid_normalize(call->team_id, team) < 0) {
 		(void)rpc_reply_error(req, "bad_message", "team_id must be a UUID");
@@ -209,11 +277,6 @@ void telemetryd_op_summary(struct backend *b, struct rpc_request *req,
 		s_reply_bad_days(req);
 		return;
 	}
-	r = out ? s_build(x, team, days, out) : -ENOMEM;
-	if (r < 0) {
-		log_debug("telemetry summary failed", LOG_I("error", r));
+	if (s_start(b->owner, req, team, days) < 0)
 		telemetryd_reply_unavailable(req);
-		return;
-	}
-	telemetryd_reply_json(req, 200, out);
 }

@@ -41,6 +41,22 @@ struct event;
 #define TELEMETRYD_SUMMARY_DAYS_MAX 30
 #define TELEMETRYD_SUMMARY_DAYS_DEFAULT 7
 #define TELEMETRYD_SUMMARY_TOP 20                     /* rows per summary list */
+#define TELEMETRYD_DB_CONNS 2                         /* connections of the asynchronous pool */
+#define TELEMETRYD_INFLIGHT 2                         /* batches committing at once */
+
+/* Every statement telemetryd runs on its pool (shared/pgq.c); their indexes in x->stmt. */
+enum telemetryd_stmt {
+	TELEMETRYD_STMT_INGEST,       /* ingest.c */
+	TELEMETRYD_STMT_ENSURE,       /* partitions.c */
+	TELEMETRYD_STMT_DROP,
+	TELEMETRYD_STMT_PURGE_SEEN,
+	TELEMETRYD_STMT_SUMMARY_DAYS, /* summary.c */
+	TELEMETRYD_STMT_SUMMARY_LIST, /* ... and one per list after it */
+	_TELEMETRYD_STMT_MAX = TELEMETRYD_STMT_SUMMARY_LIST + 4,
+};
+
+/* An asynchronous step's end: r == 0 or negative errno. */
+typedef void (*telemetryd_done_fn)(int r, void *userdata);
 
 enum telemetryd_type {
 	TELEMETRYD_SIGN_IN,
@@ -130,20 +146,26 @@ struct telemetryd_queue {
 	struct event *timer;   /* batch_delay_ms after the first arrival */
 	bool armed;
 	bool failing;          /* the last commit failed (logged once) */
+	int inflight;          /* batches on their way (<= TELEMETRYD_INFLIGHT) */
 	uint64_t committed;    /* events stored */
 	uint64_t batches;      /* transactions committed */
 };
 
 struct telemetryd {
-	struct backend b; /* first: handlers get &telemetryd.b */
+	struct backend b; /* first: handlers get &telemetryd.b; b.pgq runs every statement */
+	int stmt[_TELEMETRYD_STMT_MAX];
 	struct telemetryd_queue q;
 	struct event *upkeep_timer, *purge_timer;
-	bool need_upkeep; /* partitions/retention not yet done since the last failure */
+	bool need_upkeep;    /* partitions/retention not yet done since the last failure */
+	bool upkeep_running; /* a run is on its way */
 };
+
+/* telemetryd_ingest_prepare - declare the batch statement on the pool */
+int telemetryd_ingest_prepare(struct telemetryd *x);
 
 /* telemetryd_ingest_start - the group commit timer */
 int telemetryd_ingest_start(struct telemetryd *x);
-/* telemetryd_ingest_stop - answer what is queued (commit it if possible), free the timer */
+/* telemetryd_ingest_stop - what never went out is answered 503; free the timer */
 void telemetryd_ingest_stop(struct telemetryd *x);
 /* telemetryd_op_ingest - op "telemetry.ingest": validate, queue; replies after commit */
 void telemetryd_op_ingest(struct backend *b, struct rpc_request *req,
@@ -167,10 +189,13 @@ void telemetryd_reply_unavailable(struct rpc_request *req);
 
 /* ---- partitions.c: daily partitions, retention, dedupe memory ----------- */
 
-/* telemetryd_partitions_ensure - partitions for every day of [from_us, to_us] */
-int telemetryd_partitions_ensure(struct telemetryd *x, int64_t from_us, int64_t to_us);
-/* telemetryd_upkeep - partitions of the accepted window, retention, seen purge */
-int telemetryd_upkeep(struct telemetryd *x);
+/* telemetryd_partitions_prepare - declare this file's statements on the pool */
+int telemetryd_partitions_prepare(struct telemetryd *x);
+/* telemetryd_partitions_ensure - partitions for every day of [from_us, to_us]; then done(r) */
+void telemetryd_partitions_ensure(struct telemetryd *x, int64_t from_us, int64_t to_us,
+				  telemetryd_done_fn done, void *userdata);
+/* telemetryd_upkeep - start a run unless one is on its way: retention, partitions, seen purge */
+void telemetryd_upkeep(struct telemetryd *x);
 /* telemetryd_upkeep_start - run upkeep now and every hour */
 int telemetryd_upkeep_start(struct telemetryd *x);
 /* telemetryd_upkeep_stop - free the timers */
@@ -178,6 +203,8 @@ void telemetryd_upkeep_stop(struct telemetryd *x);
 
 /* ---- summary.c ----------------------------------------------------------- */
 
+/* telemetryd_summary_prepare - declare the summary's statements on the pool */
+int telemetryd_summary_prepare(struct telemetryd *x);
 /* telemetryd_summary_days - "days=N" in a query string: 0 and N, or -EINVAL */
 int telemetryd_summary_days(const char *query, int *ret_days);
 /* telemetryd_op_summary - op "telemetry.summary" (owners, admins): this team's aggregates */

@@ -1,9 +1,10 @@
-"""test_db_nonblocking.py - authd's loop never waits for PostgreSQL
-(shared/pgq.c): while a session lookup, a login, a sign-up, an invite
-acceptance or a password change is stuck behind a lock held by this test,
-other requests (and ping, through /healthz) are still answered, in order
-of their own work rather than behind the stuck one; a lookup stuck past
-its deadline is a quick 503, and the next one works.
+"""test_db_nonblocking.py - authd's and telemetryd's loops never wait for
+PostgreSQL (shared/pgq.c): while a session lookup, a login, a sign-up, an
+invite acceptance, a password change or a telemetry commit is stuck behind
+a lock held by this test, other requests (and ping, through /healthz) are
+still answered, in order of their own work rather than behind the stuck
+one; a lookup stuck past its deadline is a quick 503, and the next one
+works. (logd's: test_logd_nonblocking.py.)
 
 Ordering, not timing, is what is asserted: the stuck request must still be
 waiting when the others have their answers."""
@@ -15,12 +16,13 @@ import pytest
 
 import sembark
 from client import Browser, invite_code
+from telemetry_client import Telemetryd, batch, count, event, new_ids
 
 
-def waiting_authd_backends(pg):
-    """How many sembark-authd backends wait for a lock right now."""
-    rows = pg.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sembark-authd'"
-                    " AND wait_event_type = 'Lock'")
+def waiting_backends(pg, daemon="authd"):
+    """How many of a daemon's PostgreSQL backends wait for a lock right now."""
+    rows = pg.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+                    " AND wait_event_type = 'Lock'", ("sembark-" + daemon,))
     return rows[0][0]
 
 
@@ -60,7 +62,7 @@ def test_a_stuck_lookup_does_not_stop_the_loop(stack):
     lock = Locked(stack.pg)
     try:
         t, out = in_thread(lambda: owner.get("/api/me", timeout=30))
-        sembark.wait_until(lambda: waiting_authd_backends(stack.pg) >= 1, 10,
+        sembark.wait_until(lambda: waiting_backends(stack.pg) >= 1, 10,
                            what="the session lookup to wait for the lock")
         # authd answers what needs no session lookup while that one waits
         for _ in range(5):
@@ -122,7 +124,7 @@ def test_a_stuck_account_op_does_not_stop_the_loop(stack, op):
     lock = Locked(stack.pg, table)
     try:
         t, out = in_thread(lambda: run(owner, other, code))
-        sembark.wait_until(lambda: waiting_authd_backends(stack.pg) >= 1, 15,
+        sembark.wait_until(lambda: waiting_backends(stack.pg) >= 1, 15,
                            what="the %s to wait for the lock on %s" % (op, table))
         for _ in range(5):
             r = other.me()
@@ -136,3 +138,29 @@ def test_a_stuck_account_op_does_not_stop_the_loop(stack, op):
     assert not t.is_alive()
     assert "e" not in out, out
     assert out["r"].status_code in (200, 201, 204, 503), out["r"].text
+
+
+def test_a_stuck_telemetry_commit_does_not_stop_telemetryd(stack):
+    user, team = new_ids()
+    lock = Locked(stack.pg, "telemetry_seen")
+    try:
+        def ingest():
+            with Telemetryd(stack) as td:
+                return td.ingest(batch([event(), event("crash")]), user, team, timeout=30)
+        t, out = in_thread(ingest)
+        sembark.wait_until(lambda: waiting_backends(stack.pg, "telemetryd") >= 1, 15,
+                           what="the telemetry commit to wait for the lock")
+        with Telemetryd(stack) as td:
+            for _ in range(3):
+                status, body = td.summary(team)
+                assert status == 200 and len(body["days"]) == 7, body
+        h = stack.get("/healthz")
+        assert h.status_code == 200 and h.json()["services"]["telemetryd"] == "ok", h.text
+        assert t.is_alive(), "the stuck commit was answered before the lock went: %r" % out
+    finally:
+        lock.release()
+    t.join(30)
+    assert not t.is_alive() and "e" not in out, out
+    status, body = out["r"]
+    assert status == 202 and body["accepted"] == 2, body
+    assert count(stack.pg, user) == 2
