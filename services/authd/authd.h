@@ -112,8 +112,8 @@ int authd_pool_submit(struct authd_pool *p, authd_work_fn work, authd_done_fn do
 /* authd_pool_submit_by - the same; work is skipped if a worker takes job after deadline_us (mono) */
 int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn done, void *job,
 			 int64_t deadline_us);
-/* authd_pool_wait_us - how long until a job queued now would be done (0: not yet measured) */
-int64_t authd_pool_wait_us(struct authd_pool *p);
+/* authd_pool_wait_us - when a job queued after `coming` more would be done (0: not yet measured) */
+int64_t authd_pool_wait_us(struct authd_pool *p, size_t coming);
 /* authd_pool_pending - jobs queued or running or waiting for done */
 size_t authd_pool_pending(const struct authd_pool *p);
 /* authd_pool_free - finish queued jobs, run their done, join; accepts NULL */
@@ -314,6 +314,7 @@ struct authd_pw_job {
 	struct rpc_request *req;            /* replied by finish */
 	int64_t deadline_us;                /* mono_us() the answer is due by; 0: none */
 	bool worked;                        /* the pool ran it (not dropped past its deadline) */
+	bool coming;                        /* admitted, not yet on the pool: counted by admission */
 	void (*finish)(struct authd_pw_job *j); /* then the job is freed */
 	struct authd_hash_policy policy;
 	bool do_verify, do_hash;            /* work: verify password; hash (new_)password */

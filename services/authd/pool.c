@@ -269,15 +269,17 @@ int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn
 
 /*
  * authd_pool_wait_us - how long until a job queued now would be done:
- * the rounds of work ahead of it (itself included) over the workers,
- * times the average work; 0 before any work was measured.
+ * the rounds of work ahead of it (itself included, and `coming` jobs the
+ * caller will queue before it) over the workers, times the average work;
+ * 0 before any work was measured.
  */
-int64_t authd_pool_wait_us(struct authd_pool *p)
+int64_t authd_pool_wait_us(struct authd_pool *p, size_t coming)
 {
 	int64_t us;
 
 	pthread_mutex_lock(&p->lock);
-	us = (int64_t)((p->queued + p->running) / (size_t)p->n_threads + 1) * p->avg_work_us;
+	us = (int64_t)((p->queued + p->running + coming) / (size_t)p->n_threads + 1) *
+	     p->avg_work_us;
 	pthread_mutex_unlock(&p->lock);
 	return us;
 }

@@ -13,7 +13,10 @@
  * at once (503 with Retry-After) a request whose hash the pool could not
  * finish by then, before anything is recorded for it; a queued job a
  * worker reaches only after its deadline is not hashed at all (its answer
- * would find nobody: ingressd has answered 503 already). Refusals are
+ * would find nobody: ingressd has answered 503 already). A job runs its
+ * first statements before it reaches the pool, so admission counts the
+ * jobs admitted and not yet queued (s_coming) as work ahead: a burst that
+ * arrives at once is not all admitted on an empty queue. Refusals are
  * counted and logged at most every 10 s.
  */
 #include <stdlib.h>
@@ -26,8 +29,13 @@
 #include "log.h"
 
 #define SHED_LOG_EVERY_US (10 * 1000000LL)
+/* what admission keeps back for the statements after the hash and the way
+ * back to ingressd, and for hashes slower than the pool's average */
+#define PW_AFTER_HASH_US (100 * 1000LL)
+#define PW_ESTIMATE_SLACK 8 /* a queue of hashes may take 1/8 longer than its estimate */
 
 static uint64_t s_shed, s_expired; /* loop thread */
+static size_t s_coming;             /* jobs admitted, not yet on the pool */
 static int64_t s_shed_logged_us;
 
 /* s_note_shed - count a refused or dropped job; a warning at most every 10 s */
@@ -46,13 +54,20 @@ static void s_note_shed(bool expired)
 		    LOG_I("refused_total", s_shed), LOG_I("expired_total", s_expired));
 }
 
-/* authd_pw_admit - can the pool hash for c before its deadline? Else 503 + Retry-After now */
+/*
+ * authd_pw_admit - can the pool hash for c, and c still answer, before its
+ * deadline? Else 503 + Retry-After now. The estimate gets a margin: a job
+ * admitted on the estimate alone could finish its hash in time and still
+ * answer late (its statements, a slower hash), and then ingressd answers
+ * a 503 without a Retry-After after the whole wait.
+ */
 bool authd_pw_admit(struct authd_ctx *c)
 {
-	int64_t wait = authd_pool_wait_us(c->a->pool);
+	int64_t wait = authd_pool_wait_us(c->a->pool, s_coming);
+	int64_t need = wait + wait / PW_ESTIMATE_SLACK + PW_AFTER_HASH_US;
 	struct authd_reply_extra x = { .retry_after = MAX((wait + 999999) / 1000000, (int64_t)1) };
 
-	if (mono_us() + wait <= c->deadline_us)
+	if (mono_us() + need <= c->deadline_us)
 		return true;
 	s_note_shed(false);
 	authd_reply(&c->req, 503,
@@ -61,6 +76,7 @@ bool authd_pw_admit(struct authd_ctx *c)
 		    &x);
 	return false;
 }
+
 static void s_task_free(struct authd_task *t)
 {
 	authd_pw_job_free((struct authd_pw_job *)t);
@@ -80,10 +96,20 @@ struct authd_pw_job *authd_pw_job_new(struct authd *a, struct rpc_request **req,
 	j->req = req ? TAKE_PTR(*req) : NULL;
 	j->finish = finish;
 	j->deadline_us = deadline_us;
+	j->coming = true;
+	s_coming++;
 	j->t = (struct authd_task){ .a = a, .reqp = &j->req, .deadline_us = deadline_us,
 				    .free = s_task_free };
 	authd_hash_policy(&a->b.d.cfg, &j->policy);
 	return j;
+}
+
+/* s_arrived - j is on the pool (or will never be): no longer counted as coming */
+static void s_arrived(struct authd_pw_job *j)
+{
+	if (j->coming)
+		s_coming--;
+	j->coming = false;
 }
 
 /* authd_pw_job_free - wipe (passwords) and free; accepts NULL */
@@ -91,6 +117,7 @@ void authd_pw_job_free(struct authd_pw_job *j)
 {
 	if (!j)
 		return;
+	s_arrived(j);
 	sodium_memzero(j, sizeof(*j));
 	free(j);
 }
@@ -129,6 +156,7 @@ int authd_pw_job_submit(struct authd_pw_job *j)
 {
 	int r;
 
+	s_arrived(j);
 	j->t.waiting = true;
 	r = authd_pool_submit_by(j->a->pool, s_work, s_done, j, j->deadline_us);
 	if (r < 0) {

@@ -183,7 +183,7 @@ static void test_deadlines(void **state)
 	memset(queued, 0, sizeof(queued));
 	s_done_total = 0;
 	assert_int_equal(authd_pool_new(base, 1, &s_pool), 0);
-	assert_int_equal(authd_pool_wait_us(s_pool), 0);
+	assert_int_equal(authd_pool_wait_us(s_pool, 0), 0);
 	assert_int_equal(authd_pool_submit_by(s_pool, s_slow_work, s_done, &late, mono_us() - 1), 0);
 	assert_int_equal(authd_pool_submit_by(s_pool, s_slow_work, s_done, &soon,
 					      mono_us() + 60 * 1000000LL), 0);
@@ -199,12 +199,12 @@ static void test_deadlines(void **state)
 
 	assert_int_equal(authd_pool_new(base, 1, &s_pool), 0);
 	assert_int_equal(authd_pool_submit(s_pool, s_slow_work, s_done, &queued[0]), 0);
-	while (authd_pool_wait_us(s_pool) == 0) /* measured once the first work ends */
+	while (authd_pool_wait_us(s_pool, 0) == 0) /* measured once the first work ends */
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	assert_true(authd_pool_wait_us(s_pool) >= 1000);
+	assert_true(authd_pool_wait_us(s_pool, 0) >= 1000);
 	for (int i = 1; i < 20; i++)
 		assert_int_equal(authd_pool_submit(s_pool, s_slow_work, s_done, &queued[i]), 0);
-	assert_true(authd_pool_wait_us(s_pool) >= 1000);
+	assert_true(authd_pool_wait_us(s_pool, 0) >= 1000);
 	s_pool = authd_pool_free(s_pool);
 	event_base_free(base);
 }
