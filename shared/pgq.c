@@ -18,8 +18,15 @@
  * queued and new queries fail at once with -ENOTCONN, so a caller can
  * answer 503 quickly instead of at its deadline.
  *
+ * Listening (pgq_listen): one more connection, outside the pool, that
+ * runs LISTEN <channel> once connected and then only takes notifications;
+ * it comes and goes like the others (same back-off), and its owner hears
+ * PGQ_LISTEN_UP when the LISTEN is in force and PGQ_LISTEN_DOWN when the
+ * connection is lost (notifications in between are missed).
+ *
  * Logging: one warning when the pool loses its last connection (the
- * reason cut to libpq's, no host address), one info when it has one again.
+ * reason cut to libpq's, no host address), one info when it has one again;
+ * one warning when the listening connection is lost.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +77,7 @@ struct pgq_conn {
 	struct pgq_job *job;   /* the query it runs; NULL when given up on */
 	PGresult *res;         /* the result being collected */
 	int retry_ms;
+	bool listen;           /* the listening connection (pgq_listen), not a query one */
 };
 
 struct pgq {
@@ -86,6 +94,11 @@ struct pgq {
 	uint64_t next_id;
 	bool tried;        /* a connection attempt has failed since the last success */
 	bool outage;       /* the loss was logged */
+	struct pgq_conn listener;          /* with has_listener: LISTEN listen_sql's channel */
+	bool has_listener, listening;
+	char listen_sql[PGQ_CHANNEL_MAX + 16];
+	pgq_notify_fn notify_cb;
+	void *notify_userdata;
 };
 
 static void s_conn_fail(struct pgq_conn *c, const char *why);
@@ -277,12 +290,29 @@ static void s_answered(struct pgq_conn *c, PGresult *res)
 	s_schedule_pump(c->q);
 }
 
+/* s_listening - the LISTEN came back: notifications flow from now on */
+static void s_listening(struct pgq_conn *c, const PGresult *res)
+{
+	struct pgq *q = c->q;
+
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		s_conn_fail(c, res ? PQresultErrorMessage(res) : "no answer to LISTEN");
+		return;
+	}
+	c->state = C_READY;
+	c->retry_ms = 0;
+	q->listening = true;
+	q->notify_cb(PGQ_LISTEN_UP, NULL, q->notify_userdata);
+}
+
 /* s_complete - the command on c is over (PQgetResult said NULL) */
 static void s_complete(struct pgq_conn *c)
 {
 	PGresult *res = TAKE_PTR(c->res);
 
-	if (c->state == C_PREPARING)
+	if (c->listen && c->state == C_PREPARING)
+		s_listening(c, res);
+	else if (c->state == C_PREPARING)
 		s_prepared(c, res);
 	else if (c->state == C_BUSY)
 		s_answered(c, res);
@@ -297,8 +327,11 @@ static int s_drain(struct pgq_conn *c)
 
 	if (!PQconsumeInput(c->pg))
 		return -EIO;
-	while ((n = PQnotifies(c->pg)))
+	while (c->pg && (n = PQnotifies(c->pg))) {
+		if (c->listen) /* the callback may not free the pool */
+			c->q->notify_cb(PGQ_NOTIFY, n->extra, c->q->notify_userdata);
 		PQfreemem(n);
+	}
 	while (c->pg && !PQisBusy(c->pg)) {
 		PGresult *res = PQgetResult(c->pg);
 
@@ -343,6 +376,12 @@ static void s_connected(struct pgq_conn *c)
 		return;
 	}
 	c->prepared = 0;
+	if (c->listen) {
+		c->state = C_PREPARING;
+		if (!PQsendQuery(c->pg, c->q->listen_sql) || s_flush(c) < 0)
+			s_conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
 	if (c->q->nstmts == 0) {
 		s_ready(c);
 		return;
@@ -432,6 +471,17 @@ static void s_note_loss(struct pgq *q, const char *line)
 		s_fail_queued(q, -ENOTCONN);
 }
 
+/* s_listener_lost - notifications stopped: say so once, tell the owner */
+static void s_listener_lost(struct pgq *q, const char *line)
+{
+	if (!q->listening)
+		return;
+	q->listening = false;
+	log_warning("database notifications lost, listening again", LOG_S("user", db_user(q->db)),
+		    LOG_S("error", line));
+	q->notify_cb(PGQ_LISTEN_DOWN, NULL, q->notify_userdata);
+}
+
 /*
  * s_conn_fail - c is done for: its query fails, it opens again after a
  * back-off. why may be libpq's message of c: it is copied before c closes.
@@ -447,6 +497,10 @@ static void s_conn_fail(struct pgq_conn *c, const char *why)
 	c->retry_ms = c->retry_ms ? MIN(c->retry_ms * 2, PGQ_RETRY_MAX_MS) : PGQ_RETRY_MIN_MS;
 	tv = (struct timeval){ c->retry_ms / 1000, (c->retry_ms % 1000) * 1000 };
 	evtimer_add(c->timer, &tv);
+	if (c->listen) {
+		s_listener_lost(c->q, line);
+		return;
+	}
 	s_note_loss(c->q, line);
 	if (j) {
 		event_del(j->deadline);
@@ -618,7 +672,48 @@ int pgq_start(struct pgq *q)
 	for (int i = 0; i < q->nconns; i++)
 		if (q->conns[i].state == C_DOWN)
 			s_conn_start(&q->conns[i]);
+	if (q->has_listener && q->listener.state == C_DOWN)
+		s_conn_start(&q->listener);
 	return 0;
+}
+
+/* s_channel_ok - a channel name we put into LISTEN as it is: [a-z0-9_], 1..63 */
+static bool s_channel_ok(const char *channel)
+{
+	size_t n = strlen(channel);
+
+	return n > 0 && n <= PGQ_CHANNEL_MAX && strspn(channel, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* pgq_listen - one more connection, LISTENing on channel; cb gets its notifications */
+int pgq_listen(struct pgq *q, const char *channel, pgq_notify_fn cb, void *userdata)
+{
+	if (!q || !cb || !channel || q->has_listener || !s_channel_ok(channel))
+		return -EINVAL;
+	q->listener = (struct pgq_conn){ .q = q, .state = C_DOWN, .listen = true };
+	q->listener.timer = evtimer_new(q->base, s_timer_cb, &q->listener);
+	if (!q->listener.timer)
+		return -ENOMEM;
+	snprintf(q->listen_sql, sizeof(q->listen_sql), "LISTEN %s", channel);
+	q->notify_cb = cb;
+	q->notify_userdata = userdata;
+	q->has_listener = true;
+	return 0;
+}
+
+/* pgq_listen_poll - take the notifications that have arrived, now (without waiting) */
+void pgq_listen_poll(struct pgq *q)
+{
+	struct pgq_conn *c = q ? &q->listener : NULL;
+
+	if (c && c->listen && c->pg && c->state == C_READY && s_drain(c) < 0 && c->pg)
+		s_conn_fail(c, PQerrorMessage(c->pg));
+}
+
+/* pgq_listening - is the LISTEN in force? */
+bool pgq_listening(const struct pgq *q)
+{
+	return q && q->listening;
 }
 
 /* pgq_free - close everything; queries not yet answered get -ECANCELED */
@@ -637,6 +732,10 @@ struct pgq *pgq_free(struct pgq *q)
 			s_job_end(j, -ECANCELED, NULL, NULL);
 	}
 	s_fail_queued(q, -ECANCELED);
+	if (q->has_listener) {
+		s_conn_close(&q->listener);
+		event_free(q->listener.timer);
+	}
 	if (q->pump)
 		event_free(q->pump);
 	free(q);

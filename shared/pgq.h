@@ -72,6 +72,26 @@ void pgq_cancel(struct pgq *q, uint64_t id);
 
 /* pgq_ping - a round trip ("SELECT 1") within deadline_ms; cb as for pgq_run */
 int pgq_ping(struct pgq *q, int deadline_ms, pgq_fn cb, void *userdata);
+#define PGQ_CHANNEL_MAX 63
+
+enum pgq_listen_event {
+	PGQ_LISTEN_UP,   /* the LISTEN is in force: notifications from now on arrive */
+	PGQ_LISTEN_DOWN, /* the connection was lost: some may have been missed */
+	PGQ_NOTIFY,      /* one notification; payload valid during the call */
+};
+typedef void (*pgq_notify_fn)(enum pgq_listen_event ev, const char *payload, void *userdata);
+
+/*
+ * pgq_listen - (before pgq_start) one more connection, outside the pool,
+ * that LISTENs on channel ([a-z0-9_], at most 63) and hands every
+ * notification to cb on the loop. cb must not free the pool. 0 or -EINVAL.
+ */
+int pgq_listen(struct pgq *q, const char *channel, pgq_notify_fn cb, void *userdata);
+/* pgq_listen_poll - hand over the notifications that have already arrived, now */
+void pgq_listen_poll(struct pgq *q);
+/* pgq_listening - is the LISTEN in force (between PGQ_LISTEN_UP and _DOWN)? */
+bool pgq_listening(const struct pgq *q);
+
 /* pgq_is_up - is at least one connection ready or working? */
 bool pgq_is_up(const struct pgq *q);
 /* pgq_queued - queries waiting for a connection */

@@ -1,158 +1,40 @@
 /*
  * test-db.c - shared/db.c against a real PostgreSQL that the test makes
- * itself: initdb into a fresh temporary directory (as the `postgres` user
- * when run as root), a Unix socket in that directory, no TCP, scram
- * passwords. Covers parameterised queries, the bounds-checked getters,
- * SQL errors and their SQLSTATE, the partition-function calls (and the
- * names they refuse), the statement timeout, a wrong password
- * (never echoed), the reconnect throttle, and riding out a restart.
- *
- * The server binaries are found in $PG_BINDIR, else the newest
- * /usr/lib/postgresql/N/bin (Debian). Without them every test is skipped.
+ * itself (lib/pgtest.c: a fresh temporary directory, a Unix socket in it,
+ * no TCP, scram passwords). Covers parameterised queries, the
+ * bounds-checked getters, SQL errors and their SQLSTATE, the
+ * partition-function calls (and the names they refuse), the statement
+ * timeout, a wrong password (never echoed), the reconnect throttle, and
+ * riding out a restart. Without the server binaries every test is skipped.
  */
 #include <errno.h>
-#include <glob.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "db.h"
+#include "lib/pgtest.h"
 
-#define SUPER "sembark_test"
-#define SUPER_PW "test-pw-9f2c1d"
-#define PG_PORT 5432
-
-static char bindir[512];
-static char tmpdir[256];
-static bool have_pg;
 static struct sembark_config cfg;
-
-static int s_sh(const char *fmt, ...) _printf_(1, 2);
-static int s_sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return -1;
-	return system(cmd);
-}
-
-static const char *s_as_pg(void)
-{
-	return geteuid() == 0 ? "runuser -u postgres -- " : "";
-}
-
-static bool s_find_bindir(void)
-{
-	const char *env = getenv("PG_BINDIR");
-	glob_t g;
-	bool ok = false;
-
-	if (env && env[0]) {
-		snprintf(bindir, sizeof(bindir), "%s", env);
-		return true;
-	}
-	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) != 0)
-		return false;
-	if (g.gl_pathc > 0) {
-		/* glob sorts: the last one is the newest major version */
-		snprintf(bindir, sizeof(bindir), "%s", g.gl_pathv[g.gl_pathc - 1]);
-		*strrchr(bindir, '/') = '\0';
-		ok = true;
-	}
-	globfree(&g);
-	return ok;
-}
-
-static int s_pg_ctl(const char *action)
-{
-	return s_sh("%s%s/pg_ctl -D %s/data -l %s/pg.log -w -t 30 -s -m fast "
-		    "-o \"-k %s -c listen_addresses='' -p %d\" %s",
-		    s_as_pg(), bindir, tmpdir, tmpdir, tmpdir, PG_PORT, action);
-}
-
-static int s_write_pwfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(SUPER_PW "\n", f);
-	fclose(f);
-	return 0;
-}
-
-static int s_chown_pg(const char *path)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	pw = getpwnam("postgres");
-	return pw ? chown(path, pw->pw_uid, pw->pw_gid) : -1;
-}
-
-static int s_initdb(void)
-{
-	char pwfile[300];
-
-	snprintf(pwfile, sizeof(pwfile), "%s/pwfile", tmpdir);
-	if (s_chown_pg(tmpdir) < 0 || s_write_pwfile(pwfile) < 0 || s_chown_pg(pwfile) < 0)
-		return -1;
-	return s_sh("%s%s/initdb -D %s/data -U " SUPER " --pwfile=%s --auth-local=scram-sha-256 "
-		    "--auth-host=reject -E UTF8 --locale=C.UTF-8 --no-instructions >%s/initdb.log 2>&1",
-		    s_as_pg(), bindir, tmpdir, pwfile, tmpdir);
-}
-
-static void s_config(void)
-{
-	config_defaults(&cfg);
-	snprintf(cfg.database.host, sizeof(cfg.database.host), "%s", tmpdir);
-	snprintf(cfg.database.name, sizeof(cfg.database.name), "postgres");
-	snprintf(cfg.database.sslmode, sizeof(cfg.database.sslmode), "disable");
-	cfg.database.port = PG_PORT;
-	cfg.database.connect_timeout = 2;
-	cfg.database.statement_timeout_ms = 1000;
-}
 
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
+	int r = pgtest_start("test-db");
 
-	if (!s_find_bindir())
-		return 0;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/sembark-test-db-XXXXXX", base && base[0] ? base : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	if (s_initdb() != 0 || s_pg_ctl("start") != 0) {
-		fprintf(stderr, "test-db: could not start PostgreSQL, see %s\n", tmpdir);
-		return -1;
-	}
-	s_config();
-	have_pg = true;
-	return 0;
+	if (r > 0)
+		pgtest_config(&cfg);
+	return r < 0 ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
-	if (tmpdir[0]) {
-		(void)s_sh("%s%s/pg_ctl -D %s/data -s -m immediate stop >/dev/null 2>&1", s_as_pg(),
-			   bindir, tmpdir);
-		(void)s_sh("rm -rf %s", tmpdir);
-	}
+	pgtest_stop();
 	return 0;
 }
 
@@ -160,9 +42,9 @@ static struct db *s_connect(const char *password)
 {
 	struct db *db = NULL;
 
-	if (!have_pg)
+	if (!pgtest_have())
 		skip();
-	assert_int_equal(db_new(&cfg, "test", SUPER, password, &db), 0);
+	assert_int_equal(db_new(&cfg, "test", PGTEST_SUPER, password, &db), 0);
 	assert_non_null(db);
 	return db;
 }
@@ -190,7 +72,7 @@ static void test_new_rejects_bad_args(void **state)
 
 static void test_query_and_getters(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 	_cleanup_pgresult_ PGresult *res = NULL;
 	const char *params[] = { "41", "'; DROP TABLE pg_class; --", "t" };
 	char buf[64], tiny[4];
@@ -223,7 +105,7 @@ static void test_query_and_getters(void **state)
 
 static void test_getter_bounds(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 	_cleanup_pgresult_ PGresult *res = NULL;
 	static const struct {
 		int row, col;
@@ -244,7 +126,7 @@ static void test_getter_bounds(void **state)
 
 static void test_sql_errors(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 	static const struct {
 		const char *sql;
 		const char *sqlstate;
@@ -274,7 +156,7 @@ static void test_sql_errors(void **state)
 /* db_partitions_ensure/_drop against stand-ins for the SECURITY DEFINER functions */
 static void test_partitions(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 	_cleanup_pgresult_ PGresult *res = NULL, *now = NULL;
 	static const char *const bad_fn[] = { "", "1fn", "fn(1)", "fn; DROP TABLE x", "f n", "fn--" };
 	char buf[64];
@@ -317,7 +199,7 @@ static void test_wrong_password_and_throttle(void **state)
 	assert_null(db_conn(db));
 	assert_non_null(strstr(db_last_error(db), "password authentication failed"));
 	assert_null(strstr(db_last_error(db), "wrong-password-7731"));
-	assert_null(strstr(db_last_error(db), tmpdir)); /* no "connection to ... at" part */
+	assert_null(strstr(db_last_error(db), pgtest_dir())); /* no "connection to ... at" part */
 
 	/* within a second no new attempt is made: an immediate answer */
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -350,10 +232,10 @@ static int s_ping_until(struct db *db, int want, int timeout_ms)
 
 static void test_restart_while_idle(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 
 	assert_int_equal(db_ping(db), 0);
-	assert_int_equal(s_pg_ctl("restart"), 0);
+	assert_int_equal(pgtest_ctl("restart"), 0);
 	/* the dead connection is noticed and replaced within the same ping */
 	assert_int_equal(db_ping(db), 0);
 	assert_true(db_is_up(db));
@@ -361,14 +243,14 @@ static void test_restart_while_idle(void **state)
 
 static void test_outage_and_recovery(void **state)
 {
-	_cleanup_(db_freep) struct db *db = s_connect(SUPER_PW);
+	_cleanup_(db_freep) struct db *db = s_connect(PGTEST_SUPER_PW);
 
 	assert_int_equal(db_ping(db), 0);
-	assert_int_equal(s_pg_ctl("stop"), 0);
+	assert_int_equal(pgtest_ctl("stop"), 0);
 	assert_int_equal(db_ping(db), -ENOTCONN);
 	assert_false(db_is_up(db));
 	assert_int_equal(db_exec(db, "SELECT 1", 0, NULL), -ENOTCONN);
-	assert_int_equal(s_pg_ctl("start"), 0);
+	assert_int_equal(pgtest_ctl("start"), 0);
 	/* reconnects by itself, at most one attempt a second */
 	assert_int_equal(s_ping_until(db, 0, 5000), 0);
 	assert_true(db_is_up(db));
