@@ -107,6 +107,8 @@ static const struct cfg_key s_schema[] = {
 
 	K_INT(auth, session_lifetime, 1, 31536000, 86400),
 	K_INT(auth, session_idle_timeout, 0, 31536000, 0),
+	K_INT(auth, session_cache_max, 0, 10000000, 100000),
+	K_INT(auth, session_cache_ttl, 1, 3600, 60),
 	K_INT(auth, bcrypt_cost, 4, 31, 12),
 	K_ENUM(auth, password_hash, s_hash_names, "bcrypt"),
 	K_INT(auth, hash_threads, 1, 64, 2),

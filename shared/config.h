@@ -54,6 +54,8 @@ struct sembark_config {
 	struct {
 		int session_lifetime;     /* seconds a session lives from its creation, whatever its use */
 		int session_idle_timeout; /* seconds a session may go unused before it dies (0: off) */
+		int session_cache_max;    /* sessions each authd keeps in memory (0: no cache) */
+		int session_cache_ttl;    /* seconds a cached session is trusted before asking again */
 		int bcrypt_cost;          /* bcrypt work factor (2^cost rounds) */
 		char password_hash[CONFIG_STR_MAX]; /* algorithm for new hashes; others are re-hashed at the next login */
 		int hash_threads;         /* worker threads that hash passwords */

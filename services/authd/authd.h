@@ -22,6 +22,7 @@ struct event;
 struct rpc_client;
 
 #define AUTHD_DB_CONNS 2 /* connections of the asynchronous pool */
+#define AUTHD_NOTIFY_CHANNEL "sembark_sessions" /* migrations/0007_session_notify.sql */
 
 /* Every statement authd runs on the asynchronous pool; each file declares its own at start. */
 enum authd_stmt {
@@ -54,8 +55,21 @@ enum authd_stmt {
 	_AUTHD_STMT_MAX,
 };
 
+struct authd_cache_entry;
+
+/* The session cache (session_cache.c): token hash -> session, kept coherent by NOTIFY. */
+struct authd_cache {
+	struct authd_cache_entry **buckets; /* nbuckets (a power of two) chains */
+	size_t nbuckets, count, max;
+	int64_t ttl_us;  /* [auth] session_cache_ttl */
+	bool up;         /* notifications flow: the cache may answer */
+	uint64_t gen;    /* bumped by every change heard of */
+	uint64_t hits, misses;
+};
+
 struct authd {
 	struct backend b;             /* first: handlers get &authd.b */
+	struct authd_cache cache;     /* live sessions (session_cache.c) */
 	int stmt[_AUTHD_STMT_MAX];    /* indexes of authd's statements on b.pgq (shared/pgq.c) */
 	struct authd_pool *pool;      /* password hashing threads */
 	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
@@ -190,6 +204,45 @@ struct authd_session {
 	char created_at[AUTHD_TIME_MAX];
 	char expires_at[AUTHD_TIME_MAX];
 };
+
+/* ---- session_cache.c: live sessions in memory, coherent through NOTIFY ---- */
+
+/* What decides whether a cached session is still live, and due a last_used_at write. */
+struct authd_cache_times {
+	int64_t idle_us;  /* [auth] session_idle_timeout (0: none) */
+	int64_t touch_us; /* last_used_at is written at most this often */
+};
+
+/* authd_cache_init - an empty cache for at most max entries (0: never caches) */
+int authd_cache_init(struct authd_cache *c, size_t max, int ttl_s);
+/* authd_cache_done - free everything */
+void authd_cache_done(struct authd_cache *c);
+/* authd_cache_set_up - notifications flow (use the cache) or not (empty it, unused) */
+void authd_cache_set_up(struct authd_cache *c, bool up);
+/* authd_cache_clear - forget every entry; answers on their way are not kept */
+void authd_cache_clear(struct authd_cache *c);
+/*
+ * authd_cache_get - the live session of hash, if the cache may answer:
+ * 0 and *s (*touch: last_used_at is due a write, and the entry now counts
+ * as used), or -ENOENT (ask PostgreSQL). Dead-looking or stale entries go.
+ */
+int authd_cache_get(struct authd_cache *c, const uint8_t hash[AUTHD_HASH_BYTES],
+		    const struct authd_cache_times *t, struct authd_session *s, bool *touch);
+/*
+ * authd_cache_put - keep what PostgreSQL said of hash (asked at generation
+ * gen; times relative to its answer), unless a change came meanwhile
+ */
+void authd_cache_put(struct authd_cache *c, const uint8_t hash[AUTHD_HASH_BYTES],
+		     const struct authd_session *s, int64_t expires_in_us, int64_t used_ago_us,
+		     uint64_t gen);
+/* authd_cache_forget - hash's entry goes */
+void authd_cache_forget(struct authd_cache *c, const uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_cache_forget_session - the entry of session id goes */
+void authd_cache_forget_session(struct authd_cache *c, const char *id);
+/* authd_cache_forget_user - every entry of user_id goes */
+void authd_cache_forget_user(struct authd_cache *c, const char *user_id);
+/* authd_cache_notify - one notification of channel sembark_sessions (migrations/0007) */
+void authd_cache_notify(struct authd_cache *c, const char *payload);
 
 /* ---- task.c: an op that waits for PostgreSQL without the loop waiting --- */
 
@@ -362,6 +415,8 @@ typedef void (*authd_session_fn)(int r, const struct authd_session *s, void *use
 void authd_session_find(struct authd *a, const char *token, authd_session_fn cb, void *userdata);
 /* authd_sessions_prepare - declare this file's statements on the async pool */
 int authd_sessions_prepare(struct authd *a);
+/* authd_sessions_listen - (before pgq_start) the session cache hears of changes, when it is on */
+int authd_sessions_listen(struct authd *a);
 /*
  * authd_session_create - a new session of user_id named device, for t: a
  * fresh token (never reused) into token, the row inserted; step reads the

@@ -66,6 +66,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_purge_prepare(x);
 	if (r >= 0)
+		r = authd_sessions_listen(x);
+	if (r >= 0)
 		r = pgq_start(x->b.pgq);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the asynchronous database pool");
@@ -77,6 +79,10 @@ static int s_run(struct authd *x)
 	const struct sembark_config *cfg = &x->b.d.cfg;
 	int r;
 
+	r = authd_cache_init(&x->cache, (size_t)cfg->auth.session_cache_max,
+			     cfg->auth.session_cache_ttl);
+	if (r < 0)
+		return log_error_errno(r, "cannot make the session cache");
 	r = backend_open_db(&x->b.d, BACKEND_ROLE_AUTHD, "db-authd-password",
 			    cfg->database.authd_password_file, &x->b.db);
 	if (r < 0)
@@ -110,7 +116,11 @@ int main(int argc, char **argv)
 	r = s_run(&x);
 	authd_purge_stop(&x);
 	x.pool = authd_pool_free(x.pool); /* last done callbacks may still reply */
+	if (x.cache.hits + x.cache.misses > 0)
+		log_info("session cache totals", LOG_I("hits", x.cache.hits),
+			 LOG_I("misses", x.cache.misses));
 	x.telemetry = rpc_client_free(x.telemetry);
 	backend_done(&x.b);
+	authd_cache_done(&x.cache);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

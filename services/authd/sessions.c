@@ -36,13 +36,28 @@ static void s_seconds(double v, char buf[32])
 	snprintf(buf, 32, "%.3f", v);
 }
 
-/* s_idle_params - [auth] session_idle_timeout and the touch interval */
-static void s_idle_params(const struct authd *a, char idle[32], char touch[32])
+/* s_touch_s - how often last_used_at is written: every minute, or idle_timeout / 10 when shorter */
+static double s_touch_s(const struct authd *a)
 {
 	int t = a->b.d.cfg.auth.session_idle_timeout;
 
-	s_seconds(t, idle);
-	s_seconds(t > 0 && t < 600 ? t / 10.0 : 60.0, touch);
+	return t > 0 && t < 600 ? t / 10.0 : 60.0;
+}
+
+/* s_idle_params - [auth] session_idle_timeout and the touch interval */
+static void s_idle_params(const struct authd *a, char idle[32], char touch[32])
+{
+	s_seconds(a->b.d.cfg.auth.session_idle_timeout, idle);
+	s_seconds(s_touch_s(a), touch);
+}
+
+/* s_cache_times - the same two, for the cache */
+static struct authd_cache_times s_cache_times(const struct authd *a)
+{
+	return (struct authd_cache_times){
+		.idle_us = (int64_t)a->b.d.cfg.auth.session_idle_timeout * 1000000,
+		.touch_us = (int64_t)(s_touch_s(a) * 1000000),
+	};
 }
 
 static const char s_lookup_sql[] =
@@ -51,7 +66,9 @@ static const char s_lookup_sql[] =
 	"encode(s.token_hash, 'hex'), "
 	"s.expires_at > now() AND ($2::float8 <= 0"
 	"  OR s.last_used_at > now() - make_interval(secs => $2::float8)), "
-	"s.last_used_at < now() - make_interval(secs => $3::float8) "
+	"s.last_used_at < now() - make_interval(secs => $3::float8), "
+	"(extract(epoch FROM s.expires_at - now()) * 1000000)::bigint, "
+	"(extract(epoch FROM now() - s.last_used_at) * 1000000)::bigint "
 	"FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = u.team_id "
 	"WHERE s.token_hash = $1::bytea";
 
@@ -88,12 +105,26 @@ static int s_deadline_ms(const struct authd *a)
 	return MAX(a->b.d.cfg.ingress.rpc_timeout_ms - 250, 100);
 }
 
-/* s_check_row - the row names hash, and is live; touch or delete it (not waited for) */
-static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash,
-		       struct authd_session *s, const char *touch)
+/* One lookup on its way. */
+struct session_find {
+	struct authd *a;
+	uint8_t hash[AUTHD_HASH_BYTES];
+	char touch[32];
+	uint64_t gen; /* the cache's generation when it was asked */
+	authd_session_fn cb;
+	void *userdata;
+};
+
+/*
+ * s_check_row - the row names f->hash, and is live; touch or delete it
+ * (not waited for); keep it in the cache
+ */
+static int s_check_row(struct session_find *f, const PGresult *res, struct authd_session *s)
 {
+	struct authd *a = f->a;
 	char hex[2 * AUTHD_HASH_BYTES + 1];
 	bool live = false, stale = false;
+	int64_t expires_in = 0, used_ago = 0;
 	int r;
 
 	if (PQntuples(res) != 1)
@@ -105,27 +136,25 @@ static int s_check_row(struct authd *a, const PGresult *res, const uint8_t *hash
 		r = db_get_bool(res, 0, 10, &live);
 	if (r == 0)
 		r = db_get_bool(res, 0, 11, &stale);
+	if (r == 0)
+		r = db_get_i64(res, 0, 12, &expires_in);
+	if (r == 0)
+		r = db_get_i64(res, 0, 13, &used_ago);
 	if (r < 0)
 		return -EIO;
-	if (!authd_hash_equal_hex(hex, hash))
+	if (!authd_hash_equal_hex(hex, f->hash))
 		return -ENOENT;
 	if (!live) {
 		authd_fire(a, AUTHD_STMT_DELETE_DEAD, 1, (const char *const[]){ s->id });
 		return -ENOENT;
 	}
-	if (stale)
-		authd_fire(a, AUTHD_STMT_TOUCH, 2, (const char *const[]){ s->id, touch });
+	if (stale) {
+		authd_fire(a, AUTHD_STMT_TOUCH, 2, (const char *const[]){ s->id, f->touch });
+		used_ago = 0;
+	}
+	authd_cache_put(&a->cache, f->hash, s, expires_in, used_ago, f->gen);
 	return 0;
 }
-
-/* One lookup on its way. */
-struct session_find {
-	struct authd *a;
-	uint8_t hash[AUTHD_HASH_BYTES];
-	char touch[32];
-	authd_session_fn cb;
-	void *userdata;
-};
 
 /* s_found - the lookup's answer: a live session, none, or a failure (logged here) */
 static void s_found(int r, const PGresult *res, const char *sqlstate, void *userdata)
@@ -134,7 +163,7 @@ static void s_found(int r, const PGresult *res, const char *sqlstate, void *user
 	struct authd_session s = { 0 };
 
 	if (r == 0)
-		r = s_check_row(f->a, res, f->hash, &s, f->touch);
+		r = s_check_row(f, res, &s);
 	if (r == -ETIMEDOUT)
 		log_warning("session lookup timed out");
 	else if (r == -EIO)
@@ -143,6 +172,32 @@ static void s_found(int r, const PGresult *res, const char *sqlstate, void *user
 	sodium_memzero(&s, sizeof(s));
 	sodium_memzero(f, sizeof(*f));
 	free(f);
+}
+
+/*
+ * s_cached - answer from the cache (notifications that have arrived are
+ * taken first, so a change PostgreSQL announced before this call counts)
+ */
+static bool s_cached(struct authd *a, const uint8_t hash[AUTHD_HASH_BYTES], authd_session_fn cb,
+		     void *userdata)
+{
+	struct authd_cache_times t = s_cache_times(a);
+	struct authd_session s;
+	bool touch = false;
+	char secs[32];
+
+	if (!a->cache.up)
+		return false;
+	pgq_listen_poll(a->b.pgq);
+	if (authd_cache_get(&a->cache, hash, &t, &s, &touch) < 0)
+		return false;
+	if (touch) {
+		s_seconds(s_touch_s(a), secs);
+		authd_fire(a, AUTHD_STMT_TOUCH, 2, (const char *const[]){ s.id, secs });
+	}
+	cb(0, &s, userdata);
+	sodium_memzero(&s, sizeof(s));
+	return true;
 }
 
 /* authd_session_find - the live session of token, asked without waiting; cb once */
@@ -157,12 +212,14 @@ void authd_session_find(struct authd *a, const char *token, authd_session_fn cb,
 		cb(-ENOENT, NULL, userdata);
 		return;
 	}
+	if (s_cached(a, h, cb, userdata))
+		return;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		cb(-ENOMEM, NULL, userdata);
 		return;
 	}
-	*f = (struct session_find){ .a = a, .cb = cb, .userdata = userdata };
+	*f = (struct session_find){ .a = a, .cb = cb, .userdata = userdata, .gen = a->cache.gen };
 	memcpy(f->hash, h, sizeof(h));
 	authd_bytea(h, hash);
 	s_idle_params(a, idle, f->touch);
@@ -229,11 +286,14 @@ static void s_logged_out(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_ctx *c = (struct authd_ctx *)t;
 	struct authd_reply_extra x = { .clear_token = true };
+	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (r < 0) {
 		authd_reply_db(&c->req, r, t->sqlstate, "logout");
 		return;
 	}
+	if (authd_token_hash(c->token, h) == 0)
+		authd_cache_forget(&c->a->cache, h);
 	log_info("logout", LOG_S("user_id", c->s.user_id));
 	s_audit_self(c, "logout");
 	authd_signal(c->a, "sign_out", c->s.user_id, c->s.team_id);
@@ -301,6 +361,7 @@ static void s_revoked(struct authd_task *t, int r, const PGresult *res)
 		authd_reply_error(&c->req, 404, "not_found", "no such session");
 		return;
 	}
+	authd_cache_forget_session(&c->a->cache, c->target);
 	log_info("session revoked", LOG_S("user_id", c->s.user_id), LOG_S("session_id", c->target));
 	s_audit_self(c, "session_revoked");
 	authd_reply(&c->req, 204, NULL, &x);
@@ -325,6 +386,7 @@ static void s_others_revoked(struct authd_task *t, int r, const PGresult *res)
 		authd_reply_db(&c->req, r, t->sqlstate, "sessions.revoke_others");
 		return;
 	}
+	authd_cache_forget_user(&c->a->cache, c->s.user_id);
 	log_info("other sessions revoked", LOG_S("user_id", c->s.user_id),
 		 LOG_I("count", PQntuples(res)));
 	if (PQntuples(res) > 0)
@@ -374,6 +436,7 @@ static void s_password_changed(struct authd_task *t, int r, const PGresult *res)
 		authd_reply_db(&j->req, r, t->sqlstate, "password change");
 		return;
 	}
+	authd_cache_forget_user(&j->a->cache, j->s.user_id);
 	authd_throttle_clear(t, j->email_hash, s_password_cleared);
 }
 
@@ -501,6 +564,25 @@ void authd_op_password(struct authd_ctx *c)
 }
 
 /* ---- start-up ----------------------------------------------------------- */
+
+/* s_heard - the listening connection: up, down, or one change (migrations/0007) */
+static void s_heard(enum pgq_listen_event ev, const char *payload, void *userdata)
+{
+	struct authd *a = userdata;
+
+	if (ev == PGQ_NOTIFY)
+		authd_cache_notify(&a->cache, payload);
+	else
+		authd_cache_set_up(&a->cache, ev == PGQ_LISTEN_UP);
+}
+
+/* authd_sessions_listen - the session cache hears of changes (when it is on) */
+int authd_sessions_listen(struct authd *a)
+{
+	if (a->cache.max == 0)
+		return 0;
+	return pgq_listen(a->b.pgq, AUTHD_NOTIFY_CHANNEL, s_heard, a);
+}
 
 /* authd_sessions_prepare - declare this file's statements on the async pool */
 int authd_sessions_prepare(struct authd *a)

@@ -283,6 +283,7 @@ static void s_role_set(struct authd_task *t, int r, const PGresult *res)
 		return;
 	}
 	if (strcmp(c->member.role, m.role) != 0) {
+		authd_cache_forget_user(&c->a->cache, m.id); /* others hear it through NOTIFY */
 		log_info("role changed", LOG_S("user_id", c->s.user_id), LOG_S("member_id", m.id),
 			 LOG_S("role", m.role));
 		s_audit_member(c, "role_changed", &m);
@@ -335,6 +336,7 @@ static void s_removed(struct authd_task *t, int r, const PGresult *res)
 		authd_reply_db(&c->req, r, t->sqlstate, "member.remove");
 		return;
 	}
+	authd_cache_forget_user(&c->a->cache, c->member.id);
 	log_info("member removed", LOG_S("user_id", c->s.user_id),
 		 LOG_S("member_id", c->member.id));
 	s_audit_member(c, "member_removed", &c->member);

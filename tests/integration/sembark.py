@@ -474,7 +474,7 @@ class Stack:
         self.http.trust_env = False  # no proxies for loopback
         self.problems = []
         self.config_extra = {k: dict(v) for k, v in (config or {}).items()}
-        self.extra = []  # names of extra daemons (add_ingress), stopped first
+        self.extra = []  # names of extra daemons (add_ingress, add_authd), stopped first, newest first
         self.started_at = time.time()
 
     # -- process control
@@ -651,6 +651,31 @@ class Stack:
                                             proxies={"http": None}).status_code == 200,
                        START_TIMEOUT, interval=0.1, what="/healthz 200 from %s" % name)
         return self.daemons[name]
+
+    def add_authd(self, name="authd2", config=None, env=None, start=True):
+        """A second sembark-authd (daemon `name`) on ROUTER endpoint(stack,
+        name), with this stack's database and config otherwise. Ingresses
+        reach it when their [ipc] authd names it (authd_endpoints()).
+        Stopped before the others at teardown."""
+        assert name not in self.daemons, name
+        extra = {k: dict(v) for k, v in self.config_extra.items()}
+        extra.setdefault("ipc", {})["authd"] = endpoint(self, name)
+        for sect, kv in (config or {}).items():
+            extra.setdefault(sect, {}).update(kv)
+        path = os.path.join(self.dir, "%s.conf" % name)
+        with open(path, "w") as f:
+            f.write(config_text(self.pg, self.sec, self.port, self.rundir, extra))
+        self.daemons[name] = Daemon(self, name, prog="authd", config=path)
+        self.extra.append(name)
+        if env:
+            self.daemon_env[name] = dict(env)
+        if start:
+            self.start(name)
+        return self.daemons[name]
+
+    def authd_endpoints(self, *names):
+        """An [ipc] authd value naming these authd daemons (a DEALER spreads over them)."""
+        return ",".join(endpoint(self, n) for n in names)
 
     def ingress_url(self, name="ingressd", path=""):
         """Base URL (plus path) of an ingress of this stack."""

@@ -1,0 +1,186 @@
+"""test_authd_instances.py - two sembark-authd instances behind two
+sembark-ingressd instances, each ingress naming both in [ipc] authd (its
+DEALER spreads requests over them, one after the other), every authd with
+its session cache (services/authd/session_cache.c):
+
+  - logout, revocation, a password change, a role change and member
+    removal take effect at once through either ingress, whichever authd
+    answers and whatever it had cached (NOTIFY, migrations/0007);
+  - a lost notification connection empties that authd's cache and keeps
+    it unused until the connection is back (a change it could not hear of
+    still takes effect);
+  - an authd killed in the middle of requests: every request is answered,
+    by the other or with a 503, within ingress's deadline; then the other
+    serves everything.
+
+Each check makes 8 requests in a row through one ingress: with two
+instances, both answer some of them, so both caches are exercised."""
+
+import signal
+import threading
+import time
+
+import pytest
+
+import sembark
+from client import PASSWORD, Bearer, Browser
+
+N = 8  # requests per check: both instances answer some
+
+
+@pytest.fixture(scope="module")
+def st(make_shared_stack):
+    s = make_shared_stack()
+    s.add_authd("authd2")
+    both = {"ipc": {"authd": s.authd_endpoints("authd", "authd2")}}
+    s.add_ingress("ingressd2", config=both)
+    s.add_ingress("ingressd3", config=both)
+    return s
+
+
+def url(st, n):
+    return st.ingress_url("ingressd%d" % n)
+
+
+def browser(st, n):
+    return Browser(url(st, n), origin=st.origin)
+
+
+def statuses(st, n, token):
+    """GET /api/me N times through ingress n with a Bearer token."""
+    with Bearer(url(st, n), token) as b:
+        return [b.get("/api/me").status_code for _ in range(N)]
+
+
+def warm(st, token):
+    """Every instance has the session cached (and it is alive)."""
+    for n in (2, 3):
+        assert statuses(st, n, token) == [200] * N
+
+
+def signed_up(st):
+    b = browser(st, 2)
+    b.signup()
+    return b
+
+
+def test_both_ingresses_serve_a_session(st):
+    b = signed_up(st)
+    warm(st, b.token)
+
+
+def test_logout_is_seen_at_once_everywhere(st):
+    b = signed_up(st)
+    tok = b.token
+    warm(st, tok)
+    b.logout()
+    assert statuses(st, 3, tok) == [401] * N
+    assert statuses(st, 2, tok) == [401] * N
+
+
+def test_revocation_is_seen_at_once_everywhere(st):
+    a = signed_up(st)
+    other = browser(st, 3)
+    other.login(a.email, a.password)
+    warm(st, other.token)
+    sid = [s for s in a.get("/api/sessions").json()["sessions"] if not s["current"]][0]["id"]
+    r = a.delete("/api/sessions/%s" % sid)
+    assert r.status_code == 204, r.text
+    assert statuses(st, 3, other.token) == [401] * N
+    assert statuses(st, 2, a.token) == [200] * N
+
+
+def test_password_change_is_seen_at_once_everywhere(st):
+    a = signed_up(st)
+    other = browser(st, 3)
+    other.login(a.email, a.password)
+    warm(st, other.token)
+    warm(st, a.token)
+    r = a.post("/api/password", {"current_password": PASSWORD,
+                                 "new_password": "another long passphrase 31"})
+    assert r.status_code == 204, r.text
+    assert statuses(st, 3, other.token) == [401] * N
+    assert statuses(st, 3, a.token) == [200] * N
+
+
+def test_role_change_and_removal_are_seen_at_once_everywhere(st):
+    owner = signed_up(st)
+    member = browser(st, 3)
+    member.join(owner.invite_url)
+    warm(st, member.token)
+    owner.set_role(member.user["id"], "admin")
+    with Bearer(url(st, 3), member.token) as b:
+        roles = [b.get("/api/me").json()["user"]["role"] for _ in range(N)]
+    assert roles == ["admin"] * N
+    r = owner.delete("/api/team/members/%s" % member.user["id"])
+    assert r.status_code == 204, r.text
+    assert statuses(st, 3, member.token) == [401] * N
+    assert statuses(st, 2, member.token) == [401] * N
+
+
+def listener_pids(pg):
+    return [r[0] for r in pg.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'sembark-authd'"
+        " AND query LIKE 'LISTEN%'")]
+
+
+def test_lost_notifications_empty_the_cache(make_stack):
+    s = make_stack()
+    b = Browser(s)
+    b.signup()
+    tok = b.token
+    with Bearer(s, tok) as n:
+        assert n.get("/api/me").status_code == 200  # cached now
+    sembark.wait_until(lambda: "session cache in use" in s.stderr("authd"), 10,
+                       what="authd listening")
+    s.pg.query("ALTER ROLE sembark_authd NOLOGIN")  # the listener cannot come back
+    try:
+        # every stack of the session shares the cluster: end every authd's listener
+        for pid in listener_pids(s.pg):
+            s.pg.query("SELECT pg_terminate_backend(%s)", (pid,))
+        sembark.wait_until(lambda: "session cache off" in s.stderr("authd"), 10,
+                           what="authd to notice the lost listener")
+        # a change authd cannot hear of: the row goes behind its back
+        s.pg.query("DELETE FROM sessions WHERE user_id = %s", (b.user["id"],))
+        with Bearer(s, tok) as n:
+            assert [n.get("/api/me").status_code for _ in range(3)] == [401] * 3
+    finally:
+        s.pg.query("ALTER ROLE sembark_authd LOGIN")
+    sembark.wait_until(lambda: s.stderr("authd").count("session cache in use") >= 2, 15,
+                       what="the listener back and the cache in use again")
+    b.login(b.email, b.password)
+    with Bearer(s, b.token) as n:
+        assert [n.get("/api/me").status_code for _ in range(3)] == [200] * 3
+
+
+def test_an_instance_killed_mid_request(make_stack):
+    s = make_stack(config={"auth": {"bcrypt_cost": "10"}})
+    s.add_authd("authd2")
+    s.add_ingress("ingressd2", config={"ipc": {"authd": s.authd_endpoints("authd", "authd2")}})
+    owners = [Browser(s.ingress_url("ingressd2"), origin=s.origin) for _ in range(3)]
+    for o in owners:
+        o.signup()  # two logins each below: no throttle in the way
+    owner = owners[0]
+    results = []
+
+    def login(o):
+        t0 = time.monotonic()
+        r = Browser(s.ingress_url("ingressd2"), origin=s.origin).login(
+            o.email, o.password, expect=None)
+        results.append((r.status_code, time.monotonic() - t0))
+
+    threads = [threading.Thread(target=login, args=(o,)) for o in owners * 2]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)  # some are hashing on each instance now
+    s.daemons["authd2"].expected_exit = True
+    s.stop("authd2", signal.SIGKILL, timeout=5)
+    for t in threads:
+        t.join(30)
+    assert len(results) == 6, results
+    # answered: by an instance, or 503 when it was the killed one's; never a hang
+    assert all(code in (200, 503) for code, _ in results), results
+    assert all(took < 3.0 * sembark.SLOW + 2 for _, took in results), results
+    # from now on the survivor answers everything
+    with Bearer(s.ingress_url("ingressd2"), owner.token) as n:
+        assert [n.get("/api/me").status_code for _ in range(N)] == [200] * N
