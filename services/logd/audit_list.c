@@ -13,8 +13,13 @@
  * through the caller's own team. limit 1..100 (default 50). Errors are
  * API.md's: 422 validation_failed with fields.limit / fields.before.
  *
- * The answer is built from audit_events' own columns, which have no room
- * for an address, a token or a password (and what is stored was redacted).
+ * The page is read on the asynchronous pool (one of two fixed
+ * statements, with or without a cursor): the loop goes on meanwhile, and
+ * the request is answered exactly once, when the rows come, or 503 when
+ * PostgreSQL is away, fails, or has not answered within ingressd's wait
+ * ([ingress] rpc_timeout_ms). The answer is built from audit_events' own
+ * columns, which have no room for an address, a token or a password (and
+ * what is stored was redacted).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -261,53 +266,93 @@ static json_t *s_page_json(const PGresult *res, int limit)
 	return events ? json_pack("{s:o, s:o}", "events", events, "next", next) : NULL;
 }
 
-static const char SELECT_HEAD[] =
-	"SELECT id, (extract(epoch FROM at) * 1000000)::bigint, event, "
-	"coalesce(actor_id::text, ''), coalesce(actor_email, ''), "
-	"coalesce(subject_id::text, ''), coalesce(subject_email, '') "
-	"FROM audit_events WHERE team_id = $1::uuid ";
+#define SELECT_HEAD \
+	"SELECT id, (extract(epoch FROM at) * 1000000)::bigint, event, " \
+	"coalesce(actor_id::text, ''), coalesce(actor_email, ''), " \
+	"coalesce(subject_id::text, ''), coalesce(subject_email, '') " \
+	"FROM audit_events WHERE team_id = $1::uuid "
+#define SELECT_TAIL " ORDER BY at DESC, id DESC LIMIT $2::int"
 
-/* s_query - one page (and one more row, to know whether there is a next) */
-static int s_query(struct logd *l, const char *team_id, const struct logd_audit_query *q,
-		   PGresult **ret)
+/* logd_audit_list_prepare - declare the first page's statement and the one after a cursor */
+int logd_audit_list_prepare(struct logd *l)
 {
-	char limit[16], at[32], id[24], sql[sizeof(SELECT_HEAD) + 160];
+	l->stmt[LOGD_STMT_LIST] = pgq_statement(l->b.pgq, SELECT_HEAD SELECT_TAIL, 2);
+	l->stmt[LOGD_STMT_LIST_BEFORE] = pgq_statement(
+		l->b.pgq,
+		SELECT_HEAD "AND at <= $3::timestamptz AND (at, id) < ($3::timestamptz, $4::bigint)"
+			SELECT_TAIL,
+		4);
+	return l->stmt[LOGD_STMT_LIST] < 0 || l->stmt[LOGD_STMT_LIST_BEFORE] < 0 ? -E2BIG : 0;
+}
+
+/* A page on its way: the request it answers, exactly once. */
+struct list_wait {
+	struct rpc_request *req;
+	int limit;
+};
+
+static int s_reply_unavailable(struct rpc_request *req)
+{
+	return ipc_api_reply_error(req, 503, "service_unavailable",
+				   "the audit trail is not available right now");
+}
+
+/* s_listed - the page's rows came (or not): answer */
+static void s_listed(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct list_wait *w = userdata;
+	json_t *page;
+
+	if (r < 0) {
+		log_warning_errno(r, "cannot read the audit trail", LOG_S("sqlstate", sqlstate));
+		(void)s_reply_unavailable(w->req);
+	} else if (!(page = s_page_json(res, w->limit))) {
+		(void)rpc_reply_error(w->req, "internal", "cannot build the answer");
+	} else {
+		(void)s_reply(w->req, 200, page);
+	}
+	free(w);
+}
+
+/* s_query - ask for one page (and one more row, to know whether there is a next) */
+static int s_query(struct logd *l, struct list_wait *w, const char *team_id,
+		   const struct logd_audit_query *q)
+{
+	char limit[16], at[32], id[24];
 	const char *params[4] = { team_id, limit, at, id };
+	int stmt = l->stmt[q->has_before ? LOGD_STMT_LIST_BEFORE : LOGD_STMT_LIST];
 
 	snprintf(limit, sizeof(limit), "%d", q->limit + 1);
 	util_format_time(q->before_at_us, at);
 	snprintf(id, sizeof(id), "%" PRId64, q->before_id);
-	snprintf(sql, sizeof(sql), "%s%s ORDER BY at DESC, id DESC LIMIT $2::int", SELECT_HEAD,
-		 q->has_before ? "AND at <= $3::timestamptz AND (at, id) < ($3::timestamptz, "
-				 "$4::bigint)"
-			       : "");
-	return db_query(l->b.db, ret, sql, q->has_before ? 4 : 2, params);
+	/* a read: when ingressd stops waiting, so does logd */
+	return pgq_run(l->b.pgq, stmt, q->has_before ? 4 : 2, params,
+		       l->b.d.cfg.ingress.rpc_timeout_ms, s_listed, w, NULL);
 }
 
-/* s_audit_list - the api.call "audit.list" for this caller */
+/* s_audit_list - the api.call "audit.list" for this caller: answered now, or by s_listed */
 static int s_audit_list(struct logd *l, struct rpc_request *req, const struct ipc_api_call *c)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
 	struct logd_audit_query q;
 	const char *field = NULL, *why = NULL;
-	json_t *page;
+	struct list_wait *w;
 	int r;
 
 	if (!util_uuid_valid(c->team_id))
 		return ipc_api_reply_error(req, 403, "forbidden", "no team for this session");
 	if (logd_audit_query_parse(c->query, &q, &field, &why) < 0)
 		return s_reply_invalid(req, field, why);
-	r = l->b.db ? s_query(l, c->team_id, &q, &res) : -ENOTCONN;
+	w = malloc(sizeof(*w));
+	if (!w)
+		return s_reply_unavailable(req);
+	*w = (struct list_wait){ .req = req, .limit = q.limit };
+	r = l->b.pgq ? s_query(l, w, c->team_id, &q) : -ENOTCONN;
 	if (r < 0) {
-		log_warning("cannot read the audit trail", LOG_S("error", db_last_error(l->b.db)),
-			    LOG_S("sqlstate", db_last_sqlstate(l->b.db)));
-		return ipc_api_reply_error(req, 503, "service_unavailable",
-				     "the audit trail is not available right now");
+		free(w);
+		log_warning_errno(r, "cannot read the audit trail");
+		return s_reply_unavailable(req);
 	}
-	page = s_page_json(res, q.limit);
-	if (!page)
-		return rpc_reply_error(req, "internal", "cannot build the answer");
-	return s_reply(req, 200, page);
+	return 0;
 }
 
 /* logd_op_audit_list - op "audit.list" (owners, admins): one page of the caller's team's trail */

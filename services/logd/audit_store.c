@@ -1,13 +1,14 @@
 /*
- * audit_store.c - logd's stream of audit events (batch.c writes it, on
- * store.c's timers, like the log records): its rows of the
- * day-partitioned `audit_events` table (an absent actor or subject is
- * NULL), daily partitions from the SECURITY DEFINER function
+ * audit_store.c - logd's stream of audit events (batch.c writes it on the
+ * asynchronous pool, on store.c's timers, like the log records): its rows
+ * of the day-partitioned `audit_events` table, in the order they came (ids
+ * follow it; an absent actor or subject, "" in the arrays, is NULL),
+ * daily partitions from the SECURITY DEFINER function
  * sembark_ensure_audit_partitions, and the messages that name it.
  */
 #include "logd.h"
 
-/* s_row - an event's parameters, in the order of insert_row */
+/* s_row - an event's column values, in the order of insert_sql's arrays */
 static void s_row(const void *item, const char **p)
 {
 	const struct logd_audit *ev = item;
@@ -23,16 +24,20 @@ static void s_row(const void *item, const char **p)
 
 const struct logd_stream_type logd_audit_stream = {
 	.item = &logd_audit_type,
-	.ensure_fn = "sembark_ensure_audit_partitions",
+	.ensure_sql = DB_PARTITIONS_ENSURE_SQL("sembark_ensure_audit_partitions"),
 	.table = "audit_events",
 	.created = "audit partitions created",
 	.refused = "audit event refused by the database",
 	.failed = "audit flush failed, events kept",
 	.recovered = "audit flush recovered",
-	.insert_head = "INSERT INTO audit_events (at, team_id, event, actor_id, actor_email, "
-		       "subject_id, subject_email) VALUES ",
-	.insert_row = "($::timestamptz,$::uuid,$,NULLIF($,'')::uuid,NULLIF($,''),"
-		      "NULLIF($,'')::uuid,NULLIF($,''))",
+	.insert_sql = "INSERT INTO audit_events (at, team_id, event, actor_id, actor_email, "
+		      "subject_id, subject_email) "
+		      "SELECT at, team_id, event, NULLIF(actor_id, '')::uuid, NULLIF(actor_email, ''), "
+		      "NULLIF(subject_id, '')::uuid, NULLIF(subject_email, '') "
+		      "FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
+		      "$6::text[], $7::text[]) WITH ORDINALITY AS x(at, team_id, event, actor_id, "
+		      "actor_email, subject_id, subject_email, k) ORDER BY k",
+	.ncols = 7,
 	.row = s_row,
 };
 

@@ -5,8 +5,9 @@
  * (bounded) and stores them in batches into the day-partitioned `logs`
  * and `audit_events` tables as the role sembark_logd; it drops partitions
  * older than [logs] retention_days; on a ROUTER it answers ping and the
- * api.call "audit.list". Its own records enter the buffer through
- * log_set_hook.
+ * api.call "audit.list". Every statement runs on the asynchronous pool
+ * b.pgq (shared/pgq.c): the loop never waits for PostgreSQL. Its own
+ * records enter the buffer through log_set_hook.
  */
 #ifndef SEMBARK_LOGD_H
 #define SEMBARK_LOGD_H
@@ -23,7 +24,17 @@
 #include "zmq_ev.h"
 
 #define LOGD_BATCH 500                  /* rows per INSERT; a full batch flushes at once */
-#define LOGD_FLUSH_MAX_BATCHES 20       /* per flush, so one flush cannot hog the loop */
+#define LOGD_FLUSH_MAX_BATCHES 20       /* batches per flush round, one after the other */
+/*
+ * Two connections: the two streams' writes (at most one batch of each in
+ * flight), partition upkeep, retention and audit.list share them, so one
+ * statement held up by a lock or a long DROP leaves the other connection
+ * for the rest (and for ping); more would only queue more work behind the
+ * same locks.
+ */
+#define LOGD_DB_CONNS 2
+#define LOGD_DB_GRACE_MS 5000           /* a write's deadline beyond 2 statement timeouts */
+#define LOGD_FINAL_FLUSH_US (1000 * 1000) /* after the loop, when no stop deadline was set */
 #define LOGD_BUFFER_BYTES_MAX (64u << 20) /* memory cap besides [logs] buffer_records */
 #define LOGD_STOP_FLUSH_US (3 * 1000 * 1000) /* flush time allowed at stop */
 #define LOGD_CLOCK_SKEW_US (86400LL * 1000000) /* records further off are refused */
@@ -76,29 +87,67 @@ struct logd_audit {
 	char subject_email[LOGD_EMAIL_MAX + 1];
 };
 
+#define LOGD_STREAM_COLS_MAX 8
+
 /* How one stream of items is stored (batch.c): log records or audit events. */
 struct logd_stream_type {
 	const struct logd_item_type *item;
-	const char *ensure_fn;   /* SELECT ensure_fn(from_day, days) creates daily partitions */
+	const char *ensure_sql;  /* DB_PARTITIONS_ENSURE_SQL(the table's ensure function) */
 	const char *table;       /* the table, in messages */
 	const char *created;     /* "log partitions created" */
 	const char *refused;     /* "log record refused by the database" (stderr only) */
 	const char *failed;      /* "log flush failed, records kept" (stderr only) */
 	const char *recovered;   /* "log flush recovered" */
-	const char *insert_head; /* "INSERT INTO logs (at, ...) VALUES " */
-	const char *insert_row;  /* one row, "($::timestamptz,$,...)": each '$' the next parameter */
-	/* row - one item's parameters, as many as insert_row has '$' (strings the item holds) */
+	const char *insert_sql;  /* one INSERT of any number of rows: $1..$ncols, an array a column */
+	int ncols;               /* <= LOGD_STREAM_COLS_MAX */
+	/* row - one item's column values, ncols of them (strings the item holds) */
 	void (*row)(const void *item, const char **params);
+};
+
+/* What a stream's statement in flight is doing (batch.c). */
+enum logd_step {
+	LOGD_STEP_IDLE,         /* nothing in flight */
+	LOGD_STEP_ENSURE,       /* partitions from yesterday, before the batch */
+	LOGD_STEP_INSERT,       /* the batch */
+	LOGD_STEP_ENSURE_BATCH, /* the batch found no partition (23514): its days */
+	LOGD_STEP_RETRY,        /* the batch again, once, after that */
+	LOGD_STEP_EACH,         /* a refused batch, one row at a time */
 };
 
 /* A buffered stream on its way into PostgreSQL (batch.c). */
 struct logd_stream {
 	const struct logd_stream_type *type;
 	struct logd_buffer buf;
+	struct pgq *pgq;        /* NULL until logd_stream_prepare */
+	int insert_stmt, ensure_stmt, deadline_ms;
+	enum logd_step step;
+	size_t inflight;        /* the oldest items the statement in flight carries */
+	size_t each_left;       /* rows of a refused batch still to try alone */
+	int batches;            /* batches ended in this flush round */
+	int last_r;             /* how the last round ended */
+	char sqlstate[6];       /* of the last failed statement */
 	bool need_partitions;   /* ensure partitions before the next insert */
 	bool failing;           /* a failure streak was noted on stderr */
 	uint64_t stored;        /* rows inserted */
 	uint64_t refused;       /* rows PostgreSQL refused as data errors */
+};
+
+/* logd's statements on the pool besides the streams' (their indexes in struct logd). */
+enum logd_stmt {
+	LOGD_STMT_LIST,         /* audit.list, first page */
+	LOGD_STMT_LIST_BEFORE,  /* audit.list, the page before a cursor */
+	LOGD_STMT_DROP_LOGS,    /* retention of logs */
+	LOGD_STMT_DROP_AUDIT,   /* retention of audit_events */
+	_LOGD_STMT_MAX,
+};
+
+/* A retention run under way (retention.c): its rules one after the other. */
+struct logd_retention {
+	bool running;
+	bool failed;            /* a rule of this run failed: retry sooner */
+	size_t rule;            /* the rule in flight */
+	char cutoff[32];        /* RFC 3339 */
+	int64_t next_us;        /* monotonic time of the next run */
 };
 
 /* What GET /api/audit asked for (audit_list.c). */
@@ -117,7 +166,8 @@ struct logd {
 	struct logd_stream logs;        /* log records waiting for PostgreSQL */
 	struct logd_stream audit;       /* audit events waiting for PostgreSQL */
 	struct event *flush_timer, *flush_now, *partition_timer;
-	int64_t retention_next_us;      /* monotonic time of the next retention run */
+	int stmt[_LOGD_STMT_MAX];       /* pool indexes of enum logd_stmt */
+	struct logd_retention retention;
 	bool in_hook;
 	int64_t stop_deadline_us;
 	int64_t garbage_noted_us, dropped_noted_us;
@@ -128,69 +178,117 @@ struct logd {
 };
 
 /* record.c */
+/* logd_record_from_ipc - a checked, cleaned, redacted copy of another daemon's record */
 int logd_record_from_ipc(const struct ipc_log_record *in, int64_t now, struct logd_rec *ret);
+/* logd_record_from_log - the same for one of logd's own records (the hook) */
 int logd_record_from_log(const struct log_record *in, struct logd_rec *ret);
+/* logd_record_done - free what a record owns */
 void logd_record_done(struct logd_rec *rec);
-extern const struct logd_item_type logd_rec_type;
+extern const struct logd_item_type logd_rec_type; /* records in a ring */
+/* logd_utf8_sanitize - every byte that is not valid UTF-8 becomes '?' */
 void logd_utf8_sanitize(char *s);
+/* logd_utf8_cut - cut valid UTF-8 to at most max bytes, at a character boundary */
 void logd_utf8_cut(char *s, size_t max);
+/* logd_dup_clean - at most max bytes of src, valid UTF-8, redacted */
 char *logd_dup_clean(const char *src, size_t max);
 
 /* redact.c */
+/* logd_redact - a redacted copy of s; *ret_n (may be NULL) how many redactions */
 char *logd_redact(const char *s, size_t *ret_n);
+/* logd_redact_key - does a field key name a secret? */
 bool logd_redact_key(const char *key);
+/* logd_redactions_add - count n more redactions */
 void logd_redactions_add(uint64_t n);
+/* logd_redactions - redactions so far */
 uint64_t logd_redactions(void);
 
 /* audit.c */
+/* logd_audit_event_known - one of the audit events API.md names? */
 bool logd_audit_event_known(const char *event);
+/* logd_audit_from_ipc - a checked, redacted copy of authd's event */
 int logd_audit_from_ipc(const struct ipc_audit_event *in, int64_t now, struct logd_audit *ret);
-extern const struct logd_item_type logd_audit_type;
+extern const struct logd_item_type logd_audit_type; /* events in a ring */
 
 /* audit_store.c */
-extern const struct logd_stream_type logd_audit_stream;
+extern const struct logd_stream_type logd_audit_stream; /* how events are stored */
+/* logd_audit_add - buffer an event (copied; *ev is zeroed) */
 void logd_audit_add(struct logd *l, struct logd_audit *ev);
 
 /* audit_list.c */
+/* logd_cursor_encode - the opaque cursor of the event (at_us, id) */
 int logd_cursor_encode(int64_t at_us, int64_t id, char out[static LOGD_CURSOR_MAX + 1]);
+/* logd_cursor_decode - the (at_us, id) of a cursor, or -EINVAL */
 int logd_cursor_decode(const char *s, int64_t *ret_at_us, int64_t *ret_id);
+/* logd_audit_query_parse - "limit=N&before=CURSOR", or -EINVAL naming the field and why */
 int logd_audit_query_parse(const char *query, struct logd_audit_query *ret,
 			   const char **ret_field, const char **ret_why);
+/* logd_audit_list_prepare - declare audit.list's statements on the pool (at start) */
+int logd_audit_list_prepare(struct logd *l);
 /* logd_op_audit_list - op "audit.list" (owners, admins): one page of the caller's team's trail */
 void logd_op_audit_list(struct backend *b, struct rpc_request *req, const struct ipc_api_call *call);
 
 /* retention.c */
+/* logd_retention_prepare - declare the two drop statements on the pool (at start) */
+int logd_retention_prepare(struct logd *l);
+/* logd_retention_run - start a run (unless one is under way); -ENOTCONN without a pool */
 int logd_retention_run(struct logd *l);
+/* logd_retention_tick - start a run when one is due (not while stopping) */
 void logd_retention_tick(struct logd *l);
 
 /* buffer.c */
+/* logd_buffer_init - an empty ring of cap items of this type */
 int logd_buffer_init(struct logd_buffer *b, const struct logd_item_type *type, size_t cap);
+/* logd_buffer_done - free every item and the ring */
 void logd_buffer_done(struct logd_buffer *b);
+/* logd_buffer_push - append *item (taking what it owns), evicting when full */
 void logd_buffer_push(struct logd_buffer *b, void *item);
+/* logd_buffer_peek - the i-th oldest item, NULL past the end */
 void *logd_buffer_peek(const struct logd_buffer *b, size_t i);
+/* logd_buffer_time - when the i-th oldest item happened (i < count) */
 int64_t logd_buffer_time(const struct logd_buffer *b, size_t i);
+/* logd_buffer_pop - free the n oldest items */
 void logd_buffer_pop(struct logd_buffer *b, size_t n);
 
 /* batch.c */
+/* logd_stream_init - an empty stream of this type, at most cap items buffered */
 int logd_stream_init(struct logd_stream *s, const struct logd_stream_type *type, size_t cap);
+/* logd_stream_prepare - declare the stream's statements on pgq (before pgq_start) */
+int logd_stream_prepare(struct logd_stream *s, struct pgq *pgq, int deadline_ms);
+/* logd_stream_kick - start a flush round (partitions when needed, then batches) unless one runs */
+void logd_stream_kick(struct logd_stream *s);
+/* logd_stream_busy - is a statement of the stream in flight? */
+bool logd_stream_busy(const struct logd_stream *s);
+/* logd_stream_done - free what is still buffered (no statement may be in flight) */
 void logd_stream_done(struct logd_stream *s);
-int logd_stream_partitions(struct db *db, struct logd_stream *s);
-int logd_stream_flush(struct db *db, struct logd_stream *s);
 
 /* store.c */
-extern const struct logd_stream_type logd_log_stream;
+extern const struct logd_stream_type logd_log_stream; /* how records are stored */
+/* logd_store_start - the buffers, the log hook and the flush timers */
 int logd_store_start(struct logd *l);
-int logd_store_partitions(struct logd *l);
+/* logd_store_prepare - declare both streams' statements on the pool (at start) */
+int logd_store_prepare(struct logd *l);
+/* logd_db_deadline_ms - a write's deadline: past the server's own statement_timeout */
+int logd_db_deadline_ms(const struct logd *l);
+/* logd_store_partitions - ensure both streams' partitions before their next insert, soon */
+void logd_store_partitions(struct logd *l);
+/* logd_store_add - buffer a record (taking its strings) */
 void logd_store_add(struct logd *l, struct logd_rec *rec);
-int logd_store_flush(struct logd *l);
+/* logd_store_flush - start a flush round of each stream that has none under way */
+void logd_store_flush(struct logd *l);
+/* logd_store_drain - at stop: flush; >0 while something waits and the stop deadline allows */
 int logd_store_drain(struct logd *l);
+/* logd_store_stop - last flush (unless forced), free the pool, unhook, say what was lost */
 void logd_store_stop(struct logd *l, bool flush);
+/* logd_note - one record to stderr only (logfmt), never into the buffer */
 void logd_note(enum log_level level, const char *msg, const struct log_field *fields);
 #define NOTE(level, msg, ...) logd_note((level), (msg), LOG_FIELDS_(__VA_ARGS__))
 
 /* ipc.c */
+/* logd_ipc_open - bind the log sink PULL and the ROUTER (ping, api.call) */
 int logd_ipc_open(struct logd *l);
+/* logd_ipc_stop - refuse requests; records are still received while draining */
 void logd_ipc_stop(struct logd *l);
+/* logd_ipc_close - close both sockets (before the ZeroMQ context goes) */
 void logd_ipc_close(struct logd *l);
 
 #endif

@@ -1,11 +1,15 @@
 /*
  * main.c - sembark-logd start-up and shutdown: config, the record buffer
  * and log hook (so logd's own records are stored too), database role
- * sembark_logd (lazily connected), today's partitions and a first
- * retention run, the PULL and ROUTER sockets, dropping root to [logs]
- * user, READY=1, the loop. On SIGTERM it stops answering requests, keeps
- * receiving, and flushes what is buffered for at most LOGD_STOP_FLUSH_US
- * before it exits.
+ * sembark_logd and its asynchronous pool of LOGD_DB_CONNS connections,
+ * on which every statement of logd runs (connected in the background:
+ * logd starts, buffers and answers ping while PostgreSQL is down), the
+ * partitions and a first retention run queued on it, the PULL and ROUTER
+ * sockets, dropping root to [logs] user, READY=1, the loop. On SIGTERM it
+ * stops answering requests, keeps receiving, and keeps the loop running
+ * while records are buffered or in flight or a request is unanswered, for
+ * at most LOGD_STOP_FLUSH_US (store.c: logd_store_drain, then one last
+ * round after the loop) before it exits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +30,24 @@ static int s_drain(void *userdata)
 	return logd_store_drain(userdata);
 }
 
+/* s_open_pool - the pool and every statement of logd on it, then connect (in the background) */
+static int s_open_pool(struct logd *l)
+{
+	int r = pgq_new(l->b.d.base, l->b.db, LOGD_DB_CONNS, &l->b.pgq);
+
+	if (r >= 0)
+		r = logd_store_prepare(l);
+	if (r >= 0)
+		r = logd_audit_list_prepare(l);
+	if (r >= 0)
+		r = logd_retention_prepare(l);
+	if (r >= 0)
+		r = pgq_start(l->b.pgq);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the asynchronous database pool");
+	return 0;
+}
+
 static int s_run(struct logd *l)
 {
 	const struct sembark_config *cfg = &l->b.d.cfg;
@@ -38,7 +60,10 @@ static int s_run(struct logd *l)
 			    cfg->database.logd_password_file, &l->b.db);
 	if (r < 0)
 		return r;
-	(void)logd_store_partitions(l);
+	r = s_open_pool(l);
+	if (r < 0)
+		return r;
+	logd_store_partitions(l);
 	(void)logd_retention_run(l);
 	r = logd_ipc_open(l);
 	if (r < 0)

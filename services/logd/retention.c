@@ -2,14 +2,16 @@
  * retention.c - logd deletes for good what is older than [logs]
  * retention_days: it asks the SECURITY DEFINER functions
  * sembark_drop_log_partitions(cutoff) and
- * sembark_drop_audit_partitions(cutoff) (migrations/0005, called through
- * db_partitions_drop of shared/db.c) to DROP every
+ * sembark_drop_audit_partitions(cutoff) (migrations/0005; the statements
+ * are DB_PARTITIONS_DROP_SQL of shared/db.h, run on the asynchronous pool,
+ * one after the other, so the loop never waits for them) to DROP every
  * daily partition of logs and audit_events whose whole day ends before
  * cutoff = now - retention_days, and logs the names they dropped. Never a
  * DELETE, never a flag: a dropped partition's files are unlinked at once.
  *
- * Runs at start and then every hour from the flush timer (a run that
- * failed, e.g. with PostgreSQL away, is retried a minute later). The
+ * Runs at start (once the pool is connected) and then every hour from the
+ * flush timer, never two runs at once (a run that failed, e.g. with
+ * PostgreSQL away, is retried a minute later). The
  * partition timer keeps creating days ahead, so nothing the clock has not
  * yet reached is ever touched.
  */
@@ -38,49 +40,109 @@ static void s_names(const PGresult *res, char *buf, size_t size)
 	}
 }
 
-/* s_drop - one table's rule: fn(cutoff) drops its old partitions; logs what went */
-static int s_drop(struct logd *l, const char *fn, const char *table, const char *cutoff)
+/* The rules of a run, one after the other. */
+static const struct {
+	enum logd_stmt stmt;
+	const char *sql;   /* DB_PARTITIONS_DROP_SQL(fn): fn(coalesce($1, now()) - $2 days) */
+	const char *table;
+} s_rules[] = {
+	{ LOGD_STMT_DROP_LOGS, DB_PARTITIONS_DROP_SQL("sembark_drop_log_partitions"), "logs" },
+	{ LOGD_STMT_DROP_AUDIT, DB_PARTITIONS_DROP_SQL("sembark_drop_audit_partitions"),
+	  "audit_events" },
+};
+
+/* logd_retention_prepare - declare the rules' statements on the pool */
+int logd_retention_prepare(struct logd *l)
 {
-	_cleanup_pgresult_ PGresult *res = NULL;
-	char names[NAMES_MAX];
+	for (size_t i = 0; i < ELEMENTSOF(s_rules); i++) {
+		int r = pgq_statement(l->b.pgq, s_rules[i].sql, 2);
+
+		if (r < 0)
+			return r;
+		l->stmt[s_rules[i].stmt] = r;
+	}
+	return 0;
+}
+
+static void s_dropped(int r, const PGresult *res, const char *sqlstate, void *userdata);
+
+/* s_next_rule - send rule t->rule (skipping those that cannot be queued), or end the run */
+static void s_next_rule(struct logd *l)
+{
+	struct logd_retention *t = &l->retention;
 	int r;
 
-	r = db_partitions_drop(l->b.db, fn, cutoff, 0, &res);
-	if (r < 0) {
-		log_warning("retention failed", LOG_S("table", table), LOG_S("cutoff", cutoff),
-			    LOG_S("sqlstate", db_last_sqlstate(l->b.db)),
-			    LOG_S("error", db_last_error(l->b.db)));
-		return r;
+	while (t->rule < ELEMENTSOF(s_rules)) {
+		r = pgq_run(l->b.pgq, l->stmt[s_rules[t->rule].stmt], 2,
+			    (const char *const[]){ t->cutoff, "0" }, logd_db_deadline_ms(l), s_dropped,
+			    l, NULL);
+		if (r == 0)
+			return;
+		log_warning_errno(r, "retention failed", LOG_S("table", s_rules[t->rule].table),
+				  LOG_S("cutoff", t->cutoff));
+		t->failed = true;
+		t->rule++;
 	}
+	t->running = false;
+	t->next_us = mono_us() + (t->failed ? LOGD_RETENTION_RETRY_US : LOGD_RETENTION_EVERY_US);
+}
+
+/* s_logged - what one rule dropped, in the log */
+static void s_logged(const char *table, const char *cutoff, const PGresult *res)
+{
+	char names[NAMES_MAX];
+
 	if (PQntuples(res) == 0)
-		return 0;
+		return;
 	s_names(res, names, sizeof(names));
 	log_info("retention dropped partitions", LOG_S("table", table),
 		 LOG_I("count", PQntuples(res)), LOG_S("partitions", names),
 		 LOG_S("cutoff", cutoff));
-	return PQntuples(res);
+}
+
+/* s_dropped - a rule's answer: log it, go on with the next */
+static void s_dropped(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct logd *l = userdata;
+	struct logd_retention *t = &l->retention;
+	const char *table = s_rules[t->rule].table;
+
+	if (r == -ECANCELED) { /* the pool is being freed */
+		t->running = false;
+		return;
+	}
+	if (r < 0) {
+		log_warning_errno(r, "retention failed", LOG_S("table", table),
+				  LOG_S("cutoff", t->cutoff), LOG_S("sqlstate", sqlstate));
+		t->failed = true;
+	} else {
+		s_logged(table, t->cutoff, res);
+	}
+	t->rule++;
+	s_next_rule(l);
 }
 
 /* logd_retention_run - drop logs and audit partitions older than retention_days */
 int logd_retention_run(struct logd *l)
 {
-	char cutoff[32];
-	int r, k;
+	struct logd_retention *t = &l->retention;
 
-	if (!l->b.db)
+	if (!l->b.pgq)
 		return -ENOTCONN;
-	util_format_time(now_us() - (int64_t)l->b.d.cfg.logs.retention_days * DAY_US, cutoff);
-	r = s_drop(l, "sembark_drop_log_partitions", "logs", cutoff);
-	k = s_drop(l, "sembark_drop_audit_partitions", "audit_events", cutoff);
-	l->retention_next_us = mono_us() + (r < 0 || k < 0 ? LOGD_RETENTION_RETRY_US
-						   : LOGD_RETENTION_EVERY_US);
-	return r < 0 ? r : k < 0 ? k : 0;
+	if (t->running)
+		return 0;
+	util_format_time(now_us() - (int64_t)l->b.d.cfg.logs.retention_days * DAY_US, t->cutoff);
+	t->running = true;
+	t->failed = false;
+	t->rule = 0;
+	s_next_rule(l);
+	return 0;
 }
 
 /* logd_retention_tick - run retention when it is due (not while stopping) */
 void logd_retention_tick(struct logd *l)
 {
-	if (l->b.d.stopping || mono_us() < l->retention_next_us)
+	if (l->b.d.stopping || l->retention.running || mono_us() < l->retention.next_us)
 		return;
 	(void)logd_retention_run(l);
 }

@@ -2,12 +2,21 @@
  * store.c - logd's way into PostgreSQL: the stream of log records (rows
  * of the day-partitioned `logs` table, partitions from
  * sembark_ensure_log_partitions), the log hook that buffers logd's own
- * records, and the timers that flush both streams (records here, audit
- * events from audit_store.c; batch.c writes each) every [logs] flush_ms or
- * as soon as a batch of records is full, and ensure partitions every hour.
- * Losses, redactions and the totals at stop are reported from here;
- * failures of a flush go to stderr only (logd_note), never through the
- * log hook into the buffer, so a failing flush cannot feed itself.
+ * records, and the timers that start a flush round of both streams
+ * (records here, audit events from audit_store.c; batch.c writes each on
+ * the asynchronous pool) every [logs] flush_ms or as soon as a batch of
+ * records is full, and ensure partitions every hour.
+ *
+ * Stopping: the drain (backend_run's, polled by runtime/daemon.c) keeps
+ * starting rounds and holds the loop while anything is buffered or in
+ * flight, or a request is unanswered, for at most LOGD_STOP_FLUSH_US;
+ * after the loop, records that came since (logd's own "stopped") get
+ * one more round, run on the loop until it ends or that deadline passes;
+ * then the pool is freed, so whatever is still in flight is given up on
+ * and reported as not stored. Losses, redactions and the totals at stop
+ * are reported from here; failures of a flush go to stderr only
+ * (logd_note), never through the log hook into the buffer, so a failing
+ * flush cannot feed itself.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +26,7 @@
 #include <event2/event.h>
 
 #include "logd.h"
+#include "util.h"
 
 #define NOTE_EVERY_US (60LL * 1000000)
 
@@ -35,7 +45,7 @@ void logd_note(enum log_level level, const char *msg, const struct log_field *fi
 	fputs(line, stderr);
 }
 
-/* s_row - a record's parameters, in the order of insert_row */
+/* s_row - a record's column values, in the order of insert_sql's arrays */
 static void s_row(const void *item, const char **p)
 {
 	const struct logd_rec *rec = item;
@@ -49,24 +59,42 @@ static void s_row(const void *item, const char **p)
 
 const struct logd_stream_type logd_log_stream = {
 	.item = &logd_rec_type,
-	.ensure_fn = "sembark_ensure_log_partitions",
+	.ensure_sql = DB_PARTITIONS_ENSURE_SQL("sembark_ensure_log_partitions"),
 	.table = "logs",
 	.created = "log partitions created",
 	.refused = "log record refused by the database",
 	.failed = "log flush failed, records kept",
 	.recovered = "log flush recovered",
-	.insert_head = "INSERT INTO logs (at, service, level, message, fields) VALUES ",
-	.insert_row = "($::timestamptz,$,$,$,$::jsonb)",
+	.insert_sql = "INSERT INTO logs (at, service, level, message, fields) "
+		      "SELECT at, service, level, message, fields FROM unnest($1::timestamptz[], "
+		      "$2::text[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY "
+		      "AS x(at, service, level, message, fields, k) ORDER BY k",
+	.ncols = 5,
 	.row = s_row,
 };
 
-/* logd_store_partitions - ensure both streams' partitions from yesterday for 4 days */
-int logd_store_partitions(struct logd *l)
+/* logd_db_deadline_ms - the server's statement_timeout ends a write first, so
+ * its outcome is known; this deadline is for a server that does not answer */
+int logd_db_deadline_ms(const struct logd *l)
 {
-	int r = logd_stream_partitions(l->b.db, &l->logs);
-	int k = logd_stream_partitions(l->b.db, &l->audit);
+	return 2 * l->b.d.cfg.database.statement_timeout_ms + LOGD_DB_GRACE_MS;
+}
 
-	return r < 0 ? r : k;
+/* logd_store_prepare - declare both streams' statements on the pool */
+int logd_store_prepare(struct logd *l)
+{
+	int r = logd_stream_prepare(&l->logs, l->b.pgq, logd_db_deadline_ms(l));
+
+	return r < 0 ? r : logd_stream_prepare(&l->audit, l->b.pgq, logd_db_deadline_ms(l));
+}
+
+/* logd_store_partitions - each stream's next round (started now) ensures partitions first */
+void logd_store_partitions(struct logd *l)
+{
+	l->logs.need_partitions = true;
+	l->audit.need_partitions = true;
+	logd_stream_kick(&l->logs);
+	logd_stream_kick(&l->audit);
 }
 
 /* s_malformed - refused by us, or by zev for having too many parts */
@@ -115,31 +143,24 @@ static void s_note_redactions(struct logd *l, bool now_anyway)
 	l->redactions_noted_us = now;
 }
 
-/* logd_store_flush - insert buffered records and audit events, at most
- * LOGD_FLUSH_MAX_BATCHES of each */
-int logd_store_flush(struct logd *l)
+/* logd_store_flush - start a flush round of each stream that has none under way */
+void logd_store_flush(struct logd *l)
 {
-	int r, k = 0;
-
-	if (!l->b.db)
-		return -ENOTCONN;
 	s_note_redactions(l, false);
-	if (l->audit.buf.count > 0)
-		k = logd_stream_flush(l->b.db, &l->audit);
-	r = logd_stream_flush(l->b.db, &l->logs);
+	logd_stream_kick(&l->audit);
+	logd_stream_kick(&l->logs);
 	s_note_losses(l);
-	return r < 0 ? r : k;
 }
 
 static void s_on_flush(evutil_socket_t fd, short what, void *userdata)
 {
-	(void)logd_store_flush(userdata);
+	logd_store_flush(userdata);
 	logd_retention_tick(userdata);
 }
 
 static void s_on_partitions(evutil_socket_t fd, short what, void *userdata)
 {
-	(void)logd_store_partitions(userdata);
+	logd_store_partitions(userdata);
 }
 
 /* logd_store_add - buffer a record (taking its strings) */
@@ -199,13 +220,52 @@ int logd_store_start(struct logd *l)
 	return 0;
 }
 
-/* logd_store_drain - at stop: flush; >0 while records remain and time allows */
+static bool s_busy(const struct logd *l)
+{
+	return logd_stream_busy(&l->logs) || logd_stream_busy(&l->audit);
+}
+
+/* s_waiting - items buffered or in flight, and requests not yet answered */
+static size_t s_waiting(const struct logd *l)
+{
+	return l->logs.buf.count + l->audit.buf.count + backend_inflight(&l->b) + s_busy(l);
+}
+
+/* logd_store_drain - at stop: flush; >0 while something waits and time allows */
 int logd_store_drain(struct logd *l)
 {
-	if ((l->logs.buf.count == 0 && l->audit.buf.count == 0) || mono_us() >= l->stop_deadline_us)
+	if (s_waiting(l) == 0 || mono_us() >= l->stop_deadline_us)
 		return 0;
-	(void)logd_store_flush(l);
-	return (int)MIN(l->logs.buf.count + l->audit.buf.count, (size_t)INT_MAX);
+	logd_store_flush(l);
+	return (int)MIN(s_waiting(l), (size_t)INT_MAX);
+}
+
+static void s_noop(evutil_socket_t fd, short what, void *userdata)
+{
+}
+
+/* s_final_round - after the loop: one more round of each stream (e.g. for
+ * our own "stopped"), the loop run until both are over or the stop
+ * deadline; a second signal (loopbreak) ends it too */
+static void s_final_round(struct logd *l)
+{
+	struct event_base *base = l->b.d.base;
+	int64_t until = l->stop_deadline_us ? l->stop_deadline_us : mono_us() + LOGD_FINAL_FLUSH_US;
+	int64_t left = until - mono_us();
+	struct timeval tv = { .tv_sec = left / 1000000, .tv_usec = left % 1000000 };
+	struct event *limit;
+
+	if (!l->b.pgq || left <= 0 || l->logs.buf.count + l->audit.buf.count == 0)
+		return;
+	limit = evtimer_new(base, s_noop, NULL); /* EVLOOP_ONCE returns by then at the latest */
+	if (limit && evtimer_add(limit, &tv) == 0) {
+		logd_store_flush(l);
+		while (s_busy(l) && mono_us() < until && event_base_loop(base, EVLOOP_ONCE) >= 0 &&
+		       !event_base_got_break(base))
+			continue;
+	}
+	if (limit)
+		event_free(limit);
 }
 
 static void s_event_freep(struct event **ev)
@@ -215,13 +275,15 @@ static void s_event_freep(struct event **ev)
 	*ev = NULL;
 }
 
-/* logd_store_stop - last flush (unless forced), unhook, say what was lost */
+/* logd_store_stop - last round (unless forced), free the pool, unhook, say what was lost */
 void logd_store_stop(struct logd *l, bool flush)
 {
 	s_note_redactions(l, true);
-	if (flush && (l->logs.buf.count > 0 || l->audit.buf.count > 0) && db_is_up(l->b.db))
-		(void)logd_store_flush(l); /* e.g. our own "stopped" record */
+	if (flush)
+		s_final_round(l);
 	log_set_hook(NULL, NULL);
+	/* before the streams go: what is in flight ends now (-ECANCELED), still buffered */
+	l->b.pgq = pgq_free(l->b.pgq);
 	s_event_freep(&l->flush_timer);
 	s_event_freep(&l->flush_now);
 	s_event_freep(&l->partition_timer);
