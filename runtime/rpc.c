@@ -6,12 +6,20 @@
  * handler, replies that may come later than the handler's return).
  *
  * Client choices:
- *  - The DEALER gets ZMQ_IMMEDIATE (zsock_setup): with no completed
- *    connection a send fails at once with EAGAIN, which the caller turns
- *    into 503, instead of queueing requests for a backend that is down and
- *    delivering them after their deadline. The price: for the first few
- *    milliseconds after rpc_client_new(), before the connection completes,
- *    calls fail with -EAGAIN too.
+ *  - One DEALER (a "link") per endpoint of the list, and calls spread over
+ *    the links in turn: a call goes to the next link that takes it. Each
+ *    link's connection is watched (zmq_socket_monitor, and ZMTP heartbeats
+ *    for a host that vanishes without closing it): when it closes, the
+ *    calls that went through it and are not answered fail at once with
+ *    -ECONNRESET, instead of at their deadline. (A reply lost that way may
+ *    belong to a request the backend carried out.)
+ *  - Each DEALER gets ZMQ_IMMEDIATE (zsock_setup): with no completed
+ *    connection a send fails at once with EAGAIN and the next link is
+ *    tried; when none takes it the caller gets -EAGAIN and answers 503,
+ *    instead of requests queued for a backend that is down and delivered
+ *    after their deadline. The price: for the first few milliseconds after
+ *    rpc_client_new(), before a connection completes, calls fail with
+ *    -EAGAIN too.
  *  - Callbacks run from the loop only, never from inside rpc_call(): a send
  *    that fails is reported through a zero-timeout timer, so callers have
  *    one code path.
@@ -30,6 +38,7 @@
  *    afterwards frees it and returns -ENOTCONN.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +54,9 @@
 #include "zmq_ev.h"
 
 #define RPC_HWM_DEFAULT 1000
+#define RPC_LINKS_MAX 16
+#define RPC_HEARTBEAT_IVL_MS 1000     /* a ZMTP PING this often on an idle connection */
+#define RPC_HEARTBEAT_TIMEOUT_MS 3000 /* no traffic for this long: the connection is closed */
 #define RPC_BUCKETS_MIN 64
 #define RPC_IDENTITY_MAX 255
 
@@ -55,15 +67,28 @@ struct rpc_call {
 	struct rpc_client *c;
 	uint64_t id;
 	int err; /* the send failed: deliver this when the timer fires */
+	size_t link; /* which link it went through */
 	struct event *timer;
 	rpc_reply_fn cb;
 	void *userdata;
 };
 
-struct rpc_client {
-	struct event_base *base;
+/* One endpoint: its DEALER, and the PAIR that hears the DEALER's monitor events. */
+struct rpc_link {
+	struct rpc_client *c;
+	size_t index;
 	void *zsock;
 	struct zev *zev;
+	void *mon;
+	struct zev *mon_zev;
+};
+
+struct rpc_client {
+	struct event_base *base;
+	struct rpc_link links[RPC_LINKS_MAX];
+	size_t nlinks;
+	size_t next_link; /* where the next call starts looking */
+	uint64_t resets;  /* calls failed by a closed connection */
 	struct rpc_call **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t npending;
@@ -184,20 +209,6 @@ static void s_on_reply(struct zev *z, const struct zev_msg *msg, void *userdata)
 	s_finish(call, 0, type, msg->data[0], msg->size[0]);
 }
 
-static int s_connect_all(void *zsock, const char *endpoints)
-{
-	_cleanup_free_ char *copy = strdup(endpoints);
-	char *save = NULL;
-	int n = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *e = strtok_r(copy, ", \t", &save); e; e = strtok_r(NULL, ", \t", &save), n++)
-		if (zmq_connect(zsock, e) < 0)
-			return -zmq_errno();
-	return n > 0 ? 0 : -EINVAL;
-}
-
 static int s_socket(void *zctx, int type, const struct rpc_opts *opts, void **ret)
 {
 	void *zsock = zmq_socket(zctx, type);
@@ -216,12 +227,122 @@ static int s_socket(void *zctx, int type, const struct rpc_opts *opts, void **re
 	return 0;
 }
 
+/* s_link_lost - l's connection closed: its unanswered calls fail now (from the loop) */
+static void s_link_lost(struct rpc_link *l)
+{
+	struct rpc_client *c = l->c;
+	const struct timeval now = { 0, 0 };
+
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (struct rpc_call *call = c->buckets[i]; call; call = call->next) {
+			if (call->link != l->index || call->err)
+				continue;
+			call->err = -ECONNRESET;
+			c->resets++;
+			evtimer_add(call->timer, &now); /* s_on_deadline delivers err */
+		}
+}
+
+/* s_on_monitor - one event of a link's DEALER: [uint16 event, uint32 value][endpoint] */
+static void s_on_monitor(struct zev *z, const struct zev_msg *msg, void *userdata)
+{
+	uint16_t event;
+
+	if (msg->nparts < 1 || msg->size[0] < sizeof(event))
+		return;
+	memcpy(&event, msg->data[0], sizeof(event));
+	if (event == ZMQ_EVENT_DISCONNECTED)
+		s_link_lost(userdata);
+}
+
+/* s_link_monitor - hear l's DEALER's disconnections on a PAIR of the same context */
+static int s_link_monitor(struct rpc_link *l, void *zctx, struct event_base *base)
+{
+	static atomic_ulong monitors; /* inproc names are never reused: one closes lazily */
+	char addr[64];
+
+	snprintf(addr, sizeof(addr), "inproc://rpc-monitor-%lu", atomic_fetch_add(&monitors, 1));
+	if (zmq_socket_monitor(l->zsock, addr, ZMQ_EVENT_DISCONNECTED) < 0)
+		return -zmq_errno();
+	l->mon = zmq_socket(zctx, ZMQ_PAIR);
+	if (!l->mon)
+		return -zmq_errno();
+	if (zmq_setsockopt(l->mon, ZMQ_LINGER, &(int){ 0 }, sizeof(int)) < 0 ||
+	    zmq_connect(l->mon, addr) < 0)
+		return -zmq_errno();
+	return zev_new(base, l->mon, s_on_monitor, l, &l->mon_zev);
+}
+
+/*
+ * s_link_open - a DEALER for one endpoint of the list `all`, heartbeats, its
+ * monitor; CURVE when the list is tcp:// (curve_client_setup refuses a list
+ * that mixes tcp:// with others)
+ */
+static int s_link_open(struct rpc_client *c, void *zctx, const char *endpoint, const char *all,
+		       const struct rpc_opts *opts)
+{
+	struct rpc_link *l = &c->links[c->nlinks];
+	int r;
+
+	if (c->nlinks >= RPC_LINKS_MAX)
+		return -E2BIG;
+	*l = (struct rpc_link){ .c = c, .index = c->nlinks++ };
+	r = s_socket(zctx, ZMQ_DEALER, opts, &l->zsock);
+	if (r < 0)
+		return r;
+	if (zmq_setsockopt(l->zsock, ZMQ_HEARTBEAT_IVL, &(int){ RPC_HEARTBEAT_IVL_MS },
+			   sizeof(int)) < 0 ||
+	    zmq_setsockopt(l->zsock, ZMQ_HEARTBEAT_TIMEOUT, &(int){ RPC_HEARTBEAT_TIMEOUT_MS },
+			   sizeof(int)) < 0)
+		return -zmq_errno();
+	r = curve_client_setup(l->zsock, all);
+	if (r < 0)
+		return r;
+	r = s_link_monitor(l, zctx, c->base);
+	if (r < 0)
+		return r;
+	if (zmq_connect(l->zsock, endpoint) < 0)
+		return -zmq_errno();
+	return zev_new(c->base, l->zsock, s_on_reply, c, &l->zev);
+}
+
+/* s_link_close - stop watching, stop the monitor, close both sockets */
+static void s_link_close(struct rpc_link *l)
+{
+	l->mon_zev = zev_free(l->mon_zev);
+	l->zev = zev_free(l->zev);
+	if (l->zsock) {
+		(void)zmq_socket_monitor(l->zsock, NULL, 0);
+		zmq_close(l->zsock);
+	}
+	if (l->mon)
+		zmq_close(l->mon);
+	l->zsock = l->mon = NULL;
+}
+
+/* s_links_open - one link per endpoint of the list (commas or blanks) */
+static int s_links_open(struct rpc_client *c, void *zctx, const char *endpoints,
+			const struct rpc_opts *opts)
+{
+	_cleanup_free_ char *copy = strdup(endpoints);
+	char *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *e = strtok_r(copy, ", \t", &save); e && r >= 0; e = strtok_r(NULL, ", \t", &save))
+		r = s_link_open(c, zctx, e, endpoints, opts);
+	if (r >= 0 && c->nlinks == 0)
+		r = -EINVAL;
+	return r;
+}
+
 static void rpc_client_freep(struct rpc_client **c)
 {
 	rpc_client_free(*c);
 }
 
-/* rpc_client_new - a DEALER connected to endpoint (a list separated by commas or blanks) */
+/* rpc_client_new - one DEALER per endpoint (a list separated by commas or blanks) */
 int rpc_client_new(struct event_base *base, void *zctx, const char *endpoint,
 		   const struct rpc_opts *opts, struct rpc_client **ret)
 {
@@ -238,16 +359,7 @@ int rpc_client_new(struct event_base *base, void *zctx, const char *endpoint,
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 	if (!c->buckets)
 		return -ENOMEM;
-	r = s_socket(zctx, ZMQ_DEALER, opts, &c->zsock);
-	if (r < 0)
-		return r;
-	r = curve_client_setup(c->zsock, endpoint); /* CURVE when tcp:// */
-	if (r < 0)
-		return r;
-	r = s_connect_all(c->zsock, endpoint);
-	if (r < 0)
-		return r;
-	r = zev_new(base, c->zsock, s_on_reply, c, &c->zev);
+	r = s_links_open(c, zctx, endpoint, opts);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);
@@ -267,9 +379,8 @@ struct rpc_client *rpc_client_free(struct rpc_client *c)
 			s_finish(call, -ECANCELED, _IPC_MSG_INVALID, NULL, 0);
 		}
 	}
-	zev_free(c->zev);
-	if (c->zsock)
-		zmq_close(c->zsock);
+	for (size_t i = 0; i < c->nlinks; i++)
+		s_link_close(&c->links[i]);
 	free(c->buckets);
 	free(c);
 	return NULL;
@@ -306,6 +417,24 @@ static int s_call_new(struct rpc_client *c, uint64_t id, rpc_reply_fn cb, void *
 	return 0;
 }
 
+/* s_send - frame to the next link that takes it (round robin); 0 or the last link's error */
+static int s_send(struct rpc_client *c, struct rpc_call *call, const void *frame, size_t len)
+{
+	int r = -EAGAIN;
+
+	for (size_t k = 0; k < c->nlinks; k++) {
+		size_t i = (c->next_link + k) % c->nlinks;
+
+		r = zev_send(c->links[i].zev, 1, &frame, &len);
+		if (r == 0) {
+			call->link = i;
+			c->next_link = (i + 1) % c->nlinks;
+			return 0;
+		}
+	}
+	return r;
+}
+
 /*
  * rpc_call - send frame (encoded with id) and wait at most timeout_ms.
  * Returns 0 when cb will run (with the reply, -ETIMEDOUT, -EAGAIN or another
@@ -330,7 +459,7 @@ int rpc_call(struct rpc_client *c, uint64_t id, const void *frame, size_t len, i
 	r = s_call_new(c, id, cb, userdata, &call);
 	if (r < 0)
 		return r;
-	call->err = zev_send(c->zev, 1, &frame, &len);
+	call->err = s_send(c, call, frame, len);
 	if (call->err == 0) {
 		tv.tv_sec = timeout_ms / 1000;
 		tv.tv_usec = (timeout_ms % 1000) * 1000;
@@ -352,6 +481,12 @@ void rpc_cancel(struct rpc_client *c, uint64_t id)
 size_t rpc_pending(const struct rpc_client *c)
 {
 	return c->npending;
+}
+
+/* rpc_resets - calls failed at once because their backend's connection closed */
+uint64_t rpc_resets(const struct rpc_client *c)
+{
+	return c->resets;
 }
 
 /* rpc_late_replies - replies dropped: unknown id (late, cancelled) or invalid */

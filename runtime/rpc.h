@@ -1,7 +1,7 @@
 /*
  * rpc.h - request/reply over ZeroMQ with request ids and deadlines.
  *
- * Client: a DEALER connected to one or more backend ROUTERs. rpc_call()
+ * Client: one DEALER per backend ROUTER of a list. rpc_call()
  * sends a frame the caller encoded with the id from rpc_next_id(), arms a
  * deadline, and returns at once; the callback runs exactly once, with the
  * reply, or with -ETIMEDOUT when the deadline passed (a late reply is then
@@ -38,8 +38,9 @@ struct rpc_opts {
 /*
  * Reply callback: r == 0 with the reply frame (validated envelope, id
  * matched; decode the body with ipc_decode_<name>), r == -ETIMEDOUT,
- * r == -EAGAIN when the send queue was full, r == -ECANCELED when the
- * client is being freed.
+ * r == -EAGAIN when no backend took it (none connected, queues full),
+ * r == -ECONNRESET when the connection it went through closed before the
+ * reply, r == -ECANCELED when the client is being freed.
  */
 typedef void (*rpc_reply_fn)(int r, enum ipc_msg_type type, const void *buf, size_t len,
 			     void *userdata);
@@ -56,6 +57,8 @@ int rpc_call(struct rpc_client *c, uint64_t id, const void *frame, size_t len, i
 void rpc_cancel(struct rpc_client *c, uint64_t id);
 size_t rpc_pending(const struct rpc_client *c);
 uint64_t rpc_late_replies(const struct rpc_client *c);
+/* rpc_resets - calls failed with -ECONNRESET (their backend's connection closed) */
+uint64_t rpc_resets(const struct rpc_client *c);
 
 typedef void (*rpc_handler_fn)(struct rpc_request *req, enum ipc_msg_type type, const void *buf,
 			       size_t len, void *userdata);

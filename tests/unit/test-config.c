@@ -149,6 +149,8 @@ static const struct key_case s_keys[] = {
 	I(auth, bcrypt_cost, 4, 31, 12),
 	S(auth, password_hash, "bcrypt"),
 	I(auth, hash_threads, 1, 64, 2),
+	I(auth, session_cache_max, 0, 10000000, 100000),
+	I(auth, session_cache_ttl, 1, 3600, 60),
 	S(auth, user, ""),
 	I(telemetry, retention_days, 1, 3650, 30),
 	I(telemetry, batch_max_events, 1, 100000, 5000),

@@ -5,7 +5,8 @@
  * answered with "bad_message" while the server keeps serving, many
  * concurrent calls matched by id, replies sent later from a timer, send
  * failures delivered from the loop, freeing with calls or requests
- * outstanding. Every loop run has a guard timer that fails the test.
+ * outstanding, calls spread over two backends, and a backend that goes
+ * away with a call unanswered (-ECONNRESET at once). Every loop run has a guard timer that fails the test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -526,22 +527,30 @@ static void test_server_free_with_inflight(void **state)
 	assert_int_equal(res.r, -ECANCELED);
 }
 
+/* s_second_backend - a server for `other` beside fx's, and fx's client made again for both */
+static struct rpc_server *s_second_backend(struct fx *fx, struct fx *other)
+{
+	struct rpc_server *second;
+	char endpoints[300], ep2[160];
+
+	snprintf(ep2, sizeof(ep2), "ipc://%s/authd2.sock", fx->dir);
+	assert_int_equal(rpc_server_new(fx->base, fx->zctx, ep2, IPC_PEER_AUTHD, NULL, handler,
+					other, &second), 0);
+	snprintf(endpoints, sizeof(endpoints), "%s, %s", fx->endpoint, ep2);
+	rpc_client_free(fx->cli);
+	assert_int_equal(rpc_client_new(fx->base, fx->zctx, endpoints, NULL, &fx->cli), 0);
+	return second;
+}
+
 /* a client connected to two servers spreads its calls over both */
 static void test_two_backends(void **state)
 {
 	struct fx *fx = *state;
 	struct fx other = { .mode = MODE_ECHO };
-	struct rpc_server *second;
-	char endpoints[300], ep2[160];
+	struct rpc_server *second = s_second_backend(fx, &other);
 	int left = 40;
 	static struct result res[40];
 
-	snprintf(ep2, sizeof(ep2), "ipc://%s/authd2.sock", fx->dir);
-	assert_int_equal(rpc_server_new(fx->base, fx->zctx, ep2, IPC_PEER_AUTHD, NULL, handler,
-					&other, &second), 0);
-	snprintf(endpoints, sizeof(endpoints), "%s, %s", fx->endpoint, ep2);
-	rpc_client_free(fx->cli);
-	assert_int_equal(rpc_client_new(fx->base, fx->zctx, endpoints, NULL, &fx->cli), 0);
 	run_for(fx, 50);
 	for (int i = 0; i < 40; i++) {
 		res[i] = (struct result){ .fx = fx, .countdown = &left };
@@ -553,6 +562,47 @@ static void test_two_backends(void **state)
 	assert_int_equal(fx->handled + other.handled, 40);
 	assert_true(fx->handled > 0 && other.handled > 0);
 	rpc_server_free(second);
+}
+
+/*
+ * a backend that goes away with a call unanswered: the call fails at once
+ * with -ECONNRESET (long before its 60 s deadline), and the next calls go
+ * to the backend that is left
+ */
+static void test_backend_gone_fails_at_once(void **state)
+{
+	struct fx *fx = *state;
+	struct fx other = { .mode = MODE_HOLD };
+	struct rpc_server *second = s_second_backend(fx, &other);
+	static struct result res[200], after;
+	struct result *held = NULL;
+
+	/* calls until one is held by the second backend (the first answers at once) */
+	for (int i = 0; i < 200 && other.nheld == 0; i++) {
+		res[i] = (struct result){ .fx = fx };
+		assert_int_equal(call_ping(fx, &res[i], 60000), 0);
+		run_for(fx, 10);
+	}
+	assert_true(other.nheld >= 1);
+	for (int i = 0; i < 200 && !held; i++)
+		if (res[i].want_id == rpc_request_id(other.held[0]))
+			held = &res[i];
+	assert_non_null(held);
+	assert_int_equal(held->calls, 0);
+	held->stop = true;
+	second = rpc_server_free(second);
+	assert_true(run_loop(fx)); /* the guard (5 s) fails the test long before 60 s */
+	assert_int_equal(held->calls, 1);
+	assert_int_equal(held->r, -ECONNRESET);
+	run_for(fx, 50); /* any other call held there fails too */
+	assert_int_equal(rpc_resets(fx->cli), other.nheld);
+
+	after = (struct result){ .fx = fx, .stop = true };
+	assert_int_equal(call_ping(fx, &after, 2000), 0);
+	assert_true(run_loop(fx));
+	assert_int_equal(after.r, 0);
+	for (size_t i = 0; i < other.nheld; i++)
+		assert_int_equal(rpc_reply_error(other.held[i], "too_late", NULL), -ENOTCONN);
 }
 
 int main(void)
@@ -571,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reply_checks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_server_free_with_inflight, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_backends, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_gone_fails_at_once, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
