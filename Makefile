@@ -6,7 +6,7 @@
 #   make test-asan   the same suite with AddressSanitizer + UBSan
 #   make screenshots the browser suite, keeping its screenshots in docs/screenshots
 #   make check-units systemd-analyze verify + security on systemd/*.service
-#   make bench       wrk benchmarks against a running `make run`
+#   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
 
 VERSION  := $(shell cat VERSION)
 BUILD    ?= build
@@ -63,6 +63,9 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/unit/lib/*.c)))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+# bench/ceiling/: the bare programs make bench measures sembark against
+BENCH_BINS := $(BUILD)/bench/hello $(BUILD)/bench/bcrypt_probe
+
 DEPS_STAMP := $(BUILD)/.deps-ok
 TEST_DEPS_STAMP := $(BUILD)/.deps-test-ok
 
@@ -78,7 +81,7 @@ WEB_OUT  := $(BUILD)/web/index.html
 	screenshots
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(UNIT_BINS) $(WEB_OUT)
+all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -126,6 +129,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(call svc_lib_objs,$$(call unit_
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(call svc_lib_objs,$(call unit_svc,$*)) $(TESTLIB_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/ceiling/%.o
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 run: all
 	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh

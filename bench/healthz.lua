@@ -2,6 +2,7 @@
 -- logd over ZeroMQ, which each ping PostgreSQL; the whole stack's round
 -- trip, answered 200 only when every part is up.
 -- title: GET /healthz
+-- ceiling: hello
 
 dofile(os.getenv("BENCH_LIB") .. "/report.lua")
 

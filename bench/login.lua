@@ -8,6 +8,7 @@
 -- after its burst. Few connections: more than the hash threads only queue.
 -- Needs BENCH_LOGIN_*: bench/login.sh (bench/accounts.sh login) makes them.
 -- title: POST /api/login (bcrypt verify + new session)
+-- ceiling: bcrypt
 -- connections: 4
 
 dofile(os.getenv("BENCH_LIB") .. "/report.lua")

@@ -4,6 +4,7 @@
 -- the user, team and session; every answer a 200.
 -- Needs BENCH_ME_TOKEN: bench/me.sh (bench/accounts.sh me) makes one.
 -- title: GET /api/me (session cookie)
+-- ceiling: hello
 
 dofile(os.getenv("BENCH_LIB") .. "/report.lua")
 

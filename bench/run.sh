@@ -10,10 +10,24 @@
 # before wrk with BASE_URL set, and every BENCH_<NAME>=value line it prints
 # is put in wrk's environment, where the Lua reads it with os.getenv().
 #
+# Ceilings, measured in the same run with the same wrk settings: every HTTP
+# row beside a bare libevent evhttp server answering "hello"
+# (bench/ceiling/hello.c, one thread like ingressd), the login row beside a
+# bcrypt probe (bench/ceiling/bcrypt_probe.c: hashes/s at the stack's
+# bcrypt_cost on its hash_threads); a benchmark names its ceiling with a
+# "-- ceiling: hello|bcrypt" line. Also the four daemons' RSS, idle, before
+# the load.
+#
+# When nothing answers on the port, run.sh starts the stack itself (`make
+# run` with the per-client rate limit off, its output in
+# var/bench-stack.log) and stops it at the end; a stack already running is
+# used as it is.
+#
 # Environment: PORT (8080), DURATION per benchmark (10s; at most 600s),
 # CONNECTIONS (32), THREADS (2), BENCH (names to run, default all, e.g.
-# BENCH="healthz"). Prints a markdown table the README can take. Exits 1
-# when the stack is not answering or a benchmark could not run.
+# BENCH="healthz"), HELLO_PORT (PORT + 11). Prints a markdown table the
+# README can take. Exits 1 when the stack is not answering or a benchmark
+# could not run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +40,11 @@ THREADS=${THREADS:-2}
 BENCH=${BENCH:-}
 BASE_URL=http://$HOST:$PORT
 DURATION_MAX=600
+BUILD=${BUILD:-build}
+HELLO_PORT=${HELLO_PORT:-$((PORT + 11))}
+STACK_PID=
+HELLO_RPS=
+BCRYPT_RATE=
 notes=()
 
 die() {
@@ -61,22 +80,114 @@ check_args() {
 		die "wrk not found; scripts/deps.sh installs it (Debian package wrk)"
 }
 
-# check_stack - something must answer on the port, ideally a green /healthz
-check_stack() {
-	local code
+# healthz_code - the status of GET /healthz, 000 when nothing answers
+healthz_code() {
 	if command -v curl >/dev/null 2>&1; then
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE_URL/healthz") || code=000
+		curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE_URL/healthz" || true
 	elif (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
-		code=unknown
+		echo unknown
 	else
-		code=000
+		echo 000
 	fi
+}
+
+# start_stack - `make run` in a session of its own, until /healthz is 200 (180 s at most)
+start_stack() {
+	local log=$ROOT/var/bench-stack.log
+	mkdir -p "$ROOT/var"
+	echo "bench: nothing answers on $HOST:$PORT: starting the stack (make run; output in var/bench-stack.log)" >&2
+	SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 setsid make --no-print-directory -C "$ROOT" run \
+		PORT="$PORT" BUILD="$BUILD" >"$log" 2>&1 </dev/null &
+	STACK_PID=$!
+	for _ in $(seq 1 180); do
+		[ "$(healthz_code)" = 200 ] && return 0
+		kill -0 "$STACK_PID" 2>/dev/null || die "make run exited before the stack answered; see var/bench-stack.log"
+		sleep 1
+	done
+	die "the stack did not answer GET /healthz with 200 within 180 s; see var/bench-stack.log"
+}
+
+# stop_stack - the stack run.sh started, if any: SIGTERM to make run's session, 30 s, SIGKILL
+stop_stack() {
+	[ -n "$STACK_PID" ] || return 0
+	kill -TERM -- "-$STACK_PID" 2>/dev/null || return 0
+	for _ in $(seq 1 60); do
+		kill -0 "$STACK_PID" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	kill -KILL -- "-$STACK_PID" 2>/dev/null || true
+}
+
+# ensure_stack - a stack on the port (started when there is none), ideally a green /healthz
+ensure_stack() {
+	local code
+	code=$(healthz_code)
 	if [ "$code" = 000 ]; then
-		die "nothing answers on $HOST:$PORT; start \`make run PORT=$PORT\` in another terminal, wait for its URL, then run \`make bench\` again"
+		start_stack
+		code=200
 	fi
 	if [ "$code" != 200 ] && [ "$code" != unknown ]; then
 		notes+=("GET /healthz answered $code before the run (503: a part of the stack is down; 429: the rate limit), so rows may measure error answers")
 	fi
+}
+
+# conf_value KEY DEFAULT - an integer of the stack's var/sembark.conf
+conf_value() {
+	local v
+	v=$(sed -n "s/^$1[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p" "$ROOT/var/sembark.conf" 2>/dev/null |
+		head -n1)
+	echo "${v:-$2}"
+}
+
+# idle_rss - the four daemons' resident memory, idle, in MiB (one of each must run)
+idle_rss() {
+	local name pids kib=0 k
+	for name in ingressd authd telemetryd logd; do
+		pids=$(pgrep -f "bin/sembark-$name --config" || true)
+		if [ "$(wc -w <<<"$pids")" != 1 ]; then
+			notes+=("memory: not measured, $(wc -w <<<"$pids") sembark-$name processes run")
+			return 0
+		fi
+		k=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pids/status")
+		kib=$((kib + k))
+	done
+	awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# measure_hello - the evhttp hello server's requests/s with this run's wrk settings
+measure_hello() {
+	local bin=$ROOT/$BUILD/bench/hello pid out
+	[ -x "$bin" ] || die "$bin is missing: make bench builds it"
+	if (exec 3<>"/dev/tcp/$HOST/$HELLO_PORT") 2>/dev/null; then
+		die "HELLO_PORT $HELLO_PORT is taken; set HELLO_PORT to a free port"
+	fi
+	"$bin" "$HELLO_PORT" >/dev/null &
+	pid=$!
+	sleep 0.3
+	out=$(env BENCH_LIB="$BENCH_DIR/lib" timeout --signal=INT $((DURATION_S + 30)) \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s \
+		-s "$BENCH_DIR/lib/ceiling.lua" "http://$HOST:$HELLO_PORT" 2>&1) || true
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	HELLO_RPS=$(field "$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)" rps)
+	[ -n "$HELLO_RPS" ] || die "the hello ceiling gave no result: $out"
+}
+
+# measure_bcrypt - hashes/s at the stack's cost on its hash threads, for DURATION
+measure_bcrypt() {
+	local bin=$ROOT/$BUILD/bench/bcrypt_probe cost threads out
+	[ -x "$bin" ] || die "$bin is missing: make bench builds it"
+	cost=${SEMBARK_AUTH_BCRYPT_COST:-$(conf_value bcrypt_cost 12)}
+	threads=${SEMBARK_AUTH_HASH_THREADS:-$(conf_value hash_threads 2)}
+	out=$("$bin" "$cost" "$threads" "$DURATION_S") || die "bcrypt_probe failed: $out"
+	BCRYPT_RATE=$(sed -n 's/.*hashes_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+	notes+=("bcrypt ceiling: $BCRYPT_RATE hashes/s at cost $cost on $threads threads (bench/ceiling/bcrypt_probe.c)")
+}
+
+# ratio VALUE CEILING - VALUE / CEILING to two places, or - without a ceiling
+ratio() {
+	[ -n "$2" ] && [ "$2" != 0 ] || { echo -; return; }
+	awk -v v="$1" -v c="$2" 'BEGIN { printf "%.2f", v / c }'
 }
 
 # bench_names - the benchmarks to run, as bench/<name>.lua names
@@ -125,7 +236,7 @@ bench_connections() {
 
 # run_one NAME - run one benchmark, print its table row
 run_one() {
-	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l conns
+	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l conns ceiling
 	title=$(sed -n 's/^-- title: //p' "$lua" | head -n1)
 	[ -n "$title" ] || title=$name
 	conns=$(bench_connections "$lua")
@@ -144,8 +255,14 @@ run_one() {
 		sed 's/^/    /' <<<"$out" >&2
 		return 1
 	fi
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$title" \
-		"$(field "$line" rps)" "$(field "$line" p50)" "$(field "$line" p90)" \
+	case $(sed -n 's/^-- ceiling: //p' "$lua" | head -n1) in
+	hello) ceiling=$HELLO_RPS ;;
+	bcrypt) ceiling=$BCRYPT_RATE ;;
+	*) ceiling= ;;
+	esac
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$title" \
+		"$(field "$line" rps)" "${ceiling:--}" "$(ratio "$(field "$line" rps)" "$ceiling")" \
+		"$(field "$line" p50)" "$(field "$line" p90)" \
 		"$(field "$line" p99)" "$(field "$line" max)" \
 		"$(($(field "$line" non2xx) + $(field "$line" errors)))"
 	note_errors "$title" "$line"
@@ -173,8 +290,8 @@ header() {
 	echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION against $BASE_URL," \
 		"$(date -u +%Y-%m-%d), commit $commit, $(nproc) CPUs${cpu:+ ($cpu)}"
 	echo
-	echo "| benchmark | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
-	echo "|---|--:|--:|--:|--:|--:|--:|"
+	echo "| benchmark | requests/s | ceiling/s | ratio | p50 ms | p90 ms | p99 ms | max ms | errors |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
 }
 
 # telemetry_rates NAMES - when telemetry is among the benchmarks: events/s
@@ -187,26 +304,60 @@ telemetry_rates() {
 		bash "$BENCH_DIR/telemetry.sh" --rates
 }
 
+# me_during_flood NAMES - when me and login are among the benchmarks: GET /api/me with 8
+# connections while 16 connections of logins flood the hash pool (most answered 503)
+me_during_flood() {
+	local out line login_pid l login_env=() me_env=()
+	grep -qx login <<<"$1" && grep -qx me <<<"$1" || return 0
+	out=$(setup_env login) || return 1
+	while IFS= read -r l; do [ -n "$l" ] && login_env+=("$l"); done <<<"$out"
+	out=$(setup_env me) || return 1
+	while IFS= read -r l; do [ -n "$l" ] && me_env+=("$l"); done <<<"$out"
+	env BENCH_LIB="$BENCH_DIR/lib" "${login_env[@]}" timeout --signal=INT $((DURATION_S + 40)) \
+		wrk -t1 -c16 -d"$((DURATION_S + 4))s" --timeout 5s -s "$BENCH_DIR/login.lua" "$BASE_URL" \
+		>/dev/null 2>&1 &
+	login_pid=$!
+	sleep 2 # the flood is on
+	out=$(env BENCH_LIB="$BENCH_DIR/lib" "${me_env[@]}" timeout --signal=INT $((DURATION_S + 30)) \
+		wrk -t1 -c8 -d"$DURATION" --timeout 5s -s "$BENCH_DIR/me.lua" "$BASE_URL" 2>&1) || true
+	wait "$login_pid" 2>/dev/null || true
+	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
+	[ -n "$line" ] || { echo "bench: me during the login flood gave no result" >&2; return 1; }
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"GET /api/me, 8 connections, during a flood of logins (16 connections)" \
+		"$(field "$line" rps)" - - "$(field "$line" p50)" "$(field "$line" p90)" \
+		"$(field "$line" p99)" "$(field "$line" max)" \
+		"$(($(field "$line" non2xx) + $(field "$line" errors)))"
+}
+
 # login_note NAMES - when login is among the benchmarks: what its row measures
 login_note() {
 	local cost
 	grep -qx login <<<"$1" || return 0
 	cost=$(sed -n 's/^bcrypt_cost[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' \
 		"$ROOT/var/sembark.conf" 2>/dev/null | head -n1)
-	notes+=("login: every request is a full password verify (bcrypt cost ${SEMBARK_AUTH_BCRYPT_COST:-${cost:-12}} unless the stack was started otherwise) on authd's [auth] hash_threads, so its rate is the hash rate; start the stack with SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 make run, or the per-address limit ([ingress] client_rate_limit, 120/min) answers 429 after its burst. Logins rotate over several accounts: the per-email throttle counts a login in flight as a failure until it succeeds.")
+	notes+=("login: every request is a full password verify (bcrypt cost ${SEMBARK_AUTH_BCRYPT_COST:-${cost:-12}} unless the stack was started otherwise) on authd's [auth] hash_threads, so its rate is the hash rate (the bcrypt ceiling). The stack make bench starts has the per-address limit off; one you started yourself needs SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 make run, or [ingress] client_rate_limit (120/min) answers 429 after its burst. Logins rotate over several accounts: the per-email throttle counts a login in flight as a failure until it succeeds.")
 }
 
 main() {
-	local names name failed=0 n
+	local names name failed=0 n rss
 	check_args
-	check_stack
 	names=$(bench_names)
+	trap stop_stack EXIT
+	ensure_stack
+	rss=$(idle_rss)
+	measure_hello
+	measure_bcrypt
 	header
 	for name in $names; do
 		run_one "$name" || failed=$((failed + 1))
 	done
+	me_during_flood "$names" || failed=$((failed + 1))
 	telemetry_rates "$names" || failed=$((failed + 1))
 	login_note "$names"
+	echo
+	[ -z "$rss" ] || echo "Memory: the four daemons' RSS, idle before the load: $rss MiB (target < 32 MiB)."
+	echo "Ceiling for HTTP rows: evhttp hello (bench/ceiling/hello.c) $HELLO_RPS requests/s."
 	echo
 	for n in "${notes[@]+"${notes[@]}"}"; do
 		echo "note: $n"

@@ -2,6 +2,7 @@
 -- ingressd alone (no IPC, no database), so it measures the HTTP path:
 -- parsing, limits, security headers, the event loop.
 -- title: GET /.well-known/security.txt
+-- ceiling: hello
 
 dofile(os.getenv("BENCH_LIB") .. "/report.lua")
 

@@ -2,6 +2,7 @@
 -- page, answered by ingressd alone from memory (no disk, no IPC), its
 -- gzip copy made at start.
 -- title: GET / (the browser client's page, gzip)
+-- ceiling: hello
 
 dofile(os.getenv("BENCH_LIB") .. "/report.lua")
 

@@ -74,10 +74,13 @@ alive() {
 	[ "$st" != Z ]
 }
 
-# the daemon's output: to the terminal with a [name] prefix and to its log
+# the daemon's output: to the terminal with a [name] prefix and to its log.
+# Whole lines, flushed a line at a time (stdbuf -oL), but read in blocks:
+# `sed -u` reads a byte at a time and cost a core under load (a line per
+# request), more than ingressd itself.
 daemon_output() {
 	trap '' INT TERM HUP
-	tee -a "$VAR/log/$1.log" | sed -u "s/^/[$1] /" >&2
+	tee -a "$VAR/log/$1.log" | stdbuf -oL sed "s/^/[$1] /" >&2
 }
 
 start_daemon() {
