@@ -13,8 +13,8 @@
  * of a reset. Answers are plain text or JSON, never HTML.
  *
  * Internet-facing: the client's address is never stored or logged; the
- * access log records method, route, status, duration and size only (an
- * unmatched path is logged cut, without its long segments).
+ * access log (access_log.c) records method, route, status, duration and
+ * size only.
  * http_exchange_peer() reads it (as bytes) for the per-client rate limit.
  * With TLS (lim.tls_ctx) every connection is a bufferevent_openssl that
  * accepts the handshake; the request timer, armed at accept, bounds the
@@ -49,9 +49,6 @@
 #define REJECT_MAX 64                   /* connections being told 503 at once */
 #define ACCEPT_PAUSE_MS 100             /* after accept() failed (EMFILE) */
 #define WARN_INTERVAL_US (10 * 1000000LL)
-#define LOG_METHOD_MAX 16
-#define LOG_PATH_MAX 64
-#define LOG_SEGMENT_MAX 16              /* longer path segments are not logged */
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
@@ -88,6 +85,7 @@ struct http_server {
 	size_t n_conns, n_rejecting;
 	bool stopping;
 	int64_t last_limit_warn_us, last_accept_warn_us;
+	struct access_log *access;
 };
 
 static const char s_security_headers[] =
@@ -237,45 +235,13 @@ static void s_add_head(struct evbuffer *out, const struct http_conn *c, int stat
 	evbuffer_add(out, "\r\n", 2);
 }
 
-/*
- * s_log_path - an unmatched path for the log, cut to LOG_PATH_MAX bytes,
- * with every segment of LOG_SEGMENT_MAX bytes or more written "*": those
- * may be invite codes, ids or tokens (/api/invites/<code>/x, /join/<code>).
- */
-static void s_log_path(const char *path, char out[static LOG_PATH_MAX + 1])
-{
-	size_t n = 0;
-
-	while (*path && n < LOG_PATH_MAX) {
-		size_t seg = strcspn(path + 1, "/") + 1; /* "/" + the segment */
-		bool mask = seg > LOG_SEGMENT_MAX;
-
-		if (mask)
-			n += (size_t)snprintf(out + n, LOG_PATH_MAX + 1 - n, "/*");
-		else
-			n += (size_t)snprintf(out + n, LOG_PATH_MAX + 1 - n, "%.*s", (int)seg, path);
-		n = MIN(n, (size_t)LOG_PATH_MAX);
-		path += seg;
-	}
-	out[n] = '\0';
-}
-
+/* s_log_access - the access log's record of this answer (access_log.c) */
 static void s_log_access(const struct http_exchange *ex, int status, size_t bytes)
 {
-	char method[LOG_METHOD_MAX + 1] = "-", path[LOG_PATH_MAX + 1] = "-";
-	int64_t ms = (mono_us() - ex->start_us) / 1000;
+	const struct http_request *req = ex->req;
 
-	if (ex->req) {
-		snprintf(method, sizeof(method), "%.*s", LOG_METHOD_MAX, ex->req->method);
-		s_log_path(ex->req->path, path);
-	}
-	if (ex->route_name)
-		log_info("http request", LOG_S("method", method), LOG_S("route", ex->route_name),
-			 LOG_I("status", status), LOG_I("duration_ms", ms), LOG_I("bytes", bytes));
-	else
-		log_info("http request", LOG_S("method", method), LOG_S("route", "-"),
-			 LOG_S("path", path), LOG_I("status", status), LOG_I("duration_ms", ms),
-			 LOG_I("bytes", bytes));
+	access_log_answer(ex->conn->srv->access, req ? req->method : NULL, ex->route_name,
+			  req ? req->path : NULL, status, (mono_us() - ex->start_us) / 1000, bytes);
 }
 
 static bool s_must_close(const struct http_conn *c)
@@ -713,7 +679,7 @@ int http_server_new(struct event_base *base, int listen_fd, const struct http_se
 	/* backlog 0: the socket is already listening */
 	s->listener = evconnlistener_new(base, s_accept_cb, s,
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-	if (!s->resume || !s->listener) {
+	if (!s->resume || !s->listener || access_log_new(base, &s->access) < 0) {
 		if (!s->listener)
 			close(listen_fd);
 		http_server_free(s);
@@ -768,6 +734,7 @@ struct http_server *http_server_free(struct http_server *s)
 		evconnlistener_free(s->listener);
 	if (s->resume)
 		event_free(s->resume);
+	access_log_free(s->access);
 	free(s);
 	return NULL;
 }

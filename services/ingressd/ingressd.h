@@ -28,6 +28,7 @@ struct event_base;
 struct rpc_client;
 struct sembark_config;
 struct http_server;
+struct access_log;
 struct http_conn;
 struct http_exchange;
 struct ipc_auth_identity;
@@ -146,6 +147,16 @@ struct http_out_header {
 	const char *name;
 	const char *value;
 };
+
+/* ---- access_log.c: what each answer was, a record each or counted ------- */
+
+/* access_log_new - the access log, with its window timer on base */
+int access_log_new(struct event_base *base, struct access_log **ret);
+/* access_log_answer - one answer (method/route/path may be NULL): a record now, or counted */
+void access_log_answer(struct access_log *l, const char *method, const char *route,
+		       const char *path, int status, int64_t ms, size_t bytes);
+/* access_log_free - the counts not yet written are written; accepts NULL */
+struct access_log *access_log_free(struct access_log *l);
 
 /* http_server_new - serve on listen_fd (a listening socket, taken over) */
 int http_server_new(struct event_base *base, int listen_fd, const struct http_server_limits *lim,

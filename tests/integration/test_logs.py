@@ -1,5 +1,7 @@
 """test_logs.py - log records end to end: every daemon's records reach the
-logs table through logd; ingressd writes an access record per request;
+logs table through logd; ingressd writes an access record per failed
+request, and for successes one record the first time in a window and one
+record counting the others;
 stderr is one well-formed logfmt record per line whatever a client sends;
 no IP address is ever stored or written; a dead logd blocks nothing and the
 records go on reaching stderr."""
@@ -61,6 +63,40 @@ def test_access_records(stack, pg):
 
     sembark.wait_until(lambda: n404() >= 3, 10, interval=0.2,
                        what="3 access records (status 404) from ingressd in table logs")
+
+
+def access_lines(text, route):
+    """(msg, fields) of ingressd's access records of this route on its stderr."""
+    out = []
+    for line in text.splitlines():
+        if "route=%s " % route not in line:
+            continue
+        msg = "http requests" if 'msg="http requests"' in line else "http request"
+        fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv and '"' not in kv)
+        out.append((msg, fields))
+    return out
+
+
+def test_successes_are_counted_failures_logged_each(make_stack):
+    s = make_stack()
+    for _ in range(20):
+        assert s.get("/.well-known/security.txt").status_code == 200
+    for i in range(4):
+        assert s.get("/it-each-%d" % i).status_code == 404
+    s.stop("ingressd")  # what is still counted is written at stop
+    err = s.stderr("ingressd")
+    ok = access_lines(err, "/.well-known/security.txt")
+    singles = [f for m, f in ok if m == "http request"]
+    summaries = [f for m, f in ok if m == "http requests"]
+    # every success accounted for, in a few records: the first of a window, then a count
+    assert len(singles) + sum(int(f["count"]) for f in summaries) == 20, ok
+    assert 1 <= len(singles) <= 3 and len(ok) <= 6, ok
+    for f in summaries:
+        assert f["status"] == "200" and int(f["duration_ms_max"]) >= int(f["duration_ms_avg"]), f
+        assert int(f["bytes"]) > 0, f
+    # every failure has a record of its own, with its path
+    failed = [line for line in err.splitlines() if "path=/it-each-" in line]
+    assert len(failed) == 4 and all("status=404" in line for line in failed), failed
 
 
 FORGERY_PATHS = [
