@@ -29,11 +29,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "authd.h"
 
 #define POOL_THREADS_MAX 64
+#define POOL_NICE 10 /* the hash threads' nice value: below every loop thread */
 
 struct pool_job {
 	authd_work_fn work;
@@ -122,6 +124,13 @@ static void *worker_main(void *userdata)
 	int64_t took;
 
 	pthread_setname_np(pthread_self(), "authd-pool");
+	/*
+	 * Hashing yields the CPU to every loop thread on the host (authd's own,
+	 * ingressd's, PostgreSQL's): under a flood of logins the session checks
+	 * of everyone else stay quick, and the hashes get the CPU left over.
+	 * Raising one's own nice value needs no privilege; failing is harmless.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), POOL_NICE);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->todo.head && !p->stopping)
