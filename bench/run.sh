@@ -141,19 +141,28 @@ conf_value() {
 	echo "${v:-$2}"
 }
 
-# idle_rss - the four daemons' resident memory, idle, in MiB (one of each must run)
+# kib FILE FIELD - a "Field: N kB" line's N
+kib() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "$1"
+}
+
+# idle_rss - the four daemons' memory, idle, in MiB: RSS (which counts the pages of the shared
+# libraries once per process), PSS (those shared among them) and private (one process's alone)
 idle_rss() {
-	local name pids kib=0 k
+	local name pids rss=0 pss=0 priv=0 f
 	for name in ingressd authd telemetryd logd; do
 		pids=$(pgrep -f "bin/sembark-$name --config" || true)
 		if [ "$(wc -w <<<"$pids")" != 1 ]; then
 			notes+=("memory: not measured, $(wc -w <<<"$pids") sembark-$name processes run")
 			return 0
 		fi
-		k=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pids/status")
-		kib=$((kib + k))
+		f=/proc/$pids/smaps_rollup
+		rss=$((rss + $(kib "$f" Rss)))
+		pss=$((pss + $(kib "$f" Pss)))
+		priv=$((priv + $(kib "$f" Private_Clean) + $(kib "$f" Private_Dirty)))
 	done
-	awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+	awk -v r="$rss" -v p="$pss" -v v="$priv" \
+		'BEGIN { printf "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", r / 1024, p / 1024, v / 1024 }'
 }
 
 # measure_hello - the evhttp hello server's requests/s with this run's wrk settings; the
@@ -369,7 +378,7 @@ main() {
 	telemetry_rates "$names" || failed=$((failed + 1))
 	login_note "$names"
 	echo
-	[ -z "$rss" ] || echo "Memory: the four daemons' RSS, idle before the load: $rss MiB (target < 32 MiB)."
+	[ -z "$rss" ] || echo "Memory: the four daemons, idle before the load: $rss (target < 32 MiB)."
 	echo "Ceiling for HTTP rows: evhttp hello (bench/ceiling/hello.c) $HELLO_RPS requests/s, the best of ${HELLO_RUNS[*]} (before and after the benchmarks)."
 	echo
 	for n in "${notes[@]+"${notes[@]}"}"; do
