@@ -18,7 +18,7 @@
 #include "log.h"
 #include "secret.h"
 
-/* backend_open_db - password from credential/file, then db_new */
+/* backend_open_db - password from credential/file, then db_new (no connection yet) */
 int backend_open_db(struct daemon *d, const char *role_user, const char *credential,
 		    const char *password_file, struct db **ret)
 {
@@ -37,9 +37,7 @@ int backend_open_db(struct daemon *d, const char *role_user, const char *credent
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the database connection",
 				       LOG_S("user", role_user));
-	/* Not fatal when down: the daemon answers ping with database=false. */
-	(void)db_ensure(db);
-	*ret = db;
+	*ret = db; /* its parameters; the pool (pgq) opens the connections, in the background */
 	return 0;
 }
 

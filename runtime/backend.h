@@ -79,9 +79,10 @@ void backend_done(struct backend *b);
 /*
  * backend_open_db - load the password (credential `credential`, else the
  * file `password_file`; none at all is fine only when password_file is
- * "") and prepare the connection as role_user. Tries to connect once, but
- * a database that is down is not an error: db_query/db_ping reconnect.
- * Logs its own failure; returns 0 or negative errno.
+ * "") and the connection parameters as role_user. It does not connect:
+ * the daemon's pool (b->pgq, shared/pgq.c) opens its connections from
+ * those parameters in the background, and a database that is down is not
+ * an error. Logs its own failure; returns 0 or negative errno.
  */
 int backend_open_db(struct daemon *d, const char *role_user, const char *credential,
 		    const char *password_file, struct db **ret);

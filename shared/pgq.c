@@ -24,7 +24,8 @@
  * PGQ_LISTEN_UP when the LISTEN is in force and PGQ_LISTEN_DOWN when the
  * connection is lost (notifications in between are missed).
  *
- * Logging: one warning when the pool loses its last connection (the
+ * Logging: one info when its first connection is ready ("database
+ * connected"), one warning when the pool loses its last connection (the
  * reason cut to libpq's, no host address), one info when it has one again;
  * one warning when the listening connection is lost.
  */
@@ -94,6 +95,7 @@ struct pgq {
 	uint64_t next_id;
 	bool tried;        /* a connection attempt has failed since the last success */
 	bool outage;       /* the loss was logged */
+	bool connected_once; /* "database connected" was logged */
 	struct pgq_conn listener;          /* with has_listener: LISTEN listen_sql's channel */
 	bool has_listener, listening;
 	char listen_sql[PGQ_CHANNEL_MAX + 16];
@@ -249,6 +251,10 @@ static void s_ready(struct pgq_conn *c)
 	c->state = C_READY;
 	c->retry_ms = 0;
 	q->tried = false;
+	if (!q->connected_once) {
+		q->connected_once = true;
+		log_info("database connected", LOG_S("user", db_user(q->db)));
+	}
 	if (q->outage) {
 		q->outage = false;
 		log_info("database connection restored", LOG_S("user", db_user(q->db)),
