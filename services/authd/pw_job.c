@@ -17,11 +17,17 @@
  * first statements before it reaches the pool, so admission counts the
  * jobs admitted and not yet queued (s_coming) as work ahead: a burst that
  * arrives at once is not all admitted on an empty queue. Refusals are
- * counted and logged at most every 10 s.
+ * counted and logged at most every 10 s, and sent after a pause of
+ * SHED_PAUSE_MS: a client that does not honour Retry-After and asks again
+ * at once (a script, a load generator) would otherwise turn the CPU the
+ * hashes need into thousands of refusals a second; with the pause a
+ * connection asks at most 40 times a second, and every refusal is still
+ * answered in well under 50 ms.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <sodium.h>
 
@@ -33,6 +39,14 @@
  * back to ingressd, and for hashes slower than the pool's average */
 #define PW_AFTER_HASH_US (100 * 1000LL)
 #define PW_ESTIMATE_SLACK 8 /* a queue of hashes may take 1/8 longer than its estimate */
+#define SHED_PAUSE_MS 25     /* a refusal is sent this long after it was decided */
+
+/* A refusal waiting for its pause to end. */
+struct shed_reply {
+	struct event *timer;
+	struct rpc_request *req;
+	int64_t retry_after;
+};
 
 static uint64_t s_shed, s_expired; /* loop thread */
 static size_t s_coming;             /* jobs admitted, not yet on the pool */
@@ -54,6 +68,44 @@ static void s_note_shed(bool expired)
 		    LOG_I("refused_total", s_shed), LOG_I("expired_total", s_expired));
 }
 
+/* s_send_refusal - 503 service_unavailable with Retry-After; *req = NULL */
+static void s_send_refusal(struct rpc_request **req, int64_t retry_after)
+{
+	const struct authd_reply_extra x = { .retry_after = retry_after };
+
+	authd_reply(req, 503,
+		    json_pack("{s:s, s:s}", "error", "service_unavailable", "message",
+			      "too many logins at once; try again in a moment"),
+		    &x);
+}
+
+static void s_refusal_due(evutil_socket_t fd, short what, void *userdata)
+{
+	struct shed_reply *r = userdata;
+
+	s_send_refusal(&r->req, r->retry_after);
+	event_free(r->timer);
+	free(r);
+}
+
+/* s_refuse - answer *req with the refusal after SHED_PAUSE_MS (at once when out of memory) */
+static void s_refuse(struct authd *a, struct rpc_request **req, int64_t retry_after)
+{
+	const struct timeval pause = { 0, SHED_PAUSE_MS * 1000 };
+	struct shed_reply *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->timer = evtimer_new(a->b.d.base, s_refusal_due, r);
+	if (!r || !r->timer) {
+		free(r);
+		s_send_refusal(req, retry_after);
+		return;
+	}
+	r->req = TAKE_PTR(*req);
+	r->retry_after = retry_after;
+	evtimer_add(r->timer, &pause);
+}
+
 /*
  * authd_pw_admit - can the pool hash for c, and c still answer, before its
  * deadline? Else 503 + Retry-After now. The estimate gets a margin: a job
@@ -70,10 +122,7 @@ bool authd_pw_admit(struct authd_ctx *c)
 	if (mono_us() + need <= c->deadline_us)
 		return true;
 	s_note_shed(false);
-	authd_reply(&c->req, 503,
-		    json_pack("{s:s, s:s}", "error", "service_unavailable", "message",
-			      "too many logins at once; try again in a moment"),
-		    &x);
+	s_refuse(c->a, &c->req, x.retry_after);
 	return false;
 }
 
