@@ -43,6 +43,8 @@ DURATION_MAX=600
 BUILD=${BUILD:-build}
 HELLO_PORT=${HELLO_PORT:-$((PORT + 11))}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-40}
+FLOOD_PID=
+LOGIN_ENV=()
 STACK_PID=
 HELLO_RPS=
 HELLO_RUNS=()
@@ -328,35 +330,52 @@ telemetry_rates() {
 		bash "$BENCH_DIR/telemetry.sh" --rates
 }
 
+# flood_start OUT - FLOOD_CONNECTIONS of logins for DURATION + 4 s in the background, wrk's
+# output to OUT; FLOOD_PID is wrk's
+flood_start() {
+	env BENCH_LIB="$BENCH_DIR/lib" "${LOGIN_ENV[@]}" timeout --signal=INT $((DURATION_S + 34)) \
+		wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$((DURATION_S + 4))s" --timeout 5s \
+		-s "$BENCH_DIR/login.lua" "$BASE_URL" >"$1" 2>&1 &
+	FLOOD_PID=$!
+}
+
+# flood_row OUT - the row of a flood: good logins/s beside the bcrypt ceiling (its p50 is a
+# refusal's time); false when wrk gave no result
+flood_row() {
+	local line good
+	line=$(grep '^BENCH_RESULT ' "$1" | tail -n1)
+	[ -n "$line" ] || return 1
+	good=$(awk -v r="$(field "$line" requests)" -v n="$(field "$line" non2xx)" \
+		-v s="$((DURATION_S + 4))" 'BEGIN { printf "%.1f", (r - n) / s }')
+	ROWS+=("POST /api/login flood, $FLOOD_CONNECTIONS connections$2: good logins/s ($(field "$line" non2xx) refused, 503 + Retry-After)|$good|bcrypt|$(field "$line" p50)|$(field "$line" p90)|$(field "$line" p99)|$(field "$line" max)|$(field "$line" errors)")
+}
+
 # me_during_flood NAMES - when me and login are among the benchmarks: a flood of logins
 # (FLOOD_CONNECTIONS, 40: far more than the hash threads can serve, so most are refused with
-# 503 + Retry-After and wrk asks again at once), and during it GET /api/me on 8 connections.
-# Two rows: the flood's good logins/s beside the bcrypt ceiling (its p50 is a refusal's time),
-# and /api/me's latency during it.
+# 503 + Retry-After and wrk asks again at once), alone, then again with GET /api/me on 8
+# connections during it: good logins/s of each beside the bcrypt ceiling, /api/me's latency.
 me_during_flood() {
-	local out line login_line login_out l login_env=() me_env=() good flood_s
+	local out line l me_env=() flood_out
 	grep -qx login <<<"$1" && grep -qx me <<<"$1" || return 0
+	LOGIN_ENV=()
 	out=$(setup_env login) || return 1
-	while IFS= read -r l; do [ -n "$l" ] && login_env+=("$l"); done <<<"$out"
+	while IFS= read -r l; do [ -n "$l" ] && LOGIN_ENV+=("$l"); done <<<"$out"
 	out=$(setup_env me) || return 1
 	while IFS= read -r l; do [ -n "$l" ] && me_env+=("$l"); done <<<"$out"
-	login_out=$(mktemp)
-	flood_s=$((DURATION_S + 4))
-	env BENCH_LIB="$BENCH_DIR/lib" "${login_env[@]}" timeout --signal=INT $((flood_s + 30)) \
-		wrk -t1 -c"$FLOOD_CONNECTIONS" -d"${flood_s}s" --timeout 5s -s "$BENCH_DIR/login.lua" \
-		"$BASE_URL" >"$login_out" 2>&1 &
+	flood_out=$(mktemp)
+	flood_start "$flood_out"
+	wait "$FLOOD_PID" || true # not a bare wait: the stack run.sh started is a child too
+	flood_row "$flood_out" "" || { echo "bench: the login flood gave no result" >&2; return 1; }
+	sleep 3 # the pool's queue is empty again
+	flood_start "$flood_out"
 	sleep 2 # the flood is on
 	out=$(env BENCH_LIB="$BENCH_DIR/lib" "${me_env[@]}" timeout --signal=INT $((DURATION_S + 30)) \
 		wrk -t1 -c8 -d"$DURATION" --timeout 5s -s "$BENCH_DIR/me.lua" "$BASE_URL" 2>&1) || true
-	wait
-	login_line=$(grep '^BENCH_RESULT ' "$login_out" | tail -n1)
-	rm -f "$login_out"
+	wait "$FLOOD_PID" || true
+	flood_row "$flood_out" " with /api/me beside" || true
+	rm -f "$flood_out"
 	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
-	[ -n "$line" ] && [ -n "$login_line" ] ||
-		{ echo "bench: the login flood or /api/me during it gave no result" >&2; return 1; }
-	good=$(awk -v r="$(field "$login_line" requests)" -v n="$(field "$login_line" non2xx)" \
-		-v s="$flood_s" 'BEGIN { printf "%.1f", (r - n) / s }')
-	ROWS+=("POST /api/login flood, $FLOOD_CONNECTIONS connections: good logins/s ($(field "$login_line" non2xx) refused, 503 + Retry-After)|$good|bcrypt|$(field "$login_line" p50)|$(field "$login_line" p90)|$(field "$login_line" p99)|$(field "$login_line" max)|$(field "$login_line" errors)")
+	[ -n "$line" ] || { echo "bench: /api/me during the login flood gave no result" >&2; return 1; }
 	ROWS+=("GET /api/me, 8 connections, during that flood|$(field "$line" rps)||$(field "$line" p50)|$(field "$line" p90)|$(field "$line" p99)|$(field "$line" max)|$(($(field "$line" non2xx) + $(field "$line" errors)))")
 }
 
