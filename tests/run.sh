@@ -15,9 +15,10 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 UNIT_ONLY=0
 [ "${1:-}" = "--unit-only" ] && UNIT_ONLY=1
 
-cd "$ROOT"
+cd "$ROOT" || exit 1
 passed=0
 failed=0
+UNIT_TIMEOUT_S=${UNIT_TIMEOUT_S:-900} # per unit test binary (ASan builds are slow)
 logdir="$BUILD/test-logs"
 mkdir -p "$logdir"
 
@@ -28,11 +29,17 @@ run_unit() {
 		name=$(basename "$t")
 		out="$logdir/$name.log"
 		local rc=0
-		"$t" >"$out" 2>&1 || rc=$?
+		# bounded: a test that fails before closing its sockets can leave
+		# zmq_ctx_term waiting for ever in its teardown
+		timeout -k 10 "$UNIT_TIMEOUT_S" "$t" >"$out" 2>&1 || rc=$?
 		p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test\(s\)\..*/\1/p' "$out" | tail -1)
 		f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test\(s\), listed below.*/\1/p' "$out" | tail -1)
 		p=${p:-0}; f=${f:-0}
-		if ! grep -q 'test(s) run' "$out"; then
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			echo "unit: $name did not finish within ${UNIT_TIMEOUT_S}s (a hang; its last lines):" >&2
+			tail -20 "$out" >&2
+			f=$((f + 1))
+		elif ! grep -q 'test(s) run' "$out"; then
 			echo "unit: $name crashed before reporting:" >&2
 			tail -20 "$out" >&2
 			f=$((f + 1))
