@@ -175,12 +175,16 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuz
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $$f.corpus; \
 		d=tests/fuzz/$$n.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
+		seeds=tests/fuzz/corpus-$${n#fuzz-}; [ -d $$seeds ] || seeds=; \
 		FUZZ_IPC_SEED_DIR=$$f.corpus $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 $$dict \
-			$$f.corpus || exit 1; done
+			$$f.corpus $$seeds || exit 1; done
 FUZZ_SRCS := ipc/codec.c shared/util.c
-$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) $(wildcard ipc/*.h ipc/*.def shared/util.h)
+# the code under test of each target beyond FUZZ_SRCS
+FUZZ_SRCS_http := services/ingressd/http_parser.c
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) $$(FUZZ_SRCS_$$*) \
+		$(wildcard ipc/*.h ipc/*.def shared/util.h services/ingressd/http_parser.h)
 	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
 	@mkdir -p $(@D)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 $(WARN) -I. -Ishared -Iipc \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) \
+	clang -std=c17 -D_GNU_SOURCE -g -O1 $(WARN) -I. -Ishared -Iipc -Iservices/ingressd \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
 		$$(pkg-config --cflags --libs msgpack libsodium)
