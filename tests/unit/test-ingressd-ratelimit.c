@@ -189,7 +189,9 @@ static void test_sweep(void **state)
 
 	assert_int_equal(ingress_ratelimit_take(rl, A4, 4, T0), 0);
 	assert_int_equal(ingress_ratelimit_take(rl, B4, 4, T0 + 20 * S), 0);
-	assert_int_equal(ingress_ratelimit_take(rl, A6, 16, T0 + 40 * S), 0);
+	/* while A4 still limits: were A6 to share its bucket, A4 must not give way (at
+	 * T0 + 40 s, past A4's 30 s, it would, and the count below would be 2) */
+	assert_int_equal(ingress_ratelimit_take(rl, A6, 16, T0 + 25 * S), 0);
 	assert_int_equal(ingress_ratelimit_size(rl), 3);
 	ingress_ratelimit_sweep(rl, T0 + 29 * S);
 	assert_int_equal(ingress_ratelimit_size(rl), 3);
