@@ -237,6 +237,19 @@ setup_env() {
 	grep -E '^BENCH_[A-Z0-9_]+=' <<<"$out" || true
 }
 
+# env_into ARRAY NAME - bench/NAME.sh's BENCH_ lines into the array ARRAY (for env); false
+# when the script failed
+env_into() {
+	local -n into=$1
+	local out l
+	out=$(setup_env "$2") || return 1
+	into=()
+	while IFS= read -r l; do
+		[ -n "$l" ] && into+=("$l")
+	done <<<"$out"
+	return 0
+}
+
 # field LINE KEY - the value of key=value in a BENCH_RESULT line
 field() {
 	sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"
@@ -251,6 +264,12 @@ bench_connections() {
 	[ -n "$n" ] && [ "$n" -lt "$CONNECTIONS" ] || n=$CONNECTIONS
 	[ "$n" -ge "$THREADS" ] || n=$THREADS
 	echo "$n"
+}
+
+# add_row TITLE VALUE KIND LINE ERRORS - a row of ROWS: VALUE (requests/s, or what the row
+# counts) beside ceiling KIND, the latencies of the BENCH_RESULT LINE, ERRORS
+add_row() {
+	ROWS+=("$1|$2|$3|$(field "$4" p50)|$(field "$4" p90)|$(field "$4" p99)|$(field "$4" max)|$5")
 }
 
 # print_rows - the table rows of ROWS (title|rps|ceiling kind|p50|p90|p99|max|errors),
@@ -271,15 +290,12 @@ print_rows() {
 
 # run_one NAME - run one benchmark, keep its table row in ROWS
 run_one() {
-	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() l conns
+	local name=$1 lua=$BENCH_DIR/$1.lua title out line env_lines=() conns
 	title=$(sed -n 's/^-- title: //p' "$lua" | head -n1)
 	[ -n "$title" ] || title=$name
 	conns=$(bench_connections "$lua")
 	[ "$conns" = "$CONNECTIONS" ] || title="$title, $conns connections"
-	out=$(setup_env "$name") || return 1
-	while IFS= read -r l; do
-		[ -n "$l" ] && env_lines+=("$l")
-	done <<<"$out"
+	env_into env_lines "$name" || return 1
 	out=$(env BENCH_LIB="$BENCH_DIR/lib" "${env_lines[@]}" \
 		timeout --signal=INT $((DURATION_S + 30)) \
 		wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 5s -s "$lua" "$BASE_URL" 2>&1) ||
@@ -290,7 +306,8 @@ run_one() {
 		sed 's/^/    /' <<<"$out" >&2
 		return 1
 	fi
-	ROWS+=("$title|$(field "$line" rps)|$(sed -n 's/^-- ceiling: //p' "$lua" | head -n1)|$(field "$line" p50)|$(field "$line" p90)|$(field "$line" p99)|$(field "$line" max)|$(($(field "$line" non2xx) + $(field "$line" errors)))")
+	add_row "$title" "$(field "$line" rps)" "$(sed -n 's/^-- ceiling: //p' "$lua" | head -n1)" \
+		"$line" $(($(field "$line" non2xx) + $(field "$line" errors)))
 	note_errors "$title" "$line"
 }
 
@@ -347,7 +364,8 @@ flood_row() {
 	[ -n "$line" ] || return 1
 	good=$(awk -v r="$(field "$line" requests)" -v n="$(field "$line" non2xx)" \
 		-v s="$((DURATION_S + 4))" 'BEGIN { printf "%.1f", (r - n) / s }')
-	ROWS+=("POST /api/login flood, $FLOOD_CONNECTIONS connections$2: good logins/s ($(field "$line" non2xx) refused, 503 + Retry-After)|$good|bcrypt|$(field "$line" p50)|$(field "$line" p90)|$(field "$line" p99)|$(field "$line" max)|$(field "$line" errors)")
+	add_row "POST /api/login flood, $FLOOD_CONNECTIONS connections$2: good logins/s ($(field "$line" non2xx) refused, 503 + Retry-After)" \
+		"$good" bcrypt "$line" "$(field "$line" errors)"
 }
 
 # me_during_flood NAMES - when me and login are among the benchmarks: a flood of logins
@@ -355,13 +373,10 @@ flood_row() {
 # 503 + Retry-After and wrk asks again at once), alone, then again with GET /api/me on 8
 # connections during it: good logins/s of each beside the bcrypt ceiling, /api/me's latency.
 me_during_flood() {
-	local out line l me_env=() flood_out
+	local out line me_env=() flood_out
 	grep -qx login <<<"$1" && grep -qx me <<<"$1" || return 0
-	LOGIN_ENV=()
-	out=$(setup_env login) || return 1
-	while IFS= read -r l; do [ -n "$l" ] && LOGIN_ENV+=("$l"); done <<<"$out"
-	out=$(setup_env me) || return 1
-	while IFS= read -r l; do [ -n "$l" ] && me_env+=("$l"); done <<<"$out"
+	env_into LOGIN_ENV login || return 1
+	env_into me_env me || return 1
 	flood_out=$(mktemp)
 	flood_start "$flood_out"
 	wait "$FLOOD_PID" || true # not a bare wait: the stack run.sh started is a child too
@@ -376,7 +391,8 @@ me_during_flood() {
 	rm -f "$flood_out"
 	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
 	[ -n "$line" ] || { echo "bench: /api/me during the login flood gave no result" >&2; return 1; }
-	ROWS+=("GET /api/me, 8 connections, during that flood|$(field "$line" rps)||$(field "$line" p50)|$(field "$line" p90)|$(field "$line" p99)|$(field "$line" max)|$(($(field "$line" non2xx) + $(field "$line" errors)))")
+	add_row "GET /api/me, 8 connections, during that flood" "$(field "$line" rps)" "" "$line" \
+		$(($(field "$line" non2xx) + $(field "$line" errors)))
 }
 
 # login_note NAMES - when login is among the benchmarks: what its row measures

@@ -43,7 +43,6 @@
 
 /* A refusal waiting for its pause to end. */
 struct shed_reply {
-	struct event *timer;
 	struct rpc_request *req;
 	int64_t retry_after;
 };
@@ -84,45 +83,42 @@ static void s_refusal_due(evutil_socket_t fd, short what, void *userdata)
 	struct shed_reply *r = userdata;
 
 	s_send_refusal(&r->req, r->retry_after);
-	event_free(r->timer);
 	free(r);
 }
 
-/* s_refuse - answer *req with the refusal after SHED_PAUSE_MS (at once when out of memory) */
+/* s_refuse - answer *req with the refusal after SHED_PAUSE_MS (at once when that fails) */
 static void s_refuse(struct authd *a, struct rpc_request **req, int64_t retry_after)
 {
 	const struct timeval pause = { 0, SHED_PAUSE_MS * 1000 };
 	struct shed_reply *r = calloc(1, sizeof(*r));
 
-	if (r)
-		r->timer = evtimer_new(a->b.d.base, s_refusal_due, r);
-	if (!r || !r->timer) {
+	if (r) {
+		*r = (struct shed_reply){ .req = *req, .retry_after = retry_after };
+		if (event_base_once(a->b.d.base, -1, EV_TIMEOUT, s_refusal_due, r, &pause) == 0) {
+			*req = NULL;
+			return;
+		}
 		free(r);
-		s_send_refusal(req, retry_after);
-		return;
 	}
-	r->req = TAKE_PTR(*req);
-	r->retry_after = retry_after;
-	evtimer_add(r->timer, &pause);
+	s_send_refusal(req, retry_after);
 }
 
 /*
  * authd_pw_admit - can the pool hash for c, and c still answer, before its
- * deadline? Else 503 + Retry-After now. The estimate gets a margin: a job
- * admitted on the estimate alone could finish its hash in time and still
- * answer late (its statements, a slower hash), and then ingressd answers
- * a 503 without a Retry-After after the whole wait.
+ * deadline? Else 503 + Retry-After, sent after SHED_PAUSE_MS. The estimate
+ * gets a margin: a job admitted on the estimate alone could finish its
+ * hash in time and still answer late (its statements, a slower hash), and
+ * then ingressd answers a 503 without a Retry-After after the whole wait.
  */
 bool authd_pw_admit(struct authd_ctx *c)
 {
 	int64_t wait = authd_pool_wait_us(c->a->pool, s_coming);
 	int64_t need = wait + wait / PW_ESTIMATE_SLACK + PW_AFTER_HASH_US;
-	struct authd_reply_extra x = { .retry_after = MAX((wait + 999999) / 1000000, (int64_t)1) };
 
 	if (mono_us() + need <= c->deadline_us)
 		return true;
 	s_note_shed(false);
-	s_refuse(c->a, &c->req, x.retry_after);
+	s_refuse(c->a, &c->req, MAX((wait + 999999) / 1000000, (int64_t)1));
 	return false;
 }
 

@@ -78,11 +78,18 @@ def test_logout_is_seen_at_once_everywhere(st):
     assert statuses(st, 2, tok) == [401] * N
 
 
-def test_revocation_is_seen_at_once_everywhere(st):
+def signed_in_twice(st):
+    """An account signed up through ingressd2 and logged in again through
+    ingressd3, that second session cached by every instance."""
     a = signed_up(st)
     other = browser(st, 3)
     other.login(a.email, a.password)
     warm(st, other.token)
+    return a, other
+
+
+def test_revocation_is_seen_at_once_everywhere(st):
+    a, other = signed_in_twice(st)
     sid = [s for s in a.get("/api/sessions").json()["sessions"] if not s["current"]][0]["id"]
     r = a.delete("/api/sessions/%s" % sid)
     assert r.status_code == 204, r.text
@@ -91,10 +98,7 @@ def test_revocation_is_seen_at_once_everywhere(st):
 
 
 def test_password_change_is_seen_at_once_everywhere(st):
-    a = signed_up(st)
-    other = browser(st, 3)
-    other.login(a.email, a.password)
-    warm(st, other.token)
+    a, other = signed_in_twice(st)
     warm(st, a.token)
     r = a.post("/api/password", {"current_password": PASSWORD,
                                  "new_password": "another long passphrase 31"})
