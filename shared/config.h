@@ -97,7 +97,7 @@ struct sembark_config {
 		char authd[CONFIG_STR_MAX];      /* authd's request socket (ipc://path, or tcp://host:port) */
 		char telemetryd[CONFIG_STR_MAX]; /* telemetryd's request socket */
 		char logd[CONFIG_STR_MAX];       /* logd's request socket (ping, audit queries) */
-		char log_sink[CONFIG_STR_MAX];   /* logd's socket every daemon pushes log records and audit events to */
+		char log_sink[CONFIG_STR_MAX];   /* logd's socket every daemon pushes log records to */
 		int max_msg_bytes;               /* largest message a daemon accepts from a peer (ZMQ_MAXMSGSIZE) */
 		int hwm;                         /* messages queued per socket before sends fail (ZMQ high-water mark) */
 		/* Every tcp:// endpoint uses CURVE; ipc:// and inproc:// do not. */

@@ -3,7 +3,8 @@
  * invite code and a session, in one statement), the invite link (look
  * up, accept: a member and a session), login (cookie session) and token
  * (session for a native client). Peers: ingressd through calls.c; the
- * password pool (pool.c) for every hash and verify; logd (audit) and
+ * password pool (pool.c) for every hash and verify; the audit outbox
+ * (audit.c: each event in the action's own statement) and
  * telemetryd (sign_in) on success. Loop thread, except the work half of
  * an authd_pw_job, which runs on a pool thread and touches only the job.
  * Every statement runs on the asynchronous pool, one step at a time
@@ -38,7 +39,8 @@ static const char s_signup_sql[] =
 	"i AS (INSERT INTO invites (team_id, code, code_hash) SELECT id, $5, $6::bytea FROM t), "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
 	"      SELECT $7::bytea, id, now() + make_interval(secs => $8::float8), $9 FROM u "
-	"      RETURNING id, created_at, expires_at) "
+	"      RETURNING id, created_at, expires_at), "
+	AUTHD_SQL_AUDIT("'team_created'", "t.id", "u.id", "$2", "NULL", "NULL", "t, u") " "
 	"SELECT t.id, u.id, s.id, " AUTHD_SQL_TS("s.created_at") ", " AUTHD_SQL_TS("s.expires_at")
 	" FROM t, u, s";
 
@@ -52,7 +54,8 @@ static const char s_accept_sql[] =
 	"      SELECT team_id, $2, $3, $4, 'member' FROM i RETURNING id, team_id), "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
 	"      SELECT $5::bytea, id, now() + make_interval(secs => $6::float8), $7 FROM u "
-	"      RETURNING id, created_at, expires_at) "
+	"      RETURNING id, created_at, expires_at), "
+	AUTHD_SQL_AUDIT("'member_joined'", "u.team_id", "u.id", "$2", "u.id", "$2", "u") " "
 	"SELECT u.id, u.team_id, t.name, s.id, " AUTHD_SQL_TS("s.created_at") ", "
 	AUTHD_SQL_TS("s.expires_at") " FROM u JOIN teams t ON t.id = u.team_id, s";
 
@@ -246,7 +249,6 @@ static struct authd_pw_job *s_account_job(struct authd_ctx *c, json_t *fields,
 static void s_signed_up(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	const struct authd_who me = { j->s.user_id, j->s.email };
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.id),
 		AUTHD_COL(j->s.created_at), AUTHD_COL(j->s.expires_at),
@@ -263,7 +265,6 @@ static void s_signed_up(struct authd_task *t, int r, const PGresult *res)
 	snprintf(j->s.team_name, sizeof(j->s.team_name), "%s", j->team_name);
 	(void)authd_invite_url(j->a, j->code, url, sizeof(url));
 	log_info("team created", LOG_S("team_id", j->s.team_id), LOG_S("user_id", j->s.user_id));
-	authd_audit(j->a, "team_created", j->s.team_id, &me, NULL);
 	s_reply_signed_in(j, 201, json_pack("{s:s}", "invite_url", url));
 }
 
@@ -358,7 +359,6 @@ void authd_op_invite_get(struct authd_ctx *c)
 static void s_accepted(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	const struct authd_who me = { j->s.user_id, j->s.email };
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.team_name),
 		AUTHD_COL(j->s.id), AUTHD_COL(j->s.created_at), AUTHD_COL(j->s.expires_at),
@@ -376,7 +376,6 @@ static void s_accepted(struct authd_task *t, int r, const PGresult *res)
 	}
 	snprintf(j->s.role, sizeof(j->s.role), "member");
 	log_info("member joined", LOG_S("team_id", j->s.team_id), LOG_S("user_id", j->s.user_id));
-	authd_audit(j->a, "member_joined", j->s.team_id, &me, &me);
 	s_reply_signed_in(j, 201, json_object());
 }
 
@@ -468,16 +467,15 @@ static void s_maybe_rehash(struct authd_pw_job *j)
 	authd_pw_job_start(n, s_rehash_begin);
 }
 
+/* s_login_failed - 401 in the same time for an unknown email and a wrong password */
 static void s_login_failed(struct authd_pw_job *j)
 {
-	const struct authd_who who = { j->s.user_id, j->s.email };
-
 	if (j->known && j->verify_r != -EACCES)
 		log_error_errno(j->verify_r, "stored password hash unusable",
 				LOG_S("user_id", j->s.user_id));
 	if (j->known) {
 		log_info("login failed", LOG_S("user_id", j->s.user_id));
-		authd_audit(j->a, "login_failed", j->s.team_id, NULL, &who);
+		authd_audit_login_failed(j->a, &j->s);
 	} else {
 		log_info("login failed for an unknown email");
 	}
@@ -495,7 +493,6 @@ static void s_reply_token(struct authd_pw_job *j)
 static void s_login_session(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	const struct authd_who me = { j->s.user_id, j->s.email };
 
 	if (r == 0)
 		r = authd_session_created(res, &j->s);
@@ -505,7 +502,6 @@ static void s_login_session(struct authd_task *t, int r, const PGresult *res)
 	}
 	log_info("login", LOG_S("user_id", j->s.user_id), LOG_S("session_id", j->s.id),
 		 LOG_S("client", j->native ? "token" : "browser"));
-	authd_audit(j->a, "login", j->s.team_id, &me, &me);
 	if (j->native)
 		s_reply_token(j);
 	else

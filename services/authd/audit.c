@@ -1,67 +1,38 @@
 /*
- * audit.c - sembark-authd's audit hooks: one audit.event frame per event
- * API.md lists (team_created, login, login_failed, logout, member_joined,
- * invite_rotated, role_changed, member_removed, session_revoked,
- * password_changed), pushed to logd through the daemon's log PUSH socket
- * ([ipc] log_sink, runtime/daemon.c), the same fire-and-forget path as log
- * records. Never blocks (ZMQ_DONTWAIT): when logd is away and the queue
- * is full the event is dropped and counted. Loop thread only (the PUSH
- * socket is also used by log.c on this thread).
- *
- * An event carries the team, the actor and the subject ({id, email} or
- * none), never a token, password or address.
+ * audit.c - sembark-authd's side of the audit outbox
+ * (migrations/0008_audit_outbox.sql). Every event API.md lists for an
+ * action (team_created, member_joined, login, logout, session_revoked,
+ * password_changed, invite_rotated, role_changed, member_removed) is
+ * written by the action's own statement (AUTHD_SQL_AUDIT in authd.h), so
+ * an action answered 2xx has its event stored even when logd is stopped
+ * or killed at that moment; logd moves the rows into audit_events. The
+ * one event that has no write of its own, login_failed, is written here,
+ * without waiting for it: a wrong password for a known email must answer
+ * in the same time as an unknown email, which has no event (a 401 is not
+ * an action; the event is stored once PostgreSQL commits the INSERT, and
+ * lost only if authd dies in the millisecond before). authd may only
+ * INSERT into the outbox.
  */
-#include <errno.h>
-#include <stdio.h>
-
-#include <zmq.h>
-
 #include "authd.h"
 #include "log.h"
 
-static uint64_t s_dropped, s_next_id;
+static const char s_login_failed_sql[] =
+	"INSERT INTO audit_outbox (event, team_id, subject_id, subject_email) "
+	"VALUES ('login_failed', $1::uuid, $2::uuid, $3)";
 
-static void s_copy(char *dst, size_t size, const char *src)
+/* authd_audit_prepare - declare this file's statement on the async pool */
+int authd_audit_prepare(struct authd *a)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	static const struct authd_stmt_def defs[] = {
+		{ AUTHD_STMT_AUDIT_LOGIN_FAILED, s_login_failed_sql, 3 },
+	};
+
+	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }
 
-static void s_who(const struct authd_who *w, char *id, size_t id_size, char *email,
-		  size_t email_size)
+/* authd_audit_login_failed - login_failed for s's user into the outbox, not waited for */
+void authd_audit_login_failed(struct authd *a, const struct authd_session *s)
 {
-	s_copy(id, id_size, w ? w->id : NULL);
-	s_copy(email, email_size, w ? w->email : NULL);
-}
-
-/* authd_audit - push one audit.event to logd, never blocking (drops counted) */
-void authd_audit(struct authd *a, const char *event, const char *team_id,
-		 const struct authd_who *actor, const struct authd_who *subject)
-{
-	struct ipc_audit_event m = { .time_us = now_us() };
-	struct ipc_buf out;
-	int r;
-
-	s_copy(m.event, sizeof(m.event), event);
-	s_copy(m.team_id, sizeof(m.team_id), team_id);
-	s_who(actor, m.actor_id, sizeof(m.actor_id), m.actor_email, sizeof(m.actor_email));
-	s_who(subject, m.subject_id, sizeof(m.subject_id), m.subject_email,
-	      sizeof(m.subject_email));
-	ipc_buf_init(&out);
-	r = ipc_encode_audit_event(&out, ++s_next_id, &m);
-	if (r == 0 && a->b.d.log_push &&
-	    zmq_send(a->b.d.log_push, out.data, out.size, ZMQ_DONTWAIT) < 0)
-		r = -errno;
-	else if (r == 0 && !a->b.d.log_push)
-		r = -ENOTCONN;
-	ipc_buf_done(&out);
-	if (r < 0) {
-		s_dropped++;
-		log_debug("audit event dropped", LOG_S("event", event), LOG_I("dropped", s_dropped));
-	}
-}
-
-/* authd_audit_dropped - events the PUSH refused */
-uint64_t authd_audit_dropped(void)
-{
-	return s_dropped;
+	authd_fire(a, AUTHD_STMT_AUDIT_LOGIN_FAILED, 3,
+		   (const char *const[]){ s->team_id, s->user_id, s->email });
 }

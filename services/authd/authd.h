@@ -52,6 +52,7 @@ enum authd_stmt {
 	AUTHD_STMT_LOGIN_ACCOUNT,
 	AUTHD_STMT_REHASH,
 	AUTHD_STMT_PURGE_SESSIONS,  /* purge.c */
+	AUTHD_STMT_AUDIT_LOGIN_FAILED, /* audit.c */
 	_AUTHD_STMT_MAX,
 };
 
@@ -480,18 +481,29 @@ void authd_throttle_fail(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTE
 void authd_throttle_clear(struct authd_task *t, const uint8_t key[AUTHD_HASH_BYTES],
 			  authd_step_fn step);
 
-/* ---- audit.c: audit events to logd --------------------------------------- */
+/* ---- audit.c: the audit outbox (migrations/0008_audit_outbox.sql) --------- */
 
-struct authd_who {
-	const char *id;    /* NULL or "" for none */
-	const char *email;
-};
+/*
+ * AUTHD_SQL_AUDIT - a data-modifying CTE, "audit", that writes one audit
+ * event per row of `from` into audit_outbox inside the action's own
+ * statement: the event commits with the action or not at all, and logd
+ * moves it into audit_events. Each argument is an SQL expression (a
+ * column of `from`, a parameter with its cast, a literal or NULL); `from`
+ * may end in a WHERE. Emails, never a token, password or address.
+ */
+#define AUTHD_SQL_AUDIT(event, team_id, actor_id, actor_email, subject_id, subject_email, from) \
+	"audit AS (INSERT INTO audit_outbox (event, team_id, actor_id, actor_email, "      \
+	"subject_id, subject_email) SELECT " event ", " team_id ", " actor_id ", "         \
+	actor_email ", " subject_id ", " subject_email " FROM " from ")"
 
-/* authd_audit - push one audit.event to logd, never blocking (drops counted) */
-void authd_audit(struct authd *a, const char *event, const char *team_id,
-		 const struct authd_who *actor, const struct authd_who *subject);
-/* authd_audit_dropped - events the PUSH refused */
-uint64_t authd_audit_dropped(void);
+/* authd_audit_prepare - declare this file's statement on the async pool */
+int authd_audit_prepare(struct authd *a);
+/*
+ * authd_audit_login_failed - the one event without an action of its own:
+ * login_failed for s's user into the outbox, not waited for (so a known
+ * email's 401 takes the time of an unknown one's)
+ */
+void authd_audit_login_failed(struct authd *a, const struct authd_session *s);
 
 /* ---- signal.c: sign_in / sign_out to telemetryd --------------------------- */
 

@@ -66,6 +66,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_purge_prepare(x);
 	if (r >= 0)
+		r = authd_audit_prepare(x);
+	if (r >= 0)
 		r = authd_sessions_listen(x);
 	if (r >= 0)
 		r = pgq_start(x->b.pgq);

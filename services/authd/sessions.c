@@ -88,10 +88,21 @@ static const char s_touch_sql[] =
 	" AND last_used_at < now() - make_interval(secs => $2::float8)";
 static const char s_delete_sql[] = "DELETE FROM sessions WHERE id = $1::uuid";
 
+/* Each the caller's own: the user is actor and subject of its audit event. */
+#define AUDIT_SELF(event, from) \
+	AUTHD_SQL_AUDIT(event, "u.team_id", "u.id", "u.email", "u.id", "u.email", from)
+
+/* $3: the event, "logout" or "session_revoked" */
 static const char s_session_delete_sql[] =
-	"DELETE FROM sessions WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id";
+	"WITH s AS (DELETE FROM sessions WHERE id = $1::uuid AND user_id = $2::uuid "
+	"           RETURNING id, user_id), "
+	AUDIT_SELF("$3", "s JOIN users u ON u.id = s.user_id") " "
+	"SELECT id FROM s";
 static const char s_revoke_others_sql[] =
-	"DELETE FROM sessions WHERE user_id = $1::uuid AND id <> $2::uuid RETURNING id";
+	"WITH s AS (DELETE FROM sessions WHERE user_id = $1::uuid AND id <> $2::uuid "
+	"           RETURNING id), "
+	AUDIT_SELF("'session_revoked'", "users u WHERE u.id = $1::uuid AND EXISTS (SELECT FROM s)") " "
+	"SELECT id FROM s";
 static const char s_list_sql[] =
 	"SELECT id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at") ", "
 	AUTHD_SQL_TS("last_used_at") ", device_name FROM sessions "
@@ -234,10 +245,12 @@ void authd_session_find(struct authd *a, const char *token, authd_session_fn cb,
 }
 
 static const char s_create_sql[] =
-	"WITH gone AS (DELETE FROM sessions WHERE user_id = $2::uuid AND expires_at <= now()) "
-	"INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
-	"VALUES ($1::bytea, $2::uuid, now() + make_interval(secs => $3::float8), $4) "
-	"RETURNING id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at");
+	"WITH gone AS (DELETE FROM sessions WHERE user_id = $2::uuid AND expires_at <= now()), "
+	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
+	"      VALUES ($1::bytea, $2::uuid, now() + make_interval(secs => $3::float8), $4) "
+	"      RETURNING id, user_id, created_at, expires_at), "
+	AUDIT_SELF("'login'", "s JOIN users u ON u.id = s.user_id") " "
+	"SELECT id, " AUTHD_SQL_TS("created_at") ", " AUTHD_SQL_TS("expires_at") " FROM s";
 
 /* authd_session_create - a new session of user_id: a fresh token into token; then step */
 void authd_session_create(struct authd_task *t, const char *user_id, const char *device,
@@ -275,13 +288,6 @@ void authd_op_me(struct authd_ctx *c)
 	authd_reply(&c->req, 200, body, NULL);
 }
 
-static void s_audit_self(struct authd_ctx *c, const char *event)
-{
-	const struct authd_who me = { c->s.user_id, c->s.email };
-
-	authd_audit(c->a, event, c->s.team_id, &me, &me);
-}
-
 static void s_logged_out(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_ctx *c = (struct authd_ctx *)t;
@@ -295,7 +301,6 @@ static void s_logged_out(struct authd_task *t, int r, const PGresult *res)
 	if (authd_token_hash(c->token, h) == 0)
 		authd_cache_forget(&c->a->cache, h);
 	log_info("logout", LOG_S("user_id", c->s.user_id));
-	s_audit_self(c, "logout");
 	authd_signal(c->a, "sign_out", c->s.user_id, c->s.team_id);
 	authd_reply(&c->req, 204, NULL, &x);
 }
@@ -303,8 +308,8 @@ static void s_logged_out(struct authd_task *t, int r, const PGresult *res)
 /* authd_op_logout - the caller's session ends; 204 and the cookie cleared */
 void authd_op_logout(struct authd_ctx *c)
 {
-	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 2,
-			 (const char *const[]){ c->s.id, c->s.user_id }, s_logged_out);
+	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 3,
+			 (const char *const[]){ c->s.id, c->s.user_id, "logout" }, s_logged_out);
 }
 
 static json_t *s_session_json(const PGresult *res, int row, const char *current)
@@ -363,7 +368,6 @@ static void s_revoked(struct authd_task *t, int r, const PGresult *res)
 	}
 	authd_cache_forget_session(&c->a->cache, c->target);
 	log_info("session revoked", LOG_S("user_id", c->s.user_id), LOG_S("session_id", c->target));
-	s_audit_self(c, "session_revoked");
 	authd_reply(&c->req, 204, NULL, &x);
 }
 
@@ -374,8 +378,8 @@ void authd_op_session_revoke(struct authd_ctx *c)
 		authd_reply_error(&c->req, 404, "not_found", "no such session");
 		return;
 	}
-	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 2,
-			 (const char *const[]){ c->target, c->s.user_id }, s_revoked);
+	authd_task_query(&c->t, AUTHD_STMT_SESSION_DELETE, 3,
+			 (const char *const[]){ c->target, c->s.user_id, "session_revoked" }, s_revoked);
 }
 
 static void s_others_revoked(struct authd_task *t, int r, const PGresult *res)
@@ -389,8 +393,6 @@ static void s_others_revoked(struct authd_task *t, int r, const PGresult *res)
 	authd_cache_forget_user(&c->a->cache, c->s.user_id);
 	log_info("other sessions revoked", LOG_S("user_id", c->s.user_id),
 		 LOG_I("count", PQntuples(res)));
-	if (PQntuples(res) > 0)
-		s_audit_self(c, "session_revoked");
 	authd_reply(&c->req, 204, NULL, NULL);
 }
 
@@ -411,19 +413,19 @@ void authd_op_sessions_revoke_others(struct authd_ctx *c)
 
 static const char s_stored_sql[] = "SELECT password_hash FROM users WHERE id = $1::uuid";
 static const char s_change_sql[] =
-	"WITH u AS (UPDATE users SET password_hash = $2 WHERE id = $1::uuid RETURNING id) "
+	"WITH u AS (UPDATE users SET password_hash = $2 WHERE id = $1::uuid "
+	"           RETURNING id, team_id, email), "
+	AUDIT_SELF("'password_changed'", "u") " "
 	"DELETE FROM sessions WHERE user_id = (SELECT id FROM u) AND id <> $3::uuid";
 
 static void s_password_cleared(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	const struct authd_who me = { j->s.user_id, j->s.email };
 
 	(void)res;
 	if (r < 0)
 		log_warning_errno(r, "cannot clear login failures", LOG_S("user_id", j->s.user_id));
 	log_info("password changed", LOG_S("user_id", j->s.user_id));
-	authd_audit(j->a, "password_changed", j->s.team_id, &me, &me);
 	authd_reply(&j->req, 204, NULL, NULL);
 }
 
@@ -591,7 +593,7 @@ int authd_sessions_prepare(struct authd *a)
 		{ AUTHD_STMT_LOOKUP, s_lookup_sql, 3 },
 		{ AUTHD_STMT_TOUCH, s_touch_sql, 2 },
 		{ AUTHD_STMT_DELETE_DEAD, s_delete_sql, 1 },
-		{ AUTHD_STMT_SESSION_DELETE, s_session_delete_sql, 2 },
+		{ AUTHD_STMT_SESSION_DELETE, s_session_delete_sql, 3 },
 		{ AUTHD_STMT_SESSIONS_LIST, s_list_sql, 2 },
 		{ AUTHD_STMT_REVOKE_OTHERS, s_revoke_others_sql, 2 },
 		{ AUTHD_STMT_SESSION_CREATE, s_create_sql, 4 },

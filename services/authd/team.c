@@ -26,6 +26,7 @@
 
 #define TEAM_MEMBERS_MAX "1000" /* keeps the answer well under 1 MiB */
 
+#define MEMBER_COLS_RAW "id, name, email, role, created_at"
 #define MEMBER_COLS "id, name, email, role, " AUTHD_SQL_TS("created_at")
 
 static int s_read_member(const PGresult *res, int row, struct authd_member *m)
@@ -62,19 +63,30 @@ static const char s_members_sql[] =
 	"ORDER BY created_at, id LIMIT " TEAM_MEMBERS_MAX;
 static const char s_invite_show_sql[] =
 	"SELECT code, " AUTHD_SQL_TS("created_at") " FROM invites WHERE team_id = $1::uuid";
+/* $4, $5: the caller (actor); NULL for a team's first code, made when shown: no event */
 static const char s_invite_rotate_sql[] =
-	"INSERT INTO invites (team_id, code, code_hash) VALUES ($1::uuid, $2, $3::bytea) "
-	"ON CONFLICT (team_id) DO UPDATE SET code = EXCLUDED.code, "
-	"code_hash = EXCLUDED.code_hash, created_at = now() "
-	"RETURNING " AUTHD_SQL_TS("created_at");
+	"WITH i AS (INSERT INTO invites (team_id, code, code_hash) VALUES ($1::uuid, $2, $3::bytea) "
+	"           ON CONFLICT (team_id) DO UPDATE SET code = EXCLUDED.code, "
+	"           code_hash = EXCLUDED.code_hash, created_at = now() "
+	"           RETURNING team_id, created_at), "
+	AUTHD_SQL_AUDIT("'invite_rotated'", "i.team_id", "$4::uuid", "$5", "NULL", "NULL",
+			"i WHERE $4::uuid IS NOT NULL") " "
+	"SELECT " AUTHD_SQL_TS("created_at") " FROM i";
 static const char s_member_get_sql[] =
 	"SELECT " MEMBER_COLS " FROM users WHERE id = $1::uuid AND team_id = $2::uuid";
+/* $4: the role before (an unchanged role is no event); $5, $6: the caller */
 static const char s_member_role_sql[] =
-	"UPDATE users SET role = $3 WHERE id = $1::uuid AND team_id = $2::uuid"
-	" AND role <> 'owner' RETURNING " MEMBER_COLS;
+	"WITH m AS (UPDATE users SET role = $3 WHERE id = $1::uuid AND team_id = $2::uuid"
+	"           AND role <> 'owner' RETURNING " MEMBER_COLS_RAW "), "
+	AUTHD_SQL_AUDIT("'role_changed'", "$2::uuid", "$5::uuid", "$6", "m.id", "m.email",
+			"m WHERE m.role <> $4") " "
+	"SELECT " MEMBER_COLS " FROM m";
+/* $4, $5: the caller */
 static const char s_member_delete_sql[] =
-	"DELETE FROM users WHERE id = $1::uuid AND team_id = $2::uuid AND role = $3"
-	" AND role <> 'owner' RETURNING id";
+	"WITH m AS (DELETE FROM users WHERE id = $1::uuid AND team_id = $2::uuid AND role = $3"
+	"           AND role <> 'owner' RETURNING id, email), "
+	AUTHD_SQL_AUDIT("'member_removed'", "$2::uuid", "$4::uuid", "$5", "m.id", "m.email", "m") " "
+	"SELECT id FROM m";
 
 /* authd_team_prepare - declare this file's statements on the async pool */
 int authd_team_prepare(struct authd *a)
@@ -82,10 +94,10 @@ int authd_team_prepare(struct authd *a)
 	static const struct authd_stmt_def defs[] = {
 		{ AUTHD_STMT_TEAM_MEMBERS, s_members_sql, 1 },
 		{ AUTHD_STMT_INVITE_SHOW, s_invite_show_sql, 1 },
-		{ AUTHD_STMT_INVITE_ROTATE, s_invite_rotate_sql, 3 },
+		{ AUTHD_STMT_INVITE_ROTATE, s_invite_rotate_sql, 5 },
 		{ AUTHD_STMT_MEMBER_GET, s_member_get_sql, 2 },
-		{ AUTHD_STMT_MEMBER_ROLE, s_member_role_sql, 3 },
-		{ AUTHD_STMT_MEMBER_DELETE, s_member_delete_sql, 3 },
+		{ AUTHD_STMT_MEMBER_ROLE, s_member_role_sql, 6 },
+		{ AUTHD_STMT_MEMBER_DELETE, s_member_delete_sql, 5 },
 	};
 
 	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
@@ -130,16 +142,23 @@ static void s_reply_invite(struct authd_ctx *c, const char *code, const char *cr
 					    created_at), NULL);
 }
 
-/* s_new_code - a fresh code for the team (c->code), replacing the old one; then step */
-static void s_new_code(struct authd_ctx *c, authd_step_fn step)
+/*
+ * s_new_code - a fresh code for the team (c->code), replacing the old one;
+ * then step. audited: a rotation by the caller (invite_rotated), not a
+ * team's first code.
+ */
+static void s_new_code(struct authd_ctx *c, bool audited, authd_step_fn step)
 {
 	char hash[AUTHD_BYTEA_MAX + 1];
 	uint8_t h[AUTHD_HASH_BYTES];
+	const char *actor = audited ? c->s.user_id : NULL;
+	const char *actor_email = audited ? c->s.email : NULL;
 
 	authd_invite_new(c->code, h);
 	authd_bytea(h, hash);
-	authd_task_query(&c->t, AUTHD_STMT_INVITE_ROTATE, 3,
-			 (const char *const[]){ c->s.team_id, c->code, hash }, step);
+	authd_task_query(&c->t, AUTHD_STMT_INVITE_ROTATE, 5,
+			 (const char *const[]){ c->s.team_id, c->code, hash, actor, actor_email },
+			 step);
 }
 
 /* s_code_made - a new code is stored: answer with it (its audit is the caller's) */
@@ -168,7 +187,7 @@ static void s_invite_shown(struct authd_task *t, int r, const PGresult *res)
 	char code[AUTHD_INVITE_HEX + 1], created_at[AUTHD_TIME_MAX];
 
 	if (r == 0 && PQntuples(res) == 0) {
-		s_new_code(c, s_first_code); /* a team without a code gets one now */
+		s_new_code(c, false, s_first_code); /* a team without a code gets one now */
 		return;
 	}
 	if (r == 0 && (db_get_text(res, 0, 0, code, sizeof(code)) < 0 ||
@@ -191,18 +210,15 @@ void authd_op_team_invite(struct authd_ctx *c)
 static void s_rotated(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_ctx *c = (struct authd_ctx *)t;
-	const struct authd_who me = { c->s.user_id, c->s.email };
-
 	if (!s_code_made(c, r, res, "team.invite.rotate"))
 		return;
 	log_info("invite rotated", LOG_S("team_id", c->s.team_id), LOG_S("user_id", c->s.user_id));
-	authd_audit(c->a, "invite_rotated", c->s.team_id, &me, NULL);
 }
 
 /* authd_op_team_invite_rotate - a new invite code; the old one is dead at once */
 void authd_op_team_invite_rotate(struct authd_ctx *c)
 {
-	s_new_code(c, s_rotated);
+	s_new_code(c, true, s_rotated);
 }
 
 /* ---- members ---------------------------------------------------------------- */
@@ -259,14 +275,6 @@ static const char *s_role_field(struct authd_ctx *c)
 	return NULL;
 }
 
-static void s_audit_member(struct authd_ctx *c, const char *event, const struct authd_member *m)
-{
-	const struct authd_who me = { c->s.user_id, c->s.email };
-	const struct authd_who them = { m->id, m->email };
-
-	authd_audit(c->a, event, c->s.team_id, &me, &them);
-}
-
 static void s_role_set(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_ctx *c = (struct authd_ctx *)t;
@@ -286,7 +294,6 @@ static void s_role_set(struct authd_task *t, int r, const PGresult *res)
 		authd_cache_forget_user(&c->a->cache, m.id); /* others hear it through NOTIFY */
 		log_info("role changed", LOG_S("user_id", c->s.user_id), LOG_S("member_id", m.id),
 			 LOG_S("role", m.role));
-		s_audit_member(c, "role_changed", &m);
 	}
 	authd_reply(&c->req, 200, s_member_json(&m), NULL);
 }
@@ -304,8 +311,10 @@ static void s_update_target(struct authd_task *t, int r, const PGresult *res)
 	}
 	role = s_role_field(c);
 	if (role)
-		authd_task_query(t, AUTHD_STMT_MEMBER_ROLE, 3,
-				 (const char *const[]){ c->target, c->s.team_id, role }, s_role_set);
+		authd_task_query(t, AUTHD_STMT_MEMBER_ROLE, 6,
+				 (const char *const[]){ c->target, c->s.team_id, role, c->member.role,
+							c->s.user_id, c->s.email },
+				 s_role_set);
 }
 
 /* authd_op_member_update - the owner makes a member admin, or an admin member */
@@ -339,7 +348,6 @@ static void s_removed(struct authd_task *t, int r, const PGresult *res)
 	authd_cache_forget_user(&c->a->cache, c->member.id);
 	log_info("member removed", LOG_S("user_id", c->s.user_id),
 		 LOG_S("member_id", c->member.id));
-	s_audit_member(c, "member_removed", &c->member);
 	authd_reply(&c->req, 204, NULL, NULL);
 }
 
@@ -355,8 +363,9 @@ static void s_remove_target(struct authd_task *t, int r, const PGresult *res)
 		s_forbidden(c, why);
 		return;
 	}
-	authd_task_query(t, AUTHD_STMT_MEMBER_DELETE, 3,
-			 (const char *const[]){ c->member.id, c->s.team_id, c->member.role },
+	authd_task_query(t, AUTHD_STMT_MEMBER_DELETE, 5,
+			 (const char *const[]){ c->member.id, c->s.team_id, c->member.role,
+						c->s.user_id, c->s.email },
 			 s_removed);
 }
 

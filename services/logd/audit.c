@@ -1,85 +1,84 @@
 /*
- * audit.c - an audit event as logd buffers it: the checks on what authd
- * sent, and its item type for the buffer that holds the events waiting
- * for PostgreSQL.
+ * audit.c - an audit event as logd buffers it: a row of authd's outbox
+ * (migrations/0008_audit_outbox.sql, read by audit_outbox.c) made ready
+ * for audit_events, and its item type for the buffer that holds the
+ * events waiting for PostgreSQL.
  *
- * Events come from authd (audit.event on the PULL socket, decoded by
- * ipc/). They are checked again here, because a PULL has no sender
- * identity: the event must be one API.md names, the team id a UUID, actor
- * and subject ids a UUID or absent, the time within a day of logd's
- * clock. Emails are kept (who did what is the point of an audit trail),
- * but go through the redactor like every stored string: an address
- * literal or a token in one is replaced. In the buffer (buffer.c) an event
- * is a fixed-size slot: no heap per event.
+ * The outbox is written only by sembark_authd, and PostgreSQL already
+ * checked its types (UUIDs, the event's shape, email lengths), so a row
+ * is taken as it is, bounds-checked on the way in (db_get_*). Emails are
+ * kept (who did what is the point of an audit trail), but go through the
+ * redactor like every stored string: an address literal or a token in
+ * one is replaced. In the buffer (buffer.c) an event is a fixed-size
+ * slot: no heap per event.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "db.h"
 #include "logd.h"
 #include "util.h"
 
-static const char *const s_events[] = {
-	"team_created", "login", "login_failed", "logout", "member_joined",
-	"invite_rotated", "role_changed", "member_removed", "session_revoked",
-	"password_changed",
-};
-
-/* logd_audit_event_known - one of the audit events API.md names? */
-bool logd_audit_event_known(const char *event)
+/* s_text - column col of row: "" for NULL, else the text (-E2BIG when too long) */
+static int s_text(const PGresult *res, int row, int col, char *buf, size_t size)
 {
-	for (size_t i = 0; i < ELEMENTSOF(s_events); i++)
-		if (strcmp(event, s_events[i]) == 0)
-			return true;
-	return false;
-}
+	int r = db_get_text(res, row, col, buf, size);
 
-/* s_copy_id - an optional id: "" or a UUID (lower-cased) */
-static int s_copy_id(char dst[static UTIL_UUID_LEN + 1], const char *src, bool required)
-{
-	if (!src[0] && !required) {
-		dst[0] = '\0';
+	if (r == -ENODATA) {
+		buf[0] = '\0';
 		return 0;
 	}
-	return util_uuid_normalize(src, dst) < 0 ? -EBADMSG : 0;
+	return r;
 }
 
-/* s_copy_email - "" or the redacted email, at most LOGD_EMAIL_MAX bytes */
-static int s_copy_email(char dst[static LOGD_EMAIL_MAX + 1], const char *src)
+/* s_email - column col: "" or the redacted email, at most LOGD_EMAIL_MAX bytes */
+static int s_email(const PGresult *res, int row, int col, char dst[static LOGD_EMAIL_MAX + 1])
 {
-	_cleanup_free_ char *s = logd_dup_clean(src, LOGD_EMAIL_MAX);
+	char raw[LOGD_EMAIL_MAX + 1];
+	_cleanup_free_ char *s = NULL;
+	int r = s_text(res, row, col, raw, sizeof(raw));
 
+	if (r < 0)
+		return r;
+	s = logd_dup_clean(raw, LOGD_EMAIL_MAX);
 	if (!s)
 		return -ENOMEM;
 	snprintf(dst, LOGD_EMAIL_MAX + 1, "%s", s);
 	return 0;
 }
 
-/* logd_audit_from_ipc - check and redact an event authd sent; -EBADMSG,
- * -ERANGE (clock too far off) or -ENOMEM when refused */
-int logd_audit_from_ipc(const struct ipc_audit_event *in, int64_t now, struct logd_audit *ret)
+/*
+ * logd_audit_from_row - row of LOGD_OUTBOX_COLS into *ret, emails redacted:
+ * 0, or -EBADMSG / -E2BIG (a column not as the outbox's types promise), -ENOMEM
+ */
+int logd_audit_from_row(const PGresult *res, int row, struct logd_audit *ret)
 {
-	struct logd_audit ev = { .time_us = in->time_us };
+	struct logd_audit ev = { 0 };
+	int64_t id;
 	int r;
 
-	if (!logd_audit_event_known(in->event))
-		return -EBADMSG;
-	if (in->time_us < now - LOGD_CLOCK_SKEW_US || in->time_us > now + LOGD_CLOCK_SKEW_US)
-		return -ERANGE;
-	r = s_copy_id(ev.team_id, in->team_id, true);
+	r = db_get_i64(res, row, 0, &id);
 	if (r >= 0)
-		r = s_copy_id(ev.actor_id, in->actor_id, false);
+		r = db_get_i64(res, row, 1, &ev.time_us);
 	if (r >= 0)
-		r = s_copy_id(ev.subject_id, in->subject_id, false);
+		r = db_get_text(res, row, 2, ev.team_id, sizeof(ev.team_id));
 	if (r >= 0)
-		r = s_copy_email(ev.actor_email, in->actor_email);
+		r = db_get_text(res, row, 3, ev.event, sizeof(ev.event));
 	if (r >= 0)
-		r = s_copy_email(ev.subject_email, in->subject_email);
+		r = s_text(res, row, 4, ev.actor_id, sizeof(ev.actor_id));
+	if (r >= 0)
+		r = s_email(res, row, 5, ev.actor_email);
+	if (r >= 0)
+		r = s_text(res, row, 6, ev.subject_id, sizeof(ev.subject_id));
+	if (r >= 0)
+		r = s_email(res, row, 7, ev.subject_email);
 	if (r < 0)
-		return r;
-	snprintf(ev.event, sizeof(ev.event), "%s", in->event);
-	util_format_time(in->time_us, ev.at);
+		return r == -ENOMEM ? r : -EBADMSG;
+	ev.outbox_id = id;
+	snprintf(ev.outbox_id_text, sizeof(ev.outbox_id_text), "%" PRId64, id);
+	util_format_time(ev.time_us, ev.at);
 	*ret = ev;
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * audit_store.c - logd's stream of audit events (batch.c writes it on the
  * asynchronous pool, on store.c's timers, like the log records): its rows
- * of the day-partitioned `audit_events` table, in the order they came (ids
- * follow it; an absent actor or subject, "" in the arrays, is NULL),
+ * of the day-partitioned `audit_events` table, moved out of authd's
+ * outbox (audit_outbox.c) by the same statement, in the order authd
+ * wrote them (ids follow it; an absent actor or subject, "" in the
+ * arrays, is NULL),
  * daily partitions from the SECURITY DEFINER function
  * sembark_ensure_audit_partitions, and the messages that name it.
  */
@@ -20,6 +22,7 @@ static void s_row(const void *item, const char **p)
 	p[4] = ev->actor_email;
 	p[5] = ev->subject_id;
 	p[6] = ev->subject_email;
+	p[7] = ev->outbox_id_text;
 }
 
 const struct logd_stream_type logd_audit_stream = {
@@ -30,14 +33,18 @@ const struct logd_stream_type logd_audit_stream = {
 	.refused = "audit event refused by the database",
 	.failed = "audit flush failed, events kept",
 	.recovered = "audit flush recovered",
-	.insert_sql = "INSERT INTO audit_events (at, team_id, event, actor_id, actor_email, "
+	/* into audit_events and out of the outbox at once; rows already moved are skipped */
+	.insert_sql = "WITH moved AS (DELETE FROM audit_outbox WHERE id = ANY($8::bigint[]) "
+		      "RETURNING id) "
+		      "INSERT INTO audit_events (at, team_id, event, actor_id, actor_email, "
 		      "subject_id, subject_email) "
 		      "SELECT at, team_id, event, NULLIF(actor_id, '')::uuid, NULLIF(actor_email, ''), "
 		      "NULLIF(subject_id, '')::uuid, NULLIF(subject_email, '') "
 		      "FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
-		      "$6::text[], $7::text[]) WITH ORDINALITY AS x(at, team_id, event, actor_id, "
-		      "actor_email, subject_id, subject_email, k) ORDER BY k",
-	.ncols = 7,
+		      "$6::text[], $7::text[], $8::bigint[]) WITH ORDINALITY AS x(at, team_id, event, "
+		      "actor_id, actor_email, subject_id, subject_email, outbox_id, k) "
+		      "WHERE outbox_id IN (SELECT id FROM moved) ORDER BY k",
+	.ncols = 8,
 	.row = s_row,
 };
 

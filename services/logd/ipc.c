@@ -1,11 +1,11 @@
 /*
  * ipc.c - sembark-logd's sockets: a PULL on [ipc] log_sink that every
- * other daemon PUSHes log records to, and authd its audit events
- * (fire-and-forget), and a ROUTER on [ipc] logd that answers ping and
+ * other daemon PUSHes log records to (fire-and-forget; audit events come
+ * through PostgreSQL: audit_outbox.c), and a ROUTER on [ipc] logd that answers ping and
  * api.call: the rows of ipc/operations.def whose daemon is logd, each by
  * logd_op_<stem> (audit_list.c), behind ipc_api_call_serve() (frame, op,
  * role). A PULL message that is not exactly one valid
- * log.record or audit.event frame is counted and dropped, never fatal.
+ * log.record frame is counted and dropped, never fatal.
  * The ROUTER and its default ping answer are runtime/backend.c's.
  */
 #include <errno.h>
@@ -50,26 +50,6 @@ static void s_on_record(struct logd *l, const void *buf, size_t len)
 	logd_store_add(l, &rec);
 }
 
-static void s_on_audit(struct logd *l, const void *buf, size_t len)
-{
-	struct ipc_audit_event in;
-	struct logd_audit ev;
-	uint64_t id;
-	int r;
-
-	if (ipc_decode_audit_event(buf, len, &id, &in) < 0) {
-		l->garbage++;
-		return;
-	}
-	r = logd_audit_from_ipc(&in, now_us(), &ev);
-	ipc_free_audit_event(&in);
-	if (r < 0) {
-		l->garbage++;
-		return;
-	}
-	logd_audit_add(l, &ev);
-}
-
 /* s_on_pull - one PULL message: dispatch by its envelope's type */
 static void s_on_pull(struct zev *z, const struct zev_msg *msg, void *userdata)
 {
@@ -84,9 +64,6 @@ static void s_on_pull(struct zev *z, const struct zev_msg *msg, void *userdata)
 	switch (type) {
 	case IPC_MSG_LOG_RECORD:
 		s_on_record(l, msg->data[0], msg->size[0]);
-		break;
-	case IPC_MSG_AUDIT_EVENT:
-		s_on_audit(l, msg->data[0], msg->size[0]);
 		break;
 	default:
 		l->garbage++;

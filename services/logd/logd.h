@@ -1,7 +1,8 @@
 /*
  * logd.h - sembark-logd's private state and prototypes, grouped by the
- * file that defines them. logd receives every daemon's log records and
- * authd's audit events on a PULL socket, redacts them, buffers them
+ * file that defines them. logd receives every daemon's log records on a
+ * PULL socket and reads authd's audit events from its outbox table
+ * (audit_outbox.c), redacts them, buffers them
  * (bounded) and stores them in batches into the day-partitioned `logs`
  * and `audit_events` tables as the role sembark_logd; it drops partitions
  * older than [logs] retention_days; on a ROUTER it answers ping and the
@@ -75,8 +76,10 @@ struct logd_rec {
 	size_t bytes;    /* memory charged to the buffer */
 };
 
-/* One buffered audit event; "" for an absent actor or subject. */
+/* One buffered audit event, a row of authd's outbox; "" for an absent actor or subject. */
 struct logd_audit {
+	int64_t outbox_id;                   /* its row in audit_outbox, deleted when stored */
+	char outbox_id_text[24];
 	int64_t time_us;
 	char at[32];                         /* RFC 3339 UTC with microseconds */
 	char event[33];
@@ -138,6 +141,7 @@ enum logd_stmt {
 	LOGD_STMT_LIST_BEFORE,  /* audit.list, the page before a cursor */
 	LOGD_STMT_DROP_LOGS,    /* retention of logs */
 	LOGD_STMT_DROP_AUDIT,   /* retention of audit_events */
+	LOGD_STMT_OUTBOX_READ,  /* audit events authd wrote (audit_outbox.c) */
 	_LOGD_STMT_MAX,
 };
 
@@ -158,6 +162,16 @@ struct logd_audit_query {
 	int64_t before_id;
 };
 
+/* Reading authd's audit outbox (audit_outbox.c). */
+struct logd_outbox {
+	bool reading;           /* a read is in flight */
+	bool again;             /* asked for while one was: read once more after it */
+	bool failing;           /* the last read failed (said once on stderr) */
+	int64_t last_id;        /* the newest row read: the next read starts after it */
+	struct event *poll;     /* a look every LOGD_OUTBOX_POLL_MS, whatever was heard */
+	uint64_t read, bad;     /* rows read; rows not as the outbox's types promise */
+};
+
 struct logd {
 	struct backend b;               /* role sembark_logd; ROUTER on [ipc] logd: ping */
 	void *pull;                     /* PULL on [ipc] log_sink: records */
@@ -165,6 +179,7 @@ struct logd {
 	struct ipc_log_record *scratch; /* decode target (large: reused) */
 	struct logd_stream logs;        /* log records waiting for PostgreSQL */
 	struct logd_stream audit;       /* audit events waiting for PostgreSQL */
+	struct logd_outbox outbox;      /* where they come from */
 	struct event *flush_timer, *flush_now, *partition_timer;
 	int stmt[_LOGD_STMT_MAX];       /* pool indexes of enum logd_stmt */
 	struct logd_retention retention;
@@ -203,16 +218,26 @@ void logd_redactions_add(uint64_t n);
 uint64_t logd_redactions(void);
 
 /* audit.c */
-/* logd_audit_event_known - one of the audit events API.md names? */
-bool logd_audit_event_known(const char *event);
-/* logd_audit_from_ipc - a checked, redacted copy of authd's event */
-int logd_audit_from_ipc(const struct ipc_audit_event *in, int64_t now, struct logd_audit *ret);
+/* logd_audit_from_row - a row of the outbox read (LOGD_OUTBOX_COLS), emails redacted */
+int logd_audit_from_row(const PGresult *res, int row, struct logd_audit *ret);
 extern const struct logd_item_type logd_audit_type; /* events in a ring */
 
 /* audit_store.c */
 extern const struct logd_stream_type logd_audit_stream; /* how events are stored */
 /* logd_audit_add - buffer an event (copied; *ev is zeroed) */
 void logd_audit_add(struct logd *l, struct logd_audit *ev);
+
+/* audit_outbox.c */
+#define LOGD_OUTBOX_CHANNEL "sembark_audit" /* migrations/0008_audit_outbox.sql */
+#define LOGD_OUTBOX_POLL_MS 5000
+/* logd_outbox_prepare - the read statement and the LISTEN (before pgq_start) */
+int logd_outbox_prepare(struct logd *l);
+/* logd_outbox_start - the poll timer, and a first read */
+int logd_outbox_start(struct logd *l);
+/* logd_outbox_read - read what waits, as far as the audit buffer has room (one read at a time) */
+void logd_outbox_read(struct logd *l);
+/* logd_outbox_stop - free the timer */
+void logd_outbox_stop(struct logd *l);
 
 /* audit_list.c */
 /* logd_cursor_encode - the opaque cursor of the event (at_us, id) */

@@ -42,6 +42,8 @@ static int s_open_pool(struct logd *l)
 	if (r >= 0)
 		r = logd_retention_prepare(l);
 	if (r >= 0)
+		r = logd_outbox_prepare(l);
+	if (r >= 0)
 		r = pgq_start(l->b.pgq);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the asynchronous database pool");
@@ -65,6 +67,9 @@ static int s_run(struct logd *l)
 		return r;
 	logd_store_partitions(l);
 	(void)logd_retention_run(l);
+	r = logd_outbox_start(l);
+	if (r < 0)
+		return r;
 	r = logd_ipc_open(l);
 	if (r < 0)
 		return r;
@@ -80,6 +85,7 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	r = s_run(&l);
+	logd_outbox_stop(&l);
 	logd_store_stop(&l, r != -ECANCELED);
 	logd_ipc_close(&l);
 	backend_done(&l.b);

@@ -154,8 +154,12 @@ void logd_store_flush(struct logd *l)
 
 static void s_on_flush(evutil_socket_t fd, short what, void *userdata)
 {
-	logd_store_flush(userdata);
-	logd_retention_tick(userdata);
+	struct logd *l = userdata;
+
+	logd_store_flush(l);
+	if (l->outbox.again)
+		logd_outbox_read(l); /* it waited for room in the audit buffer */
+	logd_retention_tick(l);
 }
 
 static void s_on_partitions(evutil_socket_t fd, short what, void *userdata)

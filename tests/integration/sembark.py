@@ -459,6 +459,7 @@ class Stack:
         Stack._seq += 1
         self.pg = pg
         self.sec = sec
+        self.dbname = ((config or {}).get("database") or {}).get("name", DBNAME)
         self.dir = os.path.join(base, "s%d" % Stack._seq)
         self.rundir = os.path.join(self.dir, "run")
         os.makedirs(self.rundir, mode=0o755)

@@ -3,8 +3,8 @@
  * that need no database: the cursor codec (round trip at the edges, and a
  * table of cursors that must be refused), the query string parser of
  * GET /api/audit (limit and before: defaults, bounds, escapes, repeats,
- * unknown names), the checks on an audit.event from the PULL socket
- * (event names, UUIDs, clock, emails redacted but kept), and the eviction
+ * unknown names), a row of authd's outbox made ready for audit_events
+ * (bounds, NULLs, emails redacted but kept), and the eviction
  * rules of the buffer (buffer.c) holding audit events.
  */
 #include <stdarg.h>
@@ -169,82 +169,84 @@ static void test_query_cursor_value(void **state)
 	assert_int_equal(q.limit, 3);
 }
 
-/* ---- events from the PULL socket ------------------------------------------------ */
+/* ---- rows of the outbox ---------------------------------------------------------- */
 
-static struct ipc_audit_event s_event(const char *event)
+#define OUTBOX_COLS 8
+
+/* s_row - a one-row result as the outbox read returns it (NULL: SQL NULL) */
+static PGresult *s_row(const char *const values[OUTBOX_COLS])
 {
-	struct ipc_audit_event in = { .time_us = NOW };
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc attrs[OUTBOX_COLS] = { 0 };
 
-	snprintf(in.event, sizeof(in.event), "%s", event);
-	snprintf(in.team_id, sizeof(in.team_id), "%s", TEAM);
-	snprintf(in.actor_id, sizeof(in.actor_id), "%s", USER);
-	snprintf(in.actor_email, sizeof(in.actor_email), "%s", "alice@example.com");
-	return in;
+	assert_non_null(res);
+	for (int i = 0; i < OUTBOX_COLS; i++)
+		attrs[i].name = (char *)"c";
+	assert_int_equal(PQsetResultAttrs(res, OUTBOX_COLS, attrs), 1);
+	for (int i = 0; i < OUTBOX_COLS; i++)
+		assert_int_equal(PQsetvalue(res, 0, i, (char *)values[i],
+					    values[i] ? (int)strlen(values[i]) : -1), 1);
+	return res;
 }
 
-static void test_event_accepted(void **state)
+static void test_row_taken(void **state)
 {
-	static const char *const events[] = {
-		"team_created", "login", "login_failed", "logout", "member_joined",
-		"invite_rotated", "role_changed", "member_removed", "session_revoked",
-		"password_changed",
+	const char *v[OUTBOX_COLS] = { "42", "1795928400000000", TEAM, "role_changed", USER,
+				       "alice@example.com", NULL, NULL };
+	PGresult *res = s_row(v);
+	struct logd_audit ev;
+
+	assert_int_equal(logd_audit_from_row(res, 0, &ev), 0);
+	assert_int_equal(ev.outbox_id, 42);
+	assert_string_equal(ev.outbox_id_text, "42");
+	assert_int_equal(ev.time_us, NOW);
+	assert_string_equal(ev.at, "2026-11-29T05:00:00.000000Z");
+	assert_string_equal(ev.event, "role_changed");
+	assert_string_equal(ev.team_id, TEAM);
+	assert_string_equal(ev.actor_id, USER);
+	assert_string_equal(ev.actor_email, "alice@example.com");
+	assert_string_equal(ev.subject_id, "");
+	assert_string_equal(ev.subject_email, "");
+	PQclear(res);
+}
+
+static void test_row_refused(void **state)
+{
+	static const struct {
+		int col;
+		const char *value;
+	} bad[] = {
+		{ 0, NULL }, { 0, "x" }, { 1, NULL }, { 1, "12.5" }, { 2, NULL },
+		{ 2, TEAM TEAM }, { 3, NULL },
+		{ 3, "an_event_name_much_longer_than_thirty_two_bytes" },
+		{ 4, TEAM "0" },
 	};
 
-	for (size_t i = 0; i < ELEMENTSOF(events); i++) {
-		struct ipc_audit_event in = s_event(events[i]);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		const char *v[OUTBOX_COLS] = { "1", "1795928400000000", TEAM, "login", USER,
+					       "a@example.com", USER, "b@example.com" };
 		struct logd_audit ev;
+		PGresult *res;
 
-		assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), 0);
-		assert_string_equal(ev.event, events[i]);
-		assert_string_equal(ev.team_id, TEAM);
-		assert_string_equal(ev.actor_id, USER);
-		assert_string_equal(ev.actor_email, "alice@example.com");
-		assert_string_equal(ev.subject_id, "");
-		assert_string_equal(ev.subject_email, "");
-		assert_string_equal(ev.at, "2026-11-29T05:00:00.000000Z");
+		v[bad[i].col] = bad[i].value;
+		res = s_row(v);
+		assert_int_equal(logd_audit_from_row(res, 0, &ev), -EBADMSG);
+		PQclear(res);
 	}
 }
 
-static void test_event_refused(void **state)
+static void test_row_redacted(void **state)
 {
-	struct ipc_audit_event in;
+	const char *v[OUTBOX_COLS] = { "7", "1795928400000000", TEAM, "login_failed", NULL,
+				       "bob@[192.0.2.1]", USER,
+				       "0123456789abcdef0123456789abcdef01234567@example.com" };
+	PGresult *res = s_row(v);
 	struct logd_audit ev;
 
-	in = s_event("login_succeeded");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("login");
-	strcpy(in.team_id, "");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("login");
-	strcpy(in.team_id, "0b5c6a8e4a434c439a3e6f1c1b9d2f10");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("login");
-	strcpy(in.actor_id, "42");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("login");
-	strcpy(in.subject_id, TEAM "0");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -EBADMSG);
-	in = s_event("login");
-	in.time_us = NOW + 86400LL * 1000000 + 1;
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -ERANGE);
-	in.time_us = NOW - 86400LL * 1000000 - 1;
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), -ERANGE);
-}
-
-static void test_event_redacted(void **state)
-{
-	struct ipc_audit_event in = s_event("login_failed");
-	struct logd_audit ev;
-
-	strcpy(in.actor_email, "bob@[192.0.2.1]");
-	strcpy(in.subject_email, "0123456789abcdef0123456789abcdef01234567@example.com");
-	strcpy(in.team_id, "0B5C6A8E-4A43-4C43-9A3E-6F1C1B9D2F10");
-	assert_int_equal(logd_audit_from_ipc(&in, NOW, &ev), 0);
+	assert_int_equal(logd_audit_from_row(res, 0, &ev), 0);
 	assert_string_equal(ev.actor_email, "bob@[[ip]]");
 	assert_string_equal(ev.subject_email, "[token]@example.com");
-	assert_string_equal(ev.team_id, TEAM);
+	PQclear(res);
 }
 
 /* ---- the ring ------------------------------------------------------------------- */
@@ -288,9 +290,9 @@ int main(void)
 		cmocka_unit_test(test_cursor_decode_refuses),
 		cmocka_unit_test(test_query_parse),
 		cmocka_unit_test(test_query_cursor_value),
-		cmocka_unit_test(test_event_accepted),
-		cmocka_unit_test(test_event_refused),
-		cmocka_unit_test(test_event_redacted),
+		cmocka_unit_test(test_row_taken),
+		cmocka_unit_test(test_row_refused),
+		cmocka_unit_test(test_row_redacted),
 		cmocka_unit_test(test_ring),
 	};
 
