@@ -143,7 +143,8 @@ def test_per_address_cap(capped):
         for c in held:
             c.close()
     logs = st.stderr("ingressd")
-    assert "connection refused" in logs and "max_connections_per_address" in logs, logs[-2000:]
+    assert 'msg="connection refused" reason=max_connections_per_address status=429' in logs, \
+        logs[-2000:]
     for addr in ("127.0.0.2", "127.0.0.3"):
         assert addr not in logs, "a client address was logged"
 
@@ -251,7 +252,7 @@ def test_tls_refused_before_handshake(make_stack, pg, sec, tls_certs, limit):
     sembark.wait_until(lambda: tls_served(st.port, cert), 5, interval=0.1,
                        what="/healthz 200 over TLS after the holders left")
     logs = st.stderr("ingressd")
-    assert "reason=%s" % limit in logs, logs[-2000:]
+    assert "reason=%s status=0" % limit in logs, logs[-2000:]  # closed without an answer
 
 
 # ---- header floods and oversized lines -------------------------------------------
