@@ -12,9 +12,10 @@
  * for a short while (LINGER), so that the client reads the answer instead
  * of a reset. Answers are plain text or JSON, never HTML.
  *
- * Internet-facing: the client's address is never stored or logged; the
- * access log (access_log.c) records method, route, status, duration and
- * size only.
+ * Internet-facing: the client's address is never logged, and kept only in
+ * memory as the key of its connection count (conncap.c) while it holds a
+ * connection; the access log (access_log.c) records method, route,
+ * status, duration and size only.
  * http_exchange_peer() reads it (as bytes) for the per-client rate limit.
  * With TLS (lim.tls_ctx) every connection is a bufferevent_openssl that
  * accepts the handshake; the request timer, armed at accept, bounds the
