@@ -167,6 +167,36 @@ def test_per_address_cap_ipv4_sources_apart(capped):
             c.close()
 
 
+def test_one_address_cannot_take_every_slot(make_stack):
+    """The issue's reproduction with the default limits (max_connections
+    4096, max_connections_per_address 256): 4,200 connections from one
+    address hold 256 slots and no more, every other one is refused at once,
+    and another address is still served (before: all 4,096 slots taken,
+    every other client refused)."""
+    n, cap = 4200, 256
+    raise_nofile(2 * n + 1024)
+    st = make_stack()
+    conns = []
+    try:
+        for _ in range(n):
+            conns.append(connect_from(st.port, "127.0.0.2"))
+        # the refused ones are answered (429) or closed, so readable; the held ones stay quiet
+        socks = [c.sock for c in conns]
+        sembark.wait_until(lambda: len(readable(socks)) >= n - cap, 8, interval=0.2,
+                           what="%d of %d connections refused" % (n - cap, n))
+        time.sleep(0.3)
+        held = n - len(readable(socks))
+        assert held == cap, "one address holds %d connections" % held
+        status, _ = sembark.http_get_from(st.port, "/healthz", "127.0.0.3", timeout=5)
+        assert status == 200
+        # the address itself is refused: 429, or closed at once while 64 others are being told
+        r = sembark.raw_request(st.port, get_req(st.port), timeout=5, source="127.0.0.2")
+        assert r is None or r.status == 429, r
+    finally:
+        for c in conns:
+            c.close()
+
+
 # ---- max_connections and the cap before the TLS handshake ------------------------
 
 def client_hello():
