@@ -19,15 +19,18 @@
 # the load.
 #
 # When nothing answers on the port, run.sh starts the stack itself (`make
-# run` with the per-client rate limit off, its output in
-# var/bench-stack.log) and stops it at the end; a stack already running is
+# run` with the per-client rate limit off, max_connections and the
+# per-address connection cap raised to 16384 for wrk and the held
+# connections, its output in var/bench-stack.log) and stops it at the end; a stack already running is
 # used as it is.
 #
 # Environment: PORT (8080), DURATION per benchmark (10s; at most 600s),
 # CONNECTIONS (32), THREADS (2), BENCH (names to run, default all, e.g.
 # BENCH="healthz"), HELLO_PORT (PORT + 11), FLOOD_CONNECTIONS (40, the login
-# flood). Prints a markdown table the README can take. Exits 1 when the
-# stack is not answering or a benchmark could not run.
+# flood), HOLD_SLOW and HOLD_IDLE (200 and 5000: the connections held by
+# bench/hold_conns.py during the "held connections" row, run with healthz).
+# Prints a markdown table the README can take. Exits 1 when the stack is
+# not answering or a benchmark could not run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +46,9 @@ DURATION_MAX=600
 BUILD=${BUILD:-build}
 HELLO_PORT=${HELLO_PORT:-$((PORT + 11))}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-40}
+HOLD_SLOW=${HOLD_SLOW:-200}
+HOLD_IDLE=${HOLD_IDLE:-5000}
+HOLD_P99_TARGET_MS=50
 FLOOD_PID=
 LOGIN_ENV=()
 STACK_PID=
@@ -77,6 +83,8 @@ check_args() {
 	is_int "$THREADS" 1 64 || die "THREADS must be 1 to 64, not '$THREADS'"
 	is_int "$CONNECTIONS" "$THREADS" 10000 ||
 		die "CONNECTIONS must be $THREADS (THREADS) to 10000, not '$CONNECTIONS'"
+	is_int "$HOLD_SLOW" 0 1000 || die "HOLD_SLOW must be 0 to 1000, not '$HOLD_SLOW'"
+	is_int "$HOLD_IDLE" 0 20000 || die "HOLD_IDLE must be 0 to 20000, not '$HOLD_IDLE'"
 	s=$(seconds "$DURATION") || true
 	[ -n "$s" ] && [ "$s" -le $DURATION_MAX ] ||
 		die "DURATION must be like 10s or 2m, at most ${DURATION_MAX}s, not '$DURATION'"
@@ -101,7 +109,8 @@ start_stack() {
 	local log=$ROOT/var/bench-stack.log
 	mkdir -p "$ROOT/var"
 	echo "bench: nothing answers on $HOST:$PORT: starting the stack (make run; output in var/bench-stack.log)" >&2
-	SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 setsid make --no-print-directory -C "$ROOT" run \
+	SEMBARK_INGRESS_CLIENT_RATE_LIMIT=0 SEMBARK_INGRESS_MAX_CONNECTIONS=16384 \
+		SEMBARK_INGRESS_MAX_CONNECTIONS_PER_ADDRESS=16384 setsid make --no-print-directory -C "$ROOT" run \
 		PORT="$PORT" BUILD="$BUILD" >"$log" 2>&1 </dev/null &
 	STACK_PID=$!
 	for _ in $(seq 1 180); do
@@ -395,6 +404,44 @@ me_during_flood() {
 		$(($(field "$line" non2xx) + $(field "$line" errors)))
 }
 
+# held_connections NAMES - when healthz is among the benchmarks: GET /healthz from wrk on
+# 127.0.0.1 while bench/hold_conns.py holds HOLD_SLOW slowloris and HOLD_IDLE idle keep-alive
+# connections from other loopback addresses; its p99 beside the target
+held_connections() {
+	local out line held hold_out hold_pid p99 verdict
+	grep -qx healthz <<<"$1" || return 0
+	hold_out=$(mktemp)
+	timeout --signal=INT $((DURATION_S + 150)) python3 "$BENCH_DIR/hold_conns.py" "$PORT" \
+		$((DURATION_S + 120)) "$HOLD_SLOW" "$HOLD_IDLE" >"$hold_out" 2>&1 &
+	hold_pid=$!
+	for _ in $(seq 1 240); do
+		grep -q '^held ' "$hold_out" && break
+		kill -0 "$hold_pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	held=$(sed -n 's/^held //p' "$hold_out")
+	if [ -z "$held" ]; then
+		kill -INT "$hold_pid" 2>/dev/null || true
+		wait "$hold_pid" 2>/dev/null || true
+		echo "bench: hold_conns.py held nothing: $(cat "$hold_out")" >&2
+		rm -f "$hold_out"
+		return 1
+	fi
+	out=$(env BENCH_LIB="$BENCH_DIR/lib" timeout --signal=INT $((DURATION_S + 30)) \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$BENCH_DIR/healthz.lua" \
+		"$BASE_URL" 2>&1) || true
+	kill -INT "$hold_pid" 2>/dev/null || true
+	wait "$hold_pid" 2>/dev/null || true
+	rm -f "$hold_out"
+	line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -n1)
+	[ -n "$line" ] || { echo "bench: /healthz beside the held connections gave no result" >&2; return 1; }
+	add_row "GET /healthz while $held connections are held (target: p99 < $HOLD_P99_TARGET_MS ms)" \
+		"$(field "$line" rps)" hello "$line" $(($(field "$line" non2xx) + $(field "$line" errors)))
+	p99=$(field "$line" p99)
+	verdict=$(awk -v p="$p99" -v t="$HOLD_P99_TARGET_MS" 'BEGIN { print (p < t) ? "met" : "missed" }')
+	notes+=("held connections: /healthz p99 $p99 ms beside $held (bench/hold_conns.py, from 127.0.0.2 and up): target p99 < $HOLD_P99_TARGET_MS ms $verdict")
+}
+
 # login_note NAMES - when login is among the benchmarks: what its row measures
 login_note() {
 	local cost
@@ -418,6 +465,7 @@ main() {
 		run_one "$name" || failed=$((failed + 1))
 	done
 	me_during_flood "$names" || failed=$((failed + 1))
+	held_connections "$names" || failed=$((failed + 1))
 	measure_hello
 	header
 	print_rows

@@ -93,6 +93,7 @@ static const struct cfg_key s_schema[] = {
 	K_INT(ingress, max_header_bytes, 1024, 65536, 16384),
 	K_INT(ingress, max_headers, 8, 256, 64),
 	K_INT(ingress, max_connections, 16, 1000000, 4096),
+	K_INT(ingress, max_connections_per_address, 0, 1000000, 256),
 	K_INT(ingress, idle_timeout, 1, 3600, 60),
 	K_INT(ingress, request_timeout, 1, 600, 10),
 	K_INT(ingress, rpc_timeout_ms, 50, 60000, 3000),

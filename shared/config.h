@@ -37,7 +37,8 @@ struct sembark_config {
 		int max_telemetry_body;   /* largest body of POST /api/telemetry/events in bytes */
 		int max_header_bytes;     /* largest request line + headers in bytes (else 431) */
 		int max_headers;          /* most header lines in one request */
-		int max_connections;      /* open client connections; more are answered 503 and closed */
+		int max_connections;      /* open client connections; more are refused at accept (plain HTTP: 503 and closed; TLS: closed before the handshake) */
+		int max_connections_per_address; /* open connections of one client address (IPv6: per /64); more are refused at accept (plain HTTP: 429; TLS: closed); 0: no cap, for a proxy in front */
 		int idle_timeout;         /* seconds a keep-alive connection may wait for its next request */
 		int request_timeout;      /* seconds for a whole request to arrive (else 408) */
 		int rpc_timeout_ms;       /* milliseconds to wait for authd/telemetryd/logd (else 503) */

@@ -14,6 +14,13 @@
  * window ends, and at stop. A quiet server thus logs as it always did,
  * while a busy one writes a few records a window per route instead of
  * one per request, each of them sent to logd and stored by PostgreSQL.
+ *
+ * Connections refused at accept (over [ingress] max_connections or
+ * max_connections_per_address) are counted the same way, per (reason,
+ * status): the first of a window is one record "connection refused"
+ * (reason, status; 0: closed without an answer), the others one record
+ * "connections refused" (reason, status, count) when the window ends.
+ * Never the address, nor anything that would tell who it was.
  * Loop thread.
  */
 #include <errno.h>
@@ -37,7 +44,8 @@
 
 /* The successes of one (method, route, status) in this window, beyond the first. */
 struct access_key {
-	const char *route; /* a route table's name: compared by address */
+	const char *route; /* a route table's name (a refusal's reason): compared by address */
+	bool refusal;      /* a connection refused at accept, not an answer */
 	char method[LOG_METHOD_MAX + 1];
 	int status;
 	uint64_t count;
@@ -100,6 +108,11 @@ static void s_flush(struct access_log *l)
 
 		if (k->count == 0)
 			continue;
+		if (k->refusal) {
+			log_info("connections refused", LOG_S("reason", k->route),
+				 LOG_I("status", k->status), LOG_I("count", k->count));
+			continue;
+		}
 		log_info("http requests", LOG_S("method", k->method), LOG_S("route", k->route),
 			 LOG_I("status", k->status), LOG_I("count", k->count), LOG_I("bytes", k->bytes),
 			 LOG_I("duration_ms_avg", k->ms_sum / (int64_t)k->count),
@@ -115,20 +128,21 @@ static void s_window_cb(evutil_socket_t fd, short what, void *userdata)
 
 /* s_key - the key of (method, route, status) in this window; *first when it is new; NULL: full */
 static struct access_key *s_key(struct access_log *l, const char *method, const char *route,
-				int status, bool *first)
+				int status, bool refusal, bool *first)
 {
 	struct access_key *k;
 
 	*first = false;
 	for (size_t i = 0; i < l->n; i++) {
 		k = &l->keys[i];
-		if (k->route == route && k->status == status && strcmp(k->method, method) == 0)
+		if (k->route == route && k->status == status && k->refusal == refusal &&
+		    strcmp(k->method, method) == 0)
 			return k;
 	}
 	if (l->n == ACCESS_KEYS_MAX)
 		return NULL;
 	k = &l->keys[l->n++];
-	*k = (struct access_key){ .route = route, .status = status };
+	*k = (struct access_key){ .route = route, .status = status, .refusal = refusal };
 	snprintf(k->method, sizeof(k->method), "%s", method);
 	*first = true;
 	return k;
@@ -172,7 +186,7 @@ void access_log_answer(struct access_log *l, const char *method, const char *rou
 	if (method)
 		snprintf(m, sizeof(m), "%.*s", LOG_METHOD_MAX, method);
 	if (l && route && s_counted(status))
-		k = s_key(l, m, route, status, &first);
+		k = s_key(l, m, route, status, false, &first);
 	if (!k || first) {
 		s_log_one(m, route, path, status, ms, bytes);
 		return;
@@ -181,6 +195,19 @@ void access_log_answer(struct access_log *l, const char *method, const char *rou
 	k->bytes += bytes;
 	k->ms_sum += ms;
 	k->ms_max = MAX(k->ms_max, ms);
+}
+
+/* access_log_refused - a connection refused at accept: a record now, or counted */
+void access_log_refused(struct access_log *l, const char *reason, int status)
+{
+	bool first = true;
+	struct access_key *k = l ? s_key(l, "-", reason, status, true, &first) : NULL;
+
+	if (!k || first) {
+		log_info("connection refused", LOG_S("reason", reason), LOG_I("status", status));
+		return;
+	}
+	k->count++;
 }
 
 /* access_log_free - what is still counted is written; accepts NULL */

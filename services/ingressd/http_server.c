@@ -12,13 +12,24 @@
  * for a short while (LINGER), so that the client reads the answer instead
  * of a reset. Answers are plain text or JSON, never HTML.
  *
- * Internet-facing: the client's address is never stored or logged; the
- * access log (access_log.c) records method, route, status, duration and
- * size only.
+ * Internet-facing: the client's address is never logged, and kept only in
+ * memory as the key of its connection count (conncap.c) while it holds a
+ * connection; the access log (access_log.c) records method, route,
+ * status, duration and size only.
  * http_exchange_peer() reads it (as bytes) for the per-client rate limit.
  * With TLS (lim.tls_ctx) every connection is a bufferevent_openssl that
  * accepts the handshake; the request timer, armed at accept, bounds the
  * handshake too, and a failed handshake closes that connection only.
+ *
+ * Admission, at accept and before anything else is done for a connection:
+ * over lim.max_connections, or when its address (its client key, IPv6 per
+ * /64: client_addr.c) already holds lim.max_connections_per_address
+ * (counted in memory by conncap.c), the connection is refused. Over plain
+ * HTTP it is answered at once without reading anything (503, or 429 for
+ * the per-address cap, both with Retry-After: 1) and lingers like other
+ * refusals, at most REJECT_MAX at a time; with TLS, and beyond
+ * REJECT_MAX, it is closed at once: no SSL object, no handshake. Each
+ * refusal is counted in the access log (access_log_refused).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +38,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -71,8 +84,17 @@ struct http_conn {
 	unsigned served;    /* requests answered on this connection */
 	bool close_after;   /* close once the answer is out */
 	bool linger_after;  /* ... through LINGER: input may be unread */
-	bool rejected;      /* over max_connections: gets one 503 */
+	bool rejected;      /* refused at accept: gets one 503 or 429 */
+	struct ingress_client_key key; /* counted in srv->cap; len 0: not counted */
 	int64_t linger_start_us;
+};
+
+/* Why a connection is refused at accept: the limit, and the answer over plain HTTP. */
+struct refusal {
+	const char *reason; /* the config key: the access log's reason, the warning's field */
+	int status;
+	const char *code, *message;
+	const char *warning;
 };
 
 struct http_server {
@@ -83,8 +105,9 @@ struct http_server {
 	struct event *resume;
 	struct http_conn *conns;
 	size_t n_conns, n_rejecting;
+	struct ingress_conncap *cap; /* lim.max_connections_per_address; NULL: no cap */
 	bool stopping;
-	int64_t last_limit_warn_us, last_accept_warn_us;
+	int64_t last_limit_warn_us, last_cap_warn_us, last_accept_warn_us;
 	struct access_log *access;
 };
 
@@ -97,6 +120,16 @@ static const char s_security_headers[] =
 static const char s_hsts[] = "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n";
 static const char s_fallback_body[] =
 	"{\"error\":\"service_unavailable\",\"message\":\"temporarily out of resources\"}";
+
+static const struct refusal s_over_max = {
+	"max_connections", 503, "service_unavailable", "too many connections; try again later",
+	"connection limit reached, refusing connections",
+};
+static const struct refusal s_over_cap = {
+	"max_connections_per_address", 429, "too_many_connections",
+	"too many connections from this address; try again later",
+	"connection limit per address reached, refusing that address's connections",
+};
 
 static void s_conn_parse(struct http_conn *c);
 
@@ -129,11 +162,20 @@ static void s_exchange_abort(struct http_conn *c)
 	fn(c->ex.abort_data);
 }
 
+/* s_uncount - a connection counted for key (len 0: none) has gone */
+static void s_uncount(struct http_server *s, struct ingress_client_key *key)
+{
+	if (key->len != 0 && s->cap)
+		ingress_conncap_give(s->cap, key);
+	*key = (struct ingress_client_key){ 0 };
+}
+
 static void s_conn_free(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 
 	s_exchange_abort(c);
+	s_uncount(s, &c->key);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -319,26 +361,12 @@ void http_exchange_on_abort(struct http_exchange *ex, void (*fn)(void *), void *
 /* http_exchange_peer - the client's address as raw bytes (4 or 16), never a string */
 int http_exchange_peer(const struct http_exchange *ex, uint8_t out[static 16], size_t *ret_len)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 
 	if (getpeername(bufferevent_getfd(ex->conn->bev), (struct sockaddr *)&ss, &sl) < 0)
 		return -errno;
-	if (ss.ss_family == AF_INET) {
-		memcpy(out, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
-		*ret_len = 4;
-	} else if (ss.ss_family == AF_INET6 && memcmp(&s6->sin6_addr, v4mapped, 12) == 0) {
-		memcpy(out, (const uint8_t *)&s6->sin6_addr + 12, 4);
-		*ret_len = 4;
-	} else if (ss.ss_family == AF_INET6) {
-		memcpy(out, &s6->sin6_addr, 16);
-		*ret_len = 16;
-	} else {
-		return -EAFNOSUPPORT;
-	}
-	return 0;
+	return ingress_client_addr((const struct sockaddr *)&ss, sl, out, ret_len);
 }
 
 /* ---- the connection ----------------------------------------------------- */
@@ -592,17 +620,33 @@ static void s_conn_setup(struct http_conn *c)
 		s->n_conns++;
 }
 
-/* s_conn_new - take fd as a client connection (closed at once on failure) */
-static void s_conn_new(struct http_server *s, int fd, bool rejected)
+/* s_conn_refused - answer a connection refused at accept without reading it, then linger */
+static void s_conn_refused(struct http_conn *c, const struct refusal *why)
+{
+	static const struct http_out_header retry = { "Retry-After", "1" };
+
+	c->close_after = true;
+	c->linger_after = true;
+	http_respond_error_ex(&c->ex, why->status, why->code, why->message, &retry, 1);
+}
+
+/*
+ * s_conn_new - take fd as a client connection counted for *key, or one
+ * refused for why (closed at once on failure, and *key uncounted)
+ */
+static void s_conn_new(struct http_server *s, int fd, struct ingress_client_key *key,
+		       const struct refusal *why)
 {
 	struct http_conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
+		s_uncount(s, key);
 		close(fd);
 		return;
 	}
 	c->srv = s;
-	c->rejected = rejected;
+	c->rejected = why != NULL;
+	c->key = *key;
 	c->bev = s_conn_bufferevent(s, fd);
 	c->timer = evtimer_new(s->base, s_timer_cb, c);
 	if (!c->bev || !c->timer) {
@@ -612,33 +656,88 @@ static void s_conn_new(struct http_server *s, int fd, bool rejected)
 			close(fd);
 		if (c->timer)
 			event_free(c->timer);
+		s_uncount(s, &c->key);
 		free(c);
 		return;
 	}
 	s_conn_setup(c);
-	if (rejected)
-		s_answer_early(c, 503, "service_unavailable", "too many connections; try again later");
+	if (why)
+		s_conn_refused(c, why);
 	else
 		s_arm(c, s->lim.request_timeout_ms);
 }
 
 /* ---- the listener ------------------------------------------------------- */
 
+/*
+ * s_admit - NULL when the connection from sa may be served (counted for
+ * its address in *ret_key when there is a cap), else why not. The address
+ * is looked at only as the cap's key, and forgotten here.
+ */
+static const struct refusal *s_admit(struct http_server *s, const struct sockaddr *sa,
+				     int socklen, struct ingress_client_key *ret_key)
+{
+	uint8_t addr[16];
+	size_t len = 0;
+	int r;
+
+	*ret_key = (struct ingress_client_key){ 0 };
+	if (s->n_conns >= s->lim.max_connections)
+		return &s_over_max;
+	if (!s->cap || socklen <= 0)
+		return NULL;
+	r = ingress_client_addr(sa, (size_t)socklen, addr, &len);
+	if (r >= 0)
+		r = ingress_client_key_make(addr, len, ret_key);
+	sodium_memzero(addr, sizeof(addr));
+	if (r < 0)
+		return NULL; /* not an internet address: nothing to count it under */
+	if (ingress_conncap_take(s->cap, ret_key) < 0) {
+		*ret_key = (struct ingress_client_key){ 0 };
+		return &s_over_cap;
+	}
+	return NULL;
+}
+
+/*
+ * s_refuse - a refused connection: answered over plain HTTP while fewer
+ * than REJECT_MAX are, else (and always with TLS: no handshake for it)
+ * closed at once
+ */
+static void s_refuse(struct http_server *s, int fd, const struct refusal *why)
+{
+	struct ingress_client_key none = { 0 };
+	bool answer = !s->lim.tls && s->n_rejecting < REJECT_MAX;
+	bool per_address = why == &s_over_cap;
+
+	if (s_warn_due(per_address ? &s->last_cap_warn_us : &s->last_limit_warn_us))
+		log_warning(why->warning, LOG_I(why->reason, per_address ?
+						s->lim.max_connections_per_address :
+						s->lim.max_connections));
+	access_log_refused(s->access, why->reason, answer ? why->status : 0);
+	if (!answer) {
+		close(fd);
+		return;
+	}
+	s_conn_new(s, fd, &none, why);
+}
+
 static void s_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			int socklen, void *userdata)
 {
 	struct http_server *s = userdata;
-	bool reject = s->n_conns >= s->lim.max_connections;
+	struct ingress_client_key key;
+	const struct refusal *why;
 
-	/* sa (the client's address) is deliberately not looked at */
-	if (reject && s_warn_due(&s->last_limit_warn_us))
-		log_warning("connection limit reached, answering 503",
-			    LOG_I("max_connections", s->lim.max_connections));
-	if (s->stopping || (reject && s->n_rejecting >= REJECT_MAX)) {
+	if (s->stopping) {
 		close(fd);
 		return;
 	}
-	s_conn_new(s, fd, reject);
+	why = s_admit(s, sa, socklen, &key);
+	if (why)
+		s_refuse(s, fd, why);
+	else
+		s_conn_new(s, fd, &key, NULL);
 }
 
 static void s_accept_error_cb(struct evconnlistener *l, void *userdata)
@@ -675,6 +774,13 @@ int http_server_new(struct event_base *base, int listen_fd, const struct http_se
 	s->base = base;
 	s->lim = *lim;
 	s->hooks = *hooks;
+	if (lim->max_connections_per_address > 0 &&
+	    ingress_conncap_new((unsigned)MIN(lim->max_connections_per_address, (size_t)UINT_MAX),
+				MAX(lim->max_connections, (size_t)1), &s->cap) < 0) {
+		close(listen_fd);
+		http_server_free(s);
+		return -ENOMEM;
+	}
 	s->resume = evtimer_new(base, s_resume_cb, s);
 	/* backlog 0: the socket is already listening */
 	s->listener = evconnlistener_new(base, s_accept_cb, s,
@@ -735,6 +841,7 @@ struct http_server *http_server_free(struct http_server *s)
 	if (s->resume)
 		event_free(s->resume);
 	access_log_free(s->access);
+	ingress_conncap_free(s->cap);
 	free(s);
 	return NULL;
 }

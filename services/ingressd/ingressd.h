@@ -113,7 +113,8 @@ void ingress_on_request(struct http_exchange *ex, void *userdata);
 
 struct http_server_limits {
 	struct http_limits http;   /* head bytes and header count */
-	size_t max_connections;    /* more are answered 503 and closed */
+	size_t max_connections;    /* more are refused at accept: plain HTTP 503, TLS closed */
+	size_t max_connections_per_address; /* per client address (IPv6 /64); 0: no cap */
 	int idle_timeout_ms;       /* keep-alive: wait for the next request, then close */
 	int request_timeout_ms;    /* a whole request from its first byte, else 408 */
 	bool tls;                  /* connections are TLS: send Strict-Transport-Security */
@@ -155,6 +156,12 @@ int access_log_new(struct event_base *base, struct access_log **ret);
 /* access_log_answer - one answer (method/route/path may be NULL): a record now, or counted */
 void access_log_answer(struct access_log *l, const char *method, const char *route,
 		       const char *path, int status, int64_t ms, size_t bytes);
+/*
+ * access_log_refused - a connection refused at accept for `reason` (a
+ * fixed name: "max_connections", "max_connections_per_address"), answered
+ * status (0: closed without an answer): a record now, or counted
+ */
+void access_log_refused(struct access_log *l, const char *reason, int status);
 /* access_log_free - the counts not yet written are written; accepts NULL */
 struct access_log *access_log_free(struct access_log *l);
 
@@ -306,6 +313,32 @@ bool ingress_request_origin_ok(const char *public_origin, const struct http_requ
 /* ingress_origin_is_tls - does public_origin start with https://? */
 bool ingress_origin_is_tls(const char *public_origin);
 
+/* ---- client_addr.c: a client address as a per-client table's key -------- */
+
+#define CLIENT_KEY_MAX 8         /* IPv4 (4) or an IPv6 /64 (8) */
+#define CLIENT_HASH_KEY_BYTES 16 /* SipHash key */
+
+/* What a client address counts under: never a string, never logged. */
+struct ingress_client_key {
+	uint8_t len; /* 4 or 8; 0: none */
+	uint8_t b[CLIENT_KEY_MAX];
+};
+
+struct sockaddr;
+
+/* ingress_client_addr - the raw address of sa: 4 bytes (IPv4, IPv4-mapped) or 16 (IPv6) */
+int ingress_client_addr(const struct sockaddr *sa, size_t sa_len, uint8_t out[static 16],
+			size_t *ret_len);
+/* ingress_client_key_make - the key addr (4 or 16 bytes) counts under (IPv6: its /64) */
+int ingress_client_key_make(const uint8_t *addr, size_t len, struct ingress_client_key *ret);
+/* ingress_client_key_equal - the same key? */
+bool ingress_client_key_equal(const struct ingress_client_key *a, const struct ingress_client_key *b);
+/* ingress_client_key_hash - SipHash-2-4 of k under hash_key (random, per table) */
+uint64_t ingress_client_key_hash(const struct ingress_client_key *k,
+				 const unsigned char hash_key[static CLIENT_HASH_KEY_BYTES]);
+/* ingress_client_hash_key_new - a fresh random key for ingress_client_key_hash; -EIO */
+int ingress_client_hash_key_new(unsigned char out[static CLIENT_HASH_KEY_BYTES]);
+
 /* ---- ratelimit.c: per-client-address request rate (memory only) ------- */
 
 #define RATELIMIT_ENTRIES 131072 /* addresses remembered at most */
@@ -328,6 +361,27 @@ void ingress_ratelimit_sweep(struct ingress_ratelimit *rl, int64_t now_us);
 size_t ingress_ratelimit_size(const struct ingress_ratelimit *rl);
 /* ingress_ratelimit_capacity - entries the table can hold */
 size_t ingress_ratelimit_capacity(const struct ingress_ratelimit *rl);
+
+/* ---- conncap.c: connections held per client address (memory only) ------ */
+
+struct ingress_conncap;
+
+/* ingress_conncap_new - per_address (>= 1) connections per address, for max_entries addresses */
+int ingress_conncap_new(unsigned per_address, size_t max_entries, struct ingress_conncap **ret);
+/* ingress_conncap_free - wipe and free; accepts NULL; returns NULL */
+struct ingress_conncap *ingress_conncap_free(struct ingress_conncap *cc);
+/*
+ * ingress_conncap_take - count one more connection of k: 0, -EUSERS when
+ * k holds per_address already, -ENOSPC when max_entries addresses hold
+ * connections (neither is counted)
+ */
+int ingress_conncap_take(struct ingress_conncap *cc, const struct ingress_client_key *k);
+/* ingress_conncap_give - a connection of k taken before has closed (its entry wiped at 0) */
+void ingress_conncap_give(struct ingress_conncap *cc, const struct ingress_client_key *k);
+/* ingress_conncap_held - connections k holds */
+unsigned ingress_conncap_held(struct ingress_conncap *cc, const struct ingress_client_key *k);
+/* ingress_conncap_size - addresses holding at least one connection */
+size_t ingress_conncap_size(const struct ingress_conncap *cc);
 
 /* ---- session.c: who is calling; the checks before a backend call --------- */
 

@@ -176,6 +176,7 @@ static void s_limits(const struct ingress *app, struct http_server_limits *lim)
 			.max_headers = (size_t)cfg->ingress.max_headers,
 		},
 		.max_connections = (size_t)cfg->ingress.max_connections,
+		.max_connections_per_address = (size_t)cfg->ingress.max_connections_per_address,
 		.idle_timeout_ms = cfg->ingress.idle_timeout * 1000,
 		.request_timeout_ms = cfg->ingress.request_timeout * 1000,
 		.tls = app->tls != NULL,

@@ -12,14 +12,13 @@
  * ingress_ratelimit_sweep() (every minute, from main.c) wipes it.
  *
  * Memory is bounded: a fixed table of buckets of RATELIMIT_WAYS entries
- * (RATELIMIT_ENTRIES in all by default), indexed by SipHash with a random
- * key (no one can aim many addresses at one bucket). When a bucket is
- * full, the entry closest to expiry gives way. IPv6 addresses count per
- * /64, the unit one subscriber gets. Behind a proxy every client has the
- * proxy's address and shares one budget.
+ * (RATELIMIT_ENTRIES in all by default), indexed by the client key's hash
+ * (client_addr.c: SipHash with a random key; IPv6 addresses count per
+ * /64). When a bucket is full, the entry closest to expiry gives way.
+ * Behind a proxy every client has the proxy's address and shares one
+ * budget.
  */
 #include <errno.h>
-#include <string.h>
 
 #include <sodium.h>
 
@@ -27,19 +26,17 @@
 #include "macro.h"
 
 #define MINUTE_US (60 * 1000000LL)
-#define KEY_MAX 8 /* IPv4 (4) or an IPv6 /64 (8) */
 
 struct rl_entry {
-	int64_t tat;        /* GCRA theoretical arrival time, monotonic µs; 0: free */
-	uint8_t len;        /* 4 or 8; 0: free */
-	uint8_t key[KEY_MAX];
+	int64_t tat;                   /* GCRA theoretical arrival time, monotonic µs; 0: free */
+	struct ingress_client_key key; /* len 0: free */
 };
 
 struct ingress_ratelimit {
 	int64_t interval_us; /* 60 s / L */
 	int64_t burst_us;    /* 60 s - interval: L requests at once */
 	size_t n_buckets;    /* a power of two */
-	unsigned char hash_key[crypto_shorthash_KEYBYTES];
+	unsigned char hash_key[CLIENT_HASH_KEY_BYTES];
 	struct rl_entry *e;  /* n_buckets * RATELIMIT_WAYS */
 };
 
@@ -51,13 +48,15 @@ int ingress_ratelimit_new(unsigned per_minute, size_t max_entries, struct ingres
 
 	if (per_minute == 0 || max_entries < RATELIMIT_WAYS)
 		return -EINVAL;
-	if (sodium_init() < 0)
-		return -EIO;
 	while (n * 2 * RATELIMIT_WAYS <= max_entries)
 		n *= 2;
 	rl = calloc(1, sizeof(*rl));
 	if (!rl)
 		return -ENOMEM;
+	if (ingress_client_hash_key_new(rl->hash_key) < 0) {
+		free(rl);
+		return -EIO;
+	}
 	rl->e = calloc(n * RATELIMIT_WAYS, sizeof(*rl->e));
 	if (!rl->e) {
 		free(rl);
@@ -66,7 +65,6 @@ int ingress_ratelimit_new(unsigned per_minute, size_t max_entries, struct ingres
 	rl->n_buckets = n;
 	rl->interval_us = MAX(MINUTE_US / per_minute, 1);
 	rl->burst_us = MINUTE_US - rl->interval_us;
-	randombytes_buf(rl->hash_key, sizeof(rl->hash_key));
 	*ret = rl;
 	return 0;
 }
@@ -84,30 +82,25 @@ struct ingress_ratelimit *ingress_ratelimit_free(struct ingress_ratelimit *rl)
 
 static bool s_live(const struct rl_entry *e, int64_t now)
 {
-	return e->len != 0 && e->tat > now;
+	return e->key.len != 0 && e->tat > now;
 }
 
 /* s_slot - the entry for key in its bucket: the one holding it, a free one, or the victim */
-static struct rl_entry *s_slot(struct ingress_ratelimit *rl, const uint8_t *key, size_t len,
+static struct rl_entry *s_slot(struct ingress_ratelimit *rl, const struct ingress_client_key *key,
 			       int64_t now)
 {
-	unsigned char h[crypto_shorthash_BYTES];
-	uint64_t idx;
-	struct rl_entry *b, *pick = NULL;
+	uint64_t idx = ingress_client_key_hash(key, rl->hash_key);
+	struct rl_entry *b = &rl->e[(idx & (rl->n_buckets - 1)) * RATELIMIT_WAYS], *pick = NULL;
 
-	crypto_shorthash(h, key, len, rl->hash_key);
-	memcpy(&idx, h, sizeof(idx));
-	b = &rl->e[(idx & (rl->n_buckets - 1)) * RATELIMIT_WAYS];
 	for (size_t i = 0; i < RATELIMIT_WAYS; i++) {
 		struct rl_entry *e = &b[i];
 
-		if (e->len == len && memcmp(e->key, key, len) == 0)
+		if (ingress_client_key_equal(&e->key, key))
 			return e;
 		if (!pick || (s_live(pick, now) && (!s_live(e, now) || e->tat < pick->tat)))
 			pick = e;
 	}
-	pick->len = (uint8_t)len;
-	memcpy(pick->key, key, len);
+	pick->key = *key;
 	pick->tat = 0;
 	return pick;
 }
@@ -116,12 +109,13 @@ static struct rl_entry *s_slot(struct ingress_ratelimit *rl, const uint8_t *key,
 int ingress_ratelimit_take(struct ingress_ratelimit *rl, const uint8_t *addr, size_t len,
 			   int64_t now_us)
 {
+	struct ingress_client_key key;
 	struct rl_entry *e;
 	int64_t tat, wait;
 
-	if (len != 4 && len != 16)
+	if (ingress_client_key_make(addr, len, &key) < 0)
 		return 0;
-	e = s_slot(rl, addr, len == 16 ? 8 : 4, now_us);
+	e = s_slot(rl, &key, now_us);
 	tat = MAX(e->tat, now_us);
 	wait = tat - rl->burst_us - now_us;
 	if (wait > 0)
@@ -134,7 +128,7 @@ int ingress_ratelimit_take(struct ingress_ratelimit *rl, const uint8_t *addr, si
 void ingress_ratelimit_sweep(struct ingress_ratelimit *rl, int64_t now_us)
 {
 	for (size_t i = 0; i < rl->n_buckets * RATELIMIT_WAYS; i++)
-		if (rl->e[i].len != 0 && !s_live(&rl->e[i], now_us))
+		if (rl->e[i].key.len != 0 && !s_live(&rl->e[i], now_us))
 			sodium_memzero(&rl->e[i], sizeof(rl->e[i]));
 }
 
@@ -144,7 +138,7 @@ size_t ingress_ratelimit_size(const struct ingress_ratelimit *rl)
 	size_t n = 0;
 
 	for (size_t i = 0; i < rl->n_buckets * RATELIMIT_WAYS; i++)
-		n += rl->e[i].len != 0;
+		n += rl->e[i].key.len != 0;
 	return n;
 }
 

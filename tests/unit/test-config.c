@@ -133,6 +133,7 @@ static const struct key_case s_keys[] = {
 	I(ingress, max_header_bytes, 1024, 65536, 16384),
 	I(ingress, max_headers, 8, 256, 64),
 	I(ingress, max_connections, 16, 1000000, 4096),
+	I(ingress, max_connections_per_address, 0, 1000000, 256),
 	I(ingress, idle_timeout, 1, 3600, 60),
 	I(ingress, request_timeout, 1, 600, 10),
 	I(ingress, rpc_timeout_ms, 50, 60000, 3000),
