@@ -127,6 +127,21 @@ static int s_load_config(struct daemon *d, const char *path)
 	return 0;
 }
 
+/* s_warn_ignored_env - one warning per SEMBARK_* variable config_load left out */
+static void s_warn_ignored_env(const struct sembark_config *cfg)
+{
+	const struct config_ignored_var *v;
+
+	for (unsigned i = 0; (v = config_env_ignored(cfg, i)); i++) {
+		if (*v->nearest)
+			log_warning("environment variable " CONFIG_ENV_IGNORED_WHY,
+				    LOG_S("name", v->name), LOG_S("did_you_mean", v->nearest));
+		else
+			log_warning("environment variable " CONFIG_ENV_IGNORED_WHY,
+				    LOG_S("name", v->name));
+	}
+}
+
 static const char *s_signal_name(int sig)
 {
 	switch (sig) {
@@ -311,12 +326,13 @@ int daemon_init(struct daemon *d, const char *service, int argc, char **argv)
 	r = s_load_config(d, path);
 	if (r < 0)
 		return r;
+	log_open(service);
 	if (check) {
+		s_warn_ignored_env(&d->cfg);
 		printf("config ok\n");
 		return 1;
 	}
 
-	log_open(service);
 	level = log_level_from_string(d->cfg.logs.level);
 	if (level != _LOG_LEVEL_INVALID)
 		log_set_level(level);
@@ -327,6 +343,7 @@ int daemon_init(struct daemon *d, const char *service, int argc, char **argv)
 		daemon_done(d);
 		return r;
 	}
+	s_warn_ignored_env(&d->cfg); /* now logd hears it as well */
 	return 0;
 }
 

@@ -11,9 +11,15 @@
  * File rules: keys live in a [section]; leading blanks are ignored (no
  * continuation lines); ';' or '#' starts a comment line, " ;" an inline
  * comment; a key given twice in the file is an error, so that a forgotten
- * earlier line can never silently win or lose. Any SEMBARK_* environment
- * variable that is not a key (nor a tool's, see tool_variables) is an error too, so a
- * typo in a unit file is caught at start-up.
+ * earlier line can never silently win or lose. An unknown key or section
+ * is named with the nearest valid one when one is close (edit distance).
+ *
+ * Environment: SEMBARK_<SECTION>_<KEY>. A variable whose name starts with
+ * a section (SEMBARK_AUTH_...) must be a key of it, so a typo in a unit
+ * file is caught at start-up with "did you mean ...?"; one that names no
+ * section (SEMBARK_URL, a client script's) is not ours: it is ignored and
+ * listed in cfg->env_ignored for the caller to warn about. The tools'
+ * own variables (tool_variables) pass silently.
  */
 #include <errno.h>
 #include <ini.h>
@@ -27,12 +33,15 @@
 
 #include "config.h"
 #include "macro.h"
+#include "util.h"
 
 #define CONFIG_LINE_MAX 1024 /* longest line in the file, newline included */
 #define ENV_PREFIX "SEMBARK_"
-#define ENV_NAME_MAX 96
+#define ENV_NAME_MAX CONFIG_ENV_NAME_MAX
 #define ECHO_MAX 64 /* bytes of a bad value repeated in an error */
 #define MSG_MAX 512
+
+_Static_assert(ECHO_MAX + 4 <= CONFIG_ENV_NAME_MAX, "an echoed name fits env_ignored");
 
 enum cfg_type {
 	CFG_STR,
@@ -212,6 +221,49 @@ static const struct cfg_key *s_find(const char *section, const char *key)
 		if (strcmp(s_schema[i].section, section) == 0 && strcmp(s_schema[i].key, key) == 0)
 			return &s_schema[i];
 	return NULL;
+}
+
+/* s_near - is an edit distance d from a name of len bytes close enough to suggest? */
+static bool s_near(size_t d, size_t len)
+{
+	return d <= MIN((size_t)3, MAX((size_t)1, len / 3));
+}
+
+/* s_nearest_section - the section nearest to name (case-blind), NULL when none is near */
+static const char *s_nearest_section(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t d = util_edit_distance(name, s_schema[i].section);
+
+		if (d < best_d) {
+			best = s_schema[i].section;
+			best_d = d;
+		}
+	}
+	return s_near(best_d, strlen(name)) ? best : NULL;
+}
+
+/* s_nearest_key - the key of section nearest to key (case-blind), NULL when none is near */
+static const struct cfg_key *s_nearest_key(const char *section, const char *key)
+{
+	const struct cfg_key *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t d;
+
+		if (strcmp(s_schema[i].section, section) != 0)
+			continue;
+		d = util_edit_distance(key, s_schema[i].key);
+		if (d < best_d) {
+			best = &s_schema[i];
+			best_d = d;
+		}
+	}
+	return s_near(best_d, strlen(key)) ? best : NULL;
 }
 
 /* ---- value parsers ---------------------------------------------------- */
@@ -416,20 +468,33 @@ static int s_set_key(struct sembark_config *cfg, const struct cfg_key *k, const 
 	abort();
 }
 
+/* s_unknown_section - "unknown section [x]", with the nearest one if close */
+static void s_unknown_section(const char *section, char *msg, size_t msglen)
+{
+	char echo[ECHO_MAX + 4];
+	const char *near = s_nearest_section(section);
+
+	s_msg(msg, msglen, "unknown section [%s]%s%s%s", s_echo(section, echo),
+	      near ? " (did you mean [" : "", near ? near : "", near ? "]?)" : "");
+}
+
 /* s_set - look the key up and set it; seen (may be NULL) catches duplicates */
 static int s_set(struct sembark_config *cfg, const char *section, const char *key,
 		 const char *value, bool *seen, char *msg, size_t msglen)
 {
-	char echo[ECHO_MAX + 4], echo2[ECHO_MAX + 4];
+	char echo[ECHO_MAX + 4];
 	const struct cfg_key *k;
 
 	if (!s_known_section(section, strlen(section))) {
-		s_msg(msg, msglen, "unknown section [%s]", s_echo(section, echo));
+		s_unknown_section(section, msg, msglen);
 		return -EINVAL;
 	}
 	k = s_find(section, key);
 	if (!k) {
-		s_msg(msg, msglen, "unknown key [%s] %s", section, s_echo(key, echo2));
+		const struct cfg_key *near = s_nearest_key(section, key);
+
+		s_msg(msg, msglen, "unknown key [%s] %s%s%s%s", section, s_echo(key, echo),
+		      near ? " (did you mean " : "", near ? near->key : "", near ? "?)" : "");
 		return -EINVAL;
 	}
 	if (seen && seen[k - s_schema]) {
@@ -496,12 +561,13 @@ static void s_file_error(struct parse_state *st, const char *fmt, ...)
 static void s_check_section_line(struct parse_state *st, const char *p)
 {
 	const char *end = strchr(p + 1, ']');
-	char name[ECHO_MAX + 1];
+	char name[ECHO_MAX + 1], msg[MSG_MAX];
 
 	if (!end || s_known_section(p + 1, (size_t)(end - p - 1)))
 		return; /* a missing ']' is inih's syntax error */
 	snprintf(name, sizeof(name), "%.*s", (int)MIN(end - p - 1, ECHO_MAX), p + 1);
-	s_file_error(st, "unknown section [%s]", name);
+	s_unknown_section(name, msg, sizeof(msg));
+	s_file_error(st, "%s", msg);
 }
 
 /*
@@ -641,12 +707,16 @@ static const struct cfg_key *s_find_env(const char *name, size_t len)
 	return NULL;
 }
 
-/* Variables of the tools around the daemons, not config keys. */
+/* Variables of the tools around the daemons, not config keys: passed silently. */
 static const char *const tool_variables[] = {
 	"SEMBARK_CONFIG",         /* the config file's path */
 	"SEMBARK_VAR",            /* scripts/pg.sh, scripts/run.sh: the var/ dir */
 	"SEMBARK_MIGRATIONS_DIR", /* sembarkctl migrate */
 	"SEMBARK_BUILD",          /* the test suite: which build/ to run */
+	"SEMBARK_ASAN",           /* the test suite: a sanitizer build */
+	"SEMBARK_IT_TIMEOUT",     /* the test suite: seconds per integration test */
+	"SEMBARK_IT_KEEP",        /* the test suite: keep its temporary directory */
+	"SEMBARK_SCREENSHOTS",    /* the browser suite: where screenshots go */
 };
 
 /* s_is_tool_variable - is name (len bytes) one of tool_variables? */
@@ -658,32 +728,128 @@ static bool s_is_tool_variable(const char *name, size_t len)
 	return false;
 }
 
-/* s_apply_env - every SEMBARK_* variable must be a key; apply each */
-static int s_apply_env(struct sembark_config *cfg, char *err, size_t errlen)
+/*
+ * s_env_section - the section a variable's name (len bytes, after
+ * SEMBARK_) starts with, case-blind, followed by '_' or its end; NULL when
+ * it names none. *ret_key: what follows the section and its '_'.
+ */
+static const char *s_env_section(const char *name, size_t len, const char **ret_key)
 {
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const char *sec = s_schema[i].section;
+		size_t n = strlen(sec);
+
+		if (len >= n && strncasecmp(name, sec, n) == 0 && (len == n || name[n] == '_')) {
+			*ret_key = name + MIN(n + 1, len);
+			return sec;
+		}
+	}
+	return NULL;
+}
+
+/* s_env_unknown_key - the error for a variable (len bytes) in section that is no key */
+static void s_env_unknown_key(const char *var, size_t len, const char *section,
+			      const char *key, char *err, size_t errlen)
+{
+	char name[ECHO_MAX + 2], echo[ECHO_MAX + 4], keytext[ECHO_MAX + 1], want[ENV_NAME_MAX];
+	const struct cfg_key *near;
+
+	/* one byte more than s_echo keeps, so that it marks a cut name */
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(len, (size_t)ECHO_MAX + 1), var);
+	snprintf(keytext, sizeof(keytext), "%.*s", (int)MIN((size_t)(var + len - key),
+							    (size_t)ECHO_MAX), key);
+	near = s_nearest_key(section, keytext);
+	if (!near) {
+		s_msg(err, errlen, "unknown setting %s: [%s] has no such key",
+		      s_echo(name, echo), section);
+		return;
+	}
+	s_env_name(near, want);
+	s_msg(err, errlen, "unknown setting %s: did you mean %s?", s_echo(name, echo), want);
+}
+
+/* s_nearest_env - the variable of the key nearest to name, "" when none is near */
+static void s_nearest_env(const char *name, char ret[static CONFIG_ENV_NAME_MAX])
+{
+	char buf[ENV_NAME_MAX];
+	size_t best_d = SIZE_MAX;
+
+	ret[0] = '\0';
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t d;
+
+		s_env_name(&s_schema[i], buf);
+		d = util_edit_distance(name, buf);
+		if (d < best_d && s_near(d, strlen(name))) {
+			snprintf(ret, CONFIG_ENV_NAME_MAX, "%s", buf);
+			best_d = d;
+		}
+	}
+}
+
+/* s_env_ignore - note a variable (len bytes) that names no section */
+static void s_env_ignore(struct sembark_config *cfg, const char *var, size_t len)
+{
+	struct config_ignored_var *v = &cfg->env_ignored[MIN(cfg->env_ignored_count,
+							      CONFIG_ENV_IGNORED_MAX - 1)];
+	char name[ECHO_MAX + 2];
+
+	if (cfg->env_ignored_count++ >= CONFIG_ENV_IGNORED_MAX)
+		return;
+	/* one byte more than s_echo keeps, so that it marks a cut name */
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(len, (size_t)ECHO_MAX + 1), var);
+	s_echo(name, v->name);
+	s_nearest_env(v->name, v->nearest);
+}
+
+/* s_apply_env_var - one SEMBARK_* variable, its name len bytes, value after '=' */
+static int s_apply_env_var(struct sembark_config *cfg, const char *var, size_t len,
+			   char *err, size_t errlen)
+{
+	const struct cfg_key *k = s_find_env(var, len);
+	const char *section, *key;
 	char msg[MSG_MAX];
 
+	if (k) {
+		if (s_set_key(cfg, k, var + len + 1, msg, sizeof(msg)) < 0) {
+			s_msg(err, errlen, "environment %.*s: %s", (int)MIN(len, (size_t)ENV_NAME_MAX),
+			      var, msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (s_is_tool_variable(var, len))
+		return 0;
+	section = s_env_section(var + strlen(ENV_PREFIX), len - strlen(ENV_PREFIX), &key);
+	if (section) {
+		s_env_unknown_key(var, len, section, key, err, errlen);
+		return -EINVAL;
+	}
+	s_env_ignore(cfg, var, len);
+	return 0;
+}
+
+/* s_apply_env - apply each SEMBARK_* variable that is a key (see the top) */
+static int s_apply_env(struct sembark_config *cfg, char *err, size_t errlen)
+{
 	for (char **e = environ; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
-		const struct cfg_key *k;
-		int len;
+		int r;
 
 		if (strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX)) != 0 || !eq)
 			continue;
-		len = (int)MIN(eq - *e, ENV_NAME_MAX);
-		if (s_is_tool_variable(*e, (size_t)(eq - *e)))
-			continue;
-		k = s_find_env(*e, (size_t)(eq - *e));
-		if (!k) {
-			s_msg(err, errlen, "unknown setting %.*s", len, *e);
-			return -EINVAL;
-		}
-		if (s_set_key(cfg, k, eq + 1, msg, sizeof(msg)) < 0) {
-			s_msg(err, errlen, "environment %.*s: %s", len, *e, msg);
-			return -EINVAL;
-		}
+		r = s_apply_env_var(cfg, *e, (size_t)(eq - *e), err, errlen);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+/* config_env_ignored - the i-th ignored variable, NULL past the last kept */
+const struct config_ignored_var *config_env_ignored(const struct sembark_config *cfg, unsigned i)
+{
+	return i < MIN(cfg->env_ignored_count, (unsigned)CONFIG_ENV_IGNORED_MAX) ?
+		       &cfg->env_ignored[i] : NULL;
 }
 
 /* config_load - defaults, then the file, then SEMBARK_* environment */

@@ -5,7 +5,10 @@
  * has a default, a type and an allowed range, declared once in the schema
  * table in config.c. Order of precedence: defaults < file < environment
  * (SEMBARK_<SECTION>_<KEY>, upper case). An unknown section or key, or a
- * value out of range, is an error naming the key and what is allowed.
+ * value out of range, is an error naming the key and what is allowed (and
+ * the nearest valid key or section, when one is close). A SEMBARK_*
+ * variable that names no section is not a setting: ignored, with a
+ * warning.
  * Secrets are never config values: only paths to files (or systemd
  * credentials, see secret.h).
  */
@@ -19,6 +22,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/sembark/sembark.conf"
 #define CONFIG_STR_MAX 256 /* every string value fits in this, NUL included */
+#define CONFIG_ENV_IGNORED_MAX 16 /* ignored SEMBARK_* variables kept by name */
+#define CONFIG_ENV_NAME_MAX 96   /* a SEMBARK_* name as kept: printable, "..." if cut, NUL */
 
 /*
  * Field comments say what a key means; its type, range and default live
@@ -27,6 +32,13 @@
  */
 struct sembark_config {
 	char path[PATH_MAX]; /* file read, "" when none */
+	/* SEMBARK_* variables that name no section (SEMBARK_URL, say): not
+	 * settings, so ignored; each program warns about each (see config_load) */
+	unsigned env_ignored_count; /* how many, even beyond CONFIG_ENV_IGNORED_MAX */
+	struct config_ignored_var {
+		char name[CONFIG_ENV_NAME_MAX];    /* printable, "..." when cut */
+		char nearest[CONFIG_ENV_NAME_MAX]; /* a setting's variable close to it, "" if none */
+	} env_ignored[CONFIG_ENV_IGNORED_MAX];
 
 	struct {
 		char listen[CONFIG_STR_MAX];           /* address to serve HTTP on, host:port or [v6]:port; unused when systemd passes the socket */
@@ -113,12 +125,23 @@ struct sembark_config {
 /* config_default_path - $SEMBARK_CONFIG, else CONFIG_DEFAULT_PATH */
 const char *config_default_path(void);
 
+/* what the warning about an ignored SEMBARK_* variable says after its name */
+#define CONFIG_ENV_IGNORED_WHY "names no config section (INGRESS, AUTH, TELEMETRY, LOGS, " \
+	"DATABASE, IPC), so it is not a setting: ignored"
+
+/* config_env_ignored - the i-th ignored variable (of the first
+ * CONFIG_ENV_IGNORED_MAX), NULL past the last */
+const struct config_ignored_var *config_env_ignored(const struct sembark_config *cfg, unsigned i);
+
 /*
  * config_load - fill *cfg: defaults, then the file at path (NULL: the
  * default path, which may be missing; an explicit path must exist), then
  * SEMBARK_* environment overrides. On error returns -EINVAL (or -errno for
  * an unreadable file) and writes a one-line message naming the key and
- * what is allowed into err.
+ * what is allowed into err. A SEMBARK_<SECTION>_... variable that is no
+ * key of that section is an error ("did you mean ...?"); one that names no
+ * section (nor a tool's variable) is left out and listed in
+ * cfg->env_ignored for the caller to warn about (CONFIG_ENV_IGNORED_WHY).
  */
 int config_load(struct sembark_config *cfg, const char *path, char *err, size_t errlen);
 

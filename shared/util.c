@@ -4,7 +4,8 @@
  * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF),
  * decoded by util_utf8_next alone. Times: UTC, years 0000-9999,
  * RFC 3339's date-time read by util_parse_time alone; written with
- * microseconds (or without a zero fraction).
+ * microseconds (or without a zero fraction). Edit distance: optimal
+ * string alignment over bytes, three rows on the stack, bounded length.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -322,4 +323,51 @@ void util_format_day(int64_t us, char buf[static UTIL_DAY_MAX])
 	s_gmtime(us, &tm, &frac);
 	snprintf(buf, UTIL_DAY_MAX, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000,
 		 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100);
+}
+
+static bool s_same_letter(char a, char b)
+{
+	unsigned char la = (unsigned char)(a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a);
+	unsigned char lb = (unsigned char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+
+	return la == lb;
+}
+
+static size_t s_min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* s_edit_cell - row i, column j of the table from the two rows above it */
+static size_t s_edit_cell(const char *a, const char *b, size_t i, size_t j,
+			  const size_t *up2, const size_t *up, const size_t *cur)
+{
+	size_t d = s_min3(up[j] + 1, cur[j - 1] + 1, up[j - 1] + !s_same_letter(a[i - 1], b[j - 1]));
+
+	if (i > 1 && j > 1 && s_same_letter(a[i - 1], b[j - 2]) && s_same_letter(a[i - 2], b[j - 1]) &&
+	    up2[j - 2] + 1 < d)
+		d = up2[j - 2] + 1; /* a swap of neighbours */
+	return d;
+}
+
+/* util_edit_distance - optimal-string-alignment distance, case-blind; SIZE_MAX if too long */
+size_t util_edit_distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, UTIL_EDIT_MAX + 1), lb = strnlen(b, UTIL_EDIT_MAX + 1);
+	size_t row[3][UTIL_EDIT_MAX + 1];
+
+	if (la > UTIL_EDIT_MAX || lb > UTIL_EDIT_MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *cur = row[i % 3];
+
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++)
+			cur[j] = s_edit_cell(a, b, i, j, row[(i + 1) % 3], row[(i + 2) % 3], cur);
+	}
+	return row[la % 3][lb];
 }

@@ -1,7 +1,8 @@
 /*
  * util.h - small text helpers more than one daemon needs: hex digits,
- * UUID text, strict UTF-8, and UTC times in RFC 3339 (parsed, and
- * written with microseconds) or as a day. Pure functions: no allocation,
+ * UUID text, strict UTF-8, UTC times in RFC 3339 (parsed, and written
+ * with microseconds) or as a day, and the edit distance that suggests the
+ * nearest name for a misspelt one. Pure functions: no allocation,
  * no logging.
  */
 #ifndef SEMBARK_UTIL_H
@@ -15,6 +16,7 @@
 #define UTIL_TIME_MAX 32  /* util_format_time's buffer, NUL included */
 #define UTIL_DAY_MAX 11   /* util_format_day's buffer, NUL included */
 #define UTIL_UTF8_INVALID SIZE_MAX /* util_utf8_chars: not strict UTF-8, or a NUL */
+#define UTIL_EDIT_MAX 128 /* longest string util_edit_distance measures, in bytes */
 
 /* util_parse_time flags; 0 is RFC 3339's date-time and nothing else */
 #define UTIL_TIME_SPACE (1u << 0)     /* a space may stand for the 'T' (RFC 3339 5.6, NOTE) */
@@ -59,5 +61,13 @@ void util_format_time(int64_t us, char buf[static UTIL_TIME_MAX]);
 void util_format_time_flags(int64_t us, unsigned flags, char buf[static UTIL_TIME_MAX]);
 /* util_format_day - the UTC day of microseconds as 2026-11-29 */
 void util_format_day(int64_t us, char buf[static UTIL_DAY_MAX]);
+
+/*
+ * util_edit_distance - the edit distance of a and b: insertions, deletions,
+ * substitutions and swaps of two neighbours, one byte each (Damerau-
+ * Levenshtein, optimal string alignment), ASCII letters compared without
+ * case; SIZE_MAX when either is longer than UTIL_EDIT_MAX bytes.
+ */
+size_t util_edit_distance(const char *a, const char *b);
 
 #endif

@@ -157,7 +157,7 @@ int authd_validate_name(const char *in, char out[AUTHD_NAME_MAX_BYTES + 1], cons
 int authd_validate_password(const char *pw, size_t len, const char *email, const char **ret_why);
 /* authd_password_is_common - on the shipped list (case-insensitive)? */
 bool authd_password_is_common(const char *pw, size_t len);
-/* authd_common_passwords_count - entries loaded (the list is compiled in) */
+/* authd_common_passwords_count - entries indexed (the first call builds the set) */
 size_t authd_common_passwords_count(void);
 
 /* ---- purge.c: expired sessions and old throttle rows ----------------- */

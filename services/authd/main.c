@@ -1,8 +1,9 @@
 /*
  * main.c - sembark-authd start-up and shutdown: config, database role
  * sembark_authd on an asynchronous pool (connected in the background: the
- * daemon starts and answers ping while PostgreSQL is down), the password pool ([auth] hash_threads) and
- * the dummy hash that unknown emails are verified against, the DEALER to
+ * daemon starts and answers ping while PostgreSQL is down), the password
+ * pool ([auth] hash_threads), the dummy hash that unknown emails are
+ * verified against and the common-password set, the DEALER to
  * telemetryd for sign_in/sign_out signals, the ROUTER on [ipc] authd,
  * the hourly purge of expired sessions (purge.c), dropping root to
  * [auth] user, READY=1, the loop. On SIGTERM it refuses
@@ -32,7 +33,8 @@ static int s_drain(void *userdata)
 	return (int)MIN(n, (size_t)INT_MAX);
 }
 
-/* s_passwords - the pool, and the dummy hash made once now (blocking, before READY) */
+/* s_passwords - the pool, the dummy hash and the common-password set, made once now
+ * (blocking, before READY) */
 static int s_passwords(struct authd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -47,6 +49,8 @@ static int s_passwords(struct authd *x)
 	authd_hash_policy(cfg, &policy);
 	if (!authd_password_dummy(&policy))
 		return log_error_errno(-EIO, "cannot make the dummy password hash");
+	log_debug("common-password list indexed",
+		  LOG_I("entries", authd_common_passwords_count())); /* built now, not at a request */
 	return 0;
 }
 

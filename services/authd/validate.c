@@ -17,9 +17,10 @@
  * control characters (C0, DEL, C1). Passwords: never trimmed; strict
  * UTF-8 without NUL, 12+ code points, at most 128 bytes, compared lower-
  * cased with the email and the common-password list (data/, linked in by
- * common_passwords.S, sorted here at first use). Strict UTF-8 is
- * shared/util.c's util_utf8_next: no overlong form, surrogate or code
- * point above U+10FFFF.
+ * common_passwords.S, indexed here once, at authd's start, as a hash set:
+ * one lookup is a hash and, on average, about one comparison). Strict
+ * UTF-8 is shared/util.c's util_utf8_next: no overlong form, surrogate or
+ * code point above U+10FFFF.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,7 +43,8 @@
 #define WHY_PW_COMMON "is too common"
 #define WHY_PW_EMAIL "must not be your email"
 
-#define COMMON_MAX 16384 /* entries indexed; the shipped list has 3410 */
+#define COMMON_SLOTS (1u << 15)            /* hash set slots, a power of two (256 KiB) */
+#define COMMON_MAX (COMMON_SLOTS / 4 * 3)  /* entries indexed at most; the shipped list has 15,456 */
 
 static bool is_space(unsigned char c)
 {
@@ -208,31 +210,47 @@ static bool fold_ascii(const char *pw, size_t len, char out[AUTHD_PASSWORD_MAX_B
 	return true;
 }
 
-struct common_entry {
+/*
+ * The common-password list as a hash set (open addressing, linear
+ * probing) over the linked-in bytes: a slot holds an entry's offset and
+ * length, len 0 when free. Built once (authd's start-up asks for the
+ * count), read-only afterwards, so threads may look up without a lock.
+ */
+struct common_slot {
 	uint32_t off;
 	uint32_t len;
 };
 
-static struct common_entry common[COMMON_MAX];
+static struct common_slot common[COMMON_SLOTS];
 static size_t n_common;
 static pthread_once_t common_once = PTHREAD_ONCE_INIT;
 
-static int entry_cmp(const char *a, size_t an, const char *b, size_t bn)
+/* common_hash - FNV-1a (64-bit) of n bytes */
+static uint64_t common_hash(const char *s, size_t n)
 {
-	int c = memcmp(a, b, MIN(an, bn));
+	uint64_t h = 0xcbf29ce484222325u;
 
-	return c ? c : (an > bn) - (an < bn);
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3u;
+	}
+	return h;
 }
 
-static int common_cmp(const void *x, const void *y)
+/* common_find - the slot holding s (n bytes), else the free slot it would go in */
+static size_t common_find(const char *s, size_t n)
 {
-	const struct common_entry *a = x, *b = y;
+	const size_t mask = COMMON_SLOTS - 1;
+	size_t i = (size_t)common_hash(s, n) & mask;
 
-	return entry_cmp(authd_common_passwords_start + a->off, a->len,
-			 authd_common_passwords_start + b->off, b->len);
+	/* never more than COMMON_MAX of COMMON_SLOTS are taken: a free slot ends the probe */
+	while (common[i].len != 0 &&
+	       (common[i].len != n || memcmp(authd_common_passwords_start + common[i].off, s, n) != 0))
+		i = (i + 1) & mask;
+	return i;
 }
 
-/* common_index - one entry per non-empty line of the linked-in list, sorted */
+/* common_index - one entry per distinct non-empty line of the linked-in list */
 static void common_index(void)
 {
 	const char *base = authd_common_passwords_start;
@@ -244,35 +262,24 @@ static void common_index(void)
 		size_t end = i;
 		if (end > start && base[end - 1] == '\r')
 			end--;
-		if (end > start)
-			common[n_common++] = (struct common_entry){ (uint32_t)start,
-								    (uint32_t)(end - start) };
+		if (end > start) {
+			size_t slot = common_find(base + start, end - start);
+
+			if (common[slot].len == 0) {
+				common[slot] = (struct common_slot){ (uint32_t)start,
+								     (uint32_t)(end - start) };
+				n_common++;
+			}
+		}
 		start = i + 1;
 	}
-	qsort(common, n_common, sizeof(common[0]), common_cmp);
 }
 
-/* is_common_folded - binary search of an already lower-cased candidate */
+/* is_common_folded - is an already lower-cased candidate in the set? */
 static bool is_common_folded(const char *s, size_t n)
 {
-	size_t lo = 0, hi;
-	int c;
-
 	pthread_once(&common_once, common_index);
-	hi = n_common;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		c = entry_cmp(s, n, authd_common_passwords_start + common[mid].off,
-			      common[mid].len);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return n > 0 && common[common_find(s, n)].len != 0;
 }
 
 /* authd_password_is_common - on the shipped list (case-insensitive)? */
@@ -289,7 +296,7 @@ bool authd_password_is_common(const char *pw, size_t len)
 	return r;
 }
 
-/* authd_common_passwords_count - entries loaded (the list is compiled in) */
+/* authd_common_passwords_count - entries indexed (the first call builds the set) */
 size_t authd_common_passwords_count(void)
 {
 	pthread_once(&common_once, common_index);

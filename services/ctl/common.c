@@ -7,7 +7,18 @@
 
 #include "ctl.h"
 
-/* ctl_load_config - config_load with a message to stderr; 0 or -errno */
+/* s_warn_ignored_env - one line on stderr per SEMBARK_* variable config_load left out */
+static void s_warn_ignored_env(const struct sembark_config *cfg)
+{
+	const struct config_ignored_var *v;
+
+	for (unsigned i = 0; (v = config_env_ignored(cfg, i)); i++)
+		fprintf(stderr, "sembarkctl: warning: environment variable %s " CONFIG_ENV_IGNORED_WHY
+			"%s%s%s\n", v->name, *v->nearest ? " (did you mean " : "", v->nearest,
+			*v->nearest ? "?)" : "");
+}
+
+/* ctl_load_config - config_load with a message (or warnings) to stderr; 0 or -errno */
 int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret)
 {
 	char err[CTL_ERR_MAX] = "";
@@ -18,5 +29,7 @@ int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret)
 		fprintf(stderr, "sembarkctl: config %s: %s\n",
 			ctx->config_path ? ctx->config_path : config_default_path(),
 			*err ? err : strerror(-r));
+	else
+		s_warn_ignored_env(ret);
 	return r;
 }

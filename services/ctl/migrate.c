@@ -501,8 +501,6 @@ int ctl_migrate(const struct ctl_context *ctx, int argc, char **argv)
 		fprintf(stderr, "sembarkctl: migrations directory: %s\n", strerror(-r));
 		return CTL_EXIT_FAILURE;
 	}
-	/* ours, not a config key: config_load refuses unknown SEMBARK_* */
-	unsetenv("SEMBARK_MIGRATIONS_DIR");
 	if (ctl_load_config(ctx, &m.cfg) < 0)
 		return CTL_EXIT_FAILURE;
 	r = s_migrate(&m, &o);

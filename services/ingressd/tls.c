@@ -2,7 +2,8 @@
  * tls.c - sembark-ingressd's TLS server context (OpenSSL 3): TLS 1.2 and
  * 1.3 only; for TLS 1.2 only ECDHE key exchange with AEAD ciphers, TLS 1.3
  * with its default suites; the server's preference order, no
- * renegotiation, no compression. The certificate chain comes from
+ * renegotiation, no compression, no session resumption (no session cache,
+ * no tickets in either version). The certificate chain comes from
  * [ingress] tls_cert_file, the private key from the credential tls-key or
  * [ingress] tls_key_file (read through secret_load, parsed from memory,
  * then wiped). Key material is never logged.
@@ -27,7 +28,7 @@
 
 #define TLS_OPTIONS \
 	(SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | \
-	 SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION)
+	 SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | SSL_OP_NO_TICKET)
 
 /* s_ctx_new - the context with protocol versions, suites and options set */
 static SSL_CTX *s_ctx_new(void)
@@ -44,6 +45,9 @@ static SSL_CTX *s_ctx_new(void)
 	}
 	SSL_CTX_set_options(ctx, TLS_OPTIONS);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* no resumption: SSL_OP_NO_TICKET stops TLS 1.2 tickets (stateless
+	 * resumption); num_tickets 0 stops TLS 1.3's NewSessionTicket; with the
+	 * cache off no session ID is remembered either */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	return ctx;

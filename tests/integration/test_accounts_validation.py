@@ -3,10 +3,11 @@ rules against the real daemons: every field of sign-up, invite accept,
 login, token, password change and member update - missing, null, the wrong
 JSON type, empty, blank, too long (email 255 characters, name and team
 name 101 code points), password 11 vs 12 code points (multibyte), 128 vs
-129 bytes, on the shipped common list (case-insensitively), equal to the
-email (case-insensitively) - answered 422 validation_failed with every bad
-field in "fields" at once, and the limits themselves accepted. Nothing is
-created by a refused request. One stack for the module."""
+129 bytes, on the shipped common list (case-insensitively, long entries and
+passphrases too), equal to the email (case-insensitively) - answered 422
+validation_failed with every bad field in "fields" at once, and the limits
+themselves accepted. Nothing is created by a refused request. One stack for
+the module."""
 
 import uuid
 
@@ -15,6 +16,8 @@ import pytest
 from client import PASSWORD, Browser, json_error, make_team, new_email
 
 COMMON = "winniethepooh"  # on data/common-passwords.txt, 13 characters
+# more of its long entries: a keyboard walk, a doubled word, a passphrase
+LONG_COMMON = ("1qaz2wsx3edc", "PasswordPassword", "I need a new password")
 
 
 def email_of_length(n):
@@ -85,7 +88,7 @@ def password_cases(field="password"):
         (field, MISSING), (field, ""), (field, "short"), (field, PW_11), (field, "x" * 11),
         (field, PW_129), (field, "y" * 129), (field, COMMON), (field, COMMON.upper()),
         (field, "WinnieThePooh"),
-    ]
+    ] + [(field, v) for v in LONG_COMMON]
 
 
 def case_id(c):

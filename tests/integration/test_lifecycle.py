@@ -1,7 +1,8 @@
 """test_lifecycle.py - how each daemon starts and stops: READY=1 and STATUS= on
 NOTIFY_SOCKET, STOPPING=1 and exit 0 on SIGTERM/SIGINT, a request in flight
 at SIGTERM still answered, --check-config on good and bad files and
-environment overrides, WATCHDOG=1 at the interval WATCHDOG_USEC asks for."""
+environment overrides (a misspelt key refused with the nearest one, a
+variable of no section passed with a warning), WATCHDOG=1 at the interval WATCHDOG_USEC asks for."""
 
 import os
 import signal
@@ -155,6 +156,36 @@ def test_env_unknown_variable_rejected(pg, sec, migrated, conf_dir):
     r = run_bin("authd", "--config", cfg, "--check-config", env={"SEMBARK_AUTH_NO_SUCH_KEY": "1"})
     assert r.returncode != 0, (r.stdout, r.stderr)
     assert "no_such_key" in (r.stdout + r.stderr).lower(), (r.stdout, r.stderr)
+
+
+def test_env_misspelt_key_names_nearest(pg, sec, migrated, conf_dir):
+    cfg = write_conf(pg, sec, conf_dir)
+    r = run_bin("authd", "--config", cfg, "--check-config",
+                env={"SEMBARK_AUTH_SESION_LIFETIME": "60"})
+    assert r.returncode != 0, (r.stdout, r.stderr)
+    assert "did you mean SEMBARK_AUTH_SESSION_LIFETIME?" in r.stderr, r.stderr
+
+
+def ignored_env_warnings(text, name):
+    return [l for l in text.splitlines()
+            if "level=warning" in l and "names no config section" in l and "name=%s" % name in l]
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_env_variable_of_no_section_warned(pg, sec, migrated, conf_dir, name):
+    """SEMBARK_* variables that name no section pass, each with one warning."""
+    cfg = write_conf(pg, sec, conf_dir)
+    r = run_bin(name, "--config", cfg, "--check-config",
+                env={"SEMBARK_URL": "https://accounts.example.com", "SEMBARK_FOO_BAR": "1"})
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert len(ignored_env_warnings(r.stderr, "SEMBARK_URL")) == 1, r.stderr
+    assert len(ignored_env_warnings(r.stderr, "SEMBARK_FOO_BAR")) == 1, r.stderr
+
+
+def test_started_daemon_warns_of_foreign_env_once(make_stack):
+    s = make_stack(start=False, daemon_env={"logd": {"SEMBARK_URL": "https://a.example.com"}})
+    s.start("logd")
+    assert len(ignored_env_warnings(s.stderr("logd"), "SEMBARK_URL")) == 1, s.stderr("logd")
 
 
 def test_bad_config_stops_startup(make_stack):

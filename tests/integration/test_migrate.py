@@ -1,6 +1,7 @@
 """test_migrate.py - `sembarkctl migrate`: idempotent, recorded in
 schema_migrations with each file's SHA-256, safe when two run at once,
-refusing a changed applied file, all-or-nothing per file; and the roles it
+refusing a changed applied file, all-or-nothing per file; a foreign SEMBARK_*
+variable warned about, a misspelt setting refused; and the roles it
 leaves behind can do what their daemon needs and nothing more."""
 
 import hashlib
@@ -38,6 +39,31 @@ def test_status(migrated):
     assert r.returncode == 0, (r.stdout, r.stderr)
     for f in migration_files():
         assert f in r.stdout, (f, r.stdout)
+
+
+def test_migrate_with_a_foreign_env_variable(migrated):
+    """A SEMBARK_* variable that names no config section (a client script's
+    SEMBARK_URL) does not stop sembarkctl: one warning naming it."""
+    r = sembark.run_ctl(migrated, "migrate", env={"SEMBARK_URL": "https://accounts.example.com",
+                                                  "SEMBARK_INGRES_LISTEN": "127.0.0.1:1"})
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert re.search(r"up[ -]to[ -]date", r.stdout + r.stderr, re.I), (r.stdout, r.stderr)
+    warnings = [l for l in r.stderr.splitlines() if "warning" in l]
+    assert len(warnings) == 2, r.stderr
+    url = [l for l in warnings if "SEMBARK_URL " in l]
+    assert len(url) == 1 and "names no config section" in url[0], r.stderr
+    ingres = [l for l in warnings if "SEMBARK_INGRES_LISTEN " in l]
+    assert len(ingres) == 1 and "did you mean SEMBARK_INGRESS_LISTEN?" in ingres[0], r.stderr
+
+
+def test_migrate_refuses_a_misspelt_setting(migrated):
+    """A variable in a known section that is no key of it stops sembarkctl,
+    naming the nearest key."""
+    r = sembark.run_ctl(migrated, "migrate", env={"SEMBARK_AUTH_SESION_LIFETIME": "60"})
+    assert r.returncode != 0, (r.stdout, r.stderr)
+    assert "unknown setting SEMBARK_AUTH_SESION_LIFETIME: did you mean " \
+           "SEMBARK_AUTH_SESSION_LIFETIME?" in r.stderr, r.stderr
+    assert "applying" not in r.stdout, r.stdout
 
 
 def test_schema_migrations_rows(pg, migrated):

@@ -1,7 +1,7 @@
 """test_tls.py - TLS termination in sembark-ingressd ([ingress]
 tls_cert_file / tls_key_file): TLS 1.3 and 1.2 with ECDHE + AEAD only,
 Strict-Transport-Security on every answer, older protocols, weak suites and
-plain HTTP refused, a silent handshake closed after [ingress]
+plain HTTP refused, no session resumed and no ticket issued (TLS 1.2, 1.3), a silent handshake closed after [ingress]
 request_timeout, a bad key path fatal at start, and Secure/__Host- cookies
 with an https public origin. The harness speaks plain HTTP, so the test
 has its own small https client on Python's ssl module; the certificate
@@ -280,3 +280,53 @@ def test_keepalive_and_bad_request_over_tls(tls, certs):
     assert data.count(b"HTTP/1.1 200 OK\r\n") == 2, data[:400]
     assert b"HTTP/1.1 400 Bad Request\r\n" in data, data[-400:]
     assert data.count(b"Strict-Transport-Security: " + HSTS.encode()) == 3
+
+
+def fetch_with_session(port, ctx, session=None):
+    """GET /healthz on one connection, offering session; (the session the
+    server left this client, whether the handshake resumed one). The answer
+    is read in full so that a TLS 1.3 NewSessionTicket, sent after the
+    handshake, has arrived before the session is taken."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1", session=session) as t:
+            t.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            data = b""
+            while len(data) < 65536:
+                chunk = t.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+            return t.session, t.session_reused
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+def test_no_session_resumption(tls, certs, version):
+    """No tickets and no session cache: a client that saved its session and
+    offers it again gets a full handshake, in either protocol version."""
+    ctx = client_ctx(certs[0], minv=version, maxv=version)
+    session, reused = fetch_with_session(tls.port, ctx)
+    assert not reused
+    if session is not None:
+        assert not session.has_ticket, "the server issued a session ticket"
+        assert session.ticket_lifetime_hint == 0, session.ticket_lifetime_hint
+    _, reused = fetch_with_session(tls.port, ctx, session)
+    assert not reused, "a saved session was resumed"
+
+
+def test_no_session_resumption_s_client(tls, tmp_path):
+    """The same with the openssl CLI (-sess_out, then -sess_in), for TLS 1.2,
+    where a ticket used to make it say "Reused"."""
+    sess = str(tmp_path / "tls12.sess")
+    base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % tls.port, "-tls1_2"]
+    first = s_client(base + ["-sess_out", sess])
+    assert "New, " in first, first
+    assert "TLS session ticket lifetime hint" not in first, first
+    if os.path.exists(sess):
+        again = s_client(base + ["-sess_in", sess])
+        assert "New, " in again and "Reused, " not in again, again
+
+
+def s_client(argv):
+    r = subprocess.run(argv, input=b"", capture_output=True, timeout=30)
+    return (r.stdout + r.stderr).decode("utf-8", "replace")

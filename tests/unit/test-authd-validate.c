@@ -5,7 +5,9 @@
  * 101 code points of 1, 2 and 4 bytes, control characters, bad UTF-8) and
  * passwords (11 vs 12 code points, 128 vs 129 bytes, bad UTF-8, NUL, the
  * common list and the email, case-insensitively); every entry of the list
- * found, in any case, and at least 3,000 of them.
+ * found, in any case, and at least 3,000 of them, 10,000 of them 12
+ * characters or longer; long common passwords and passphrases refused,
+ * random 20-character ones accepted.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "services/authd/authd.h"
@@ -192,8 +195,9 @@ static void test_password(void **state)
 		size_t len; /* 0: strlen */
 		const char *email, *why;
 	} cases[] = {
-		{ "abcdefghijkl", 0, NULL, NULL },
+		{ "tqbvkzwmrpxh", 0, NULL, NULL },
 		{ "abcdefghijk", 0, NULL, WHY_PW_SHORT },
+		{ "abcdefghijkl", 0, NULL, WHY_PW_COMMON },
 		{ "", 0, NULL, WHY_PW_SHORT },
 		{ s_repeat("", "é", 12, ""), 0, NULL, NULL },          /* 12 points, 24 bytes */
 		{ s_repeat("", "é", 11, ""), 0, NULL, WHY_PW_SHORT },  /* 11 points, 22 bytes */
@@ -266,6 +270,60 @@ static void test_is_common(void **state)
 	assert_false(authd_password_is_common(NULL, 0));
 }
 
+/* long common passwords and passphrases, which the 12-character rule lets through */
+static void test_long_common_refused(void **state)
+{
+	static const char *const common_pw[] = {
+		"1qaz2wsx3edc", "qwerty123456", "QAZWSXEDCRFV", "passwordpassword",
+		"iLoveYouForever", "qwertyuiopasdfghjkl", "123456789987654321", "leavemealone",
+		"i need a new password", "for god so loved the world", "Five Finger Death Punch",
+		"administrator",
+	};
+	const char *why;
+
+	for (size_t i = 0; i < ELEMENTSOF(common_pw); i++) {
+		why = NULL;
+		if (authd_validate_password(common_pw[i], strlen(common_pw[i]), NULL, &why) != -EINVAL)
+			fail_msg("\"%s\" accepted", common_pw[i]);
+		assert_string_equal(why, WHY_PW_COMMON);
+	}
+}
+
+/* random long passwords are accepted (a false positive would be one in ~10^20) */
+static void test_random_long_accepted(void **state)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	char pw[21];
+	const char *why;
+
+	assert_true(sodium_init() >= 0);
+	for (int n = 0; n < 200; n++) {
+		for (size_t i = 0; i < sizeof(pw) - 1; i++)
+			pw[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+		pw[sizeof(pw) - 1] = '\0';
+		why = NULL;
+		if (authd_validate_password(pw, strlen(pw), NULL, &why) != 0)
+			fail_msg("\"%s\" refused: %s", pw, why);
+	}
+}
+
+/* the list has long entries to match the 12-character minimum */
+static void test_list_has_long_entries(void **state)
+{
+	const char *p = authd_common_passwords_start, *end = authd_common_passwords_end;
+	size_t long_entries = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		long_entries += n >= 12;
+		p += n + 1;
+	}
+	printf("common-password list: %zu entries of 12 or more characters\n", long_entries);
+	assert_true(long_entries >= 10000);
+}
+
 /* every line of the linked-in list is found, as it is and upper-cased */
 static void test_list(void **state)
 {
@@ -301,6 +359,9 @@ int main(void)
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_is_common),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_long_common_refused),
+		cmocka_unit_test(test_random_long_accepted),
+		cmocka_unit_test(test_list_has_long_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

@@ -2,8 +2,10 @@
  * test-config.c - unit tests of shared/config.c: the defaults written in
  * config.h, file parsing, one error per kind naming the key (with the
  * file's line), range bounds of every integer key, boolean and enum
- * spellings, per-key format checks, SEMBARK_* environment overrides and
- * the refusal of unknown SEMBARK_* variables. Files are real temporary
+ * spellings, per-key format checks, the nearest valid section or key
+ * named for a misspelt one, SEMBARK_* environment overrides, the refusal
+ * of unknown keys in a known section (SEMBARK_AUTH_...) and variables that
+ * name no section passed and listed for a warning. Files are real temporary
  * files (mkstemp in a mkdtemp directory under $TMPDIR).
  */
 #include <stdarg.h>
@@ -374,7 +376,35 @@ static const struct file_error_case s_file_errors[] = {
 	/* the first error wins even when a later line is also wrong */
 	{ "[auth]\nbcrypt_cost\nfoo = 1\n", 2, { "expected [section] or key = value" } },
 	{ "[auth]\nfoo = 1\nbcrypt_cost\n", 2, { "unknown key [auth] foo" } },
+	/* the nearest valid name, when one is close */
+	{ "[auht]\n", 1, { "unknown section [auht] (did you mean [auth]?)" } },
+	{ "[Logs]\n", 1, { "unknown section [Logs] (did you mean [logs]?)" } },
+	{ "[auth]\nsesion_lifetime = 60\n", 2,
+	  { "unknown key [auth] sesion_lifetime (did you mean session_lifetime?)" } },
+	{ "[ingress]\nmax_conections = 100\n", 2,
+	  { "unknown key [ingress] max_conections (did you mean max_connections?)" } },
+	{ "[ipc]\nlogsink = ipc:///x\n", 2, { "unknown key [ipc] logsink (did you mean log_sink?)" } },
 };
+
+/* no suggestion when nothing is close */
+static void test_file_errors_no_guess(void **state)
+{
+	static const char *const texts[] = {
+		"[nope]\n", "[empty]\n", "[auth]\nfoo = 1\n", "[ipc]\nhost = x\n",
+		"[database]\nsession_lifetime = 1\n",
+	};
+	struct sembark_config *cfg = malloc(sizeof(*cfg));
+
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+		char err[ERR_MAX];
+
+		assert_int_equal(s_load_text(texts[i], cfg, err, NULL), -EINVAL);
+		assert_contains(err, "unknown");
+		if (strstr(err, "did you mean"))
+			fail_msg("%s: a guess too far: %s", texts[i], err);
+	}
+	free(cfg);
+}
 
 static void test_file_errors(void **state)
 {
@@ -456,6 +486,7 @@ static const struct set_case s_set_cases[] = {
 	{ "auth", "password_hash", "Argon2id", "must be one of: bcrypt, argon2id" },
 	{ "auth", "password_hash", "", "must be one of: bcrypt, argon2id" },
 	{ "auth", "nope", "1", "unknown key [auth] nope" },
+	{ "auth", "bcrypt_cots", "1", "unknown key [auth] bcrypt_cots (did you mean bcrypt_cost?)" },
 	{ "nope", "bcrypt_cost", "1", "unknown section [nope]" },
 	{ "ingress", "static_dir", "a\nb", "[ingress] static_dir: value must not contain control" },
 	{ "ingress", "security_contact", "https://example.com/security", NULL },
@@ -667,9 +698,17 @@ static void test_env_errors(void **state)
 	static const struct {
 		const char *name, *value, *want;
 	} cases[] = {
-		{ "SEMBARK_AUTH_FOO", "1", "unknown setting SEMBARK_AUTH_FOO" },
-		{ "SEMBARK_AUTH", "1", "unknown setting SEMBARK_AUTH" },
-		{ "SEMBARK_auth_bcrypt_cost", "12", "unknown setting SEMBARK_auth_bcrypt_cost" },
+		{ "SEMBARK_AUTH_FOO", "1", "unknown setting SEMBARK_AUTH_FOO: [auth] has no such key" },
+		{ "SEMBARK_AUTH", "1", "unknown setting SEMBARK_AUTH: [auth] has no such key" },
+		{ "SEMBARK_DATABASE_", "1", "unknown setting SEMBARK_DATABASE_: [database] has no such key" },
+		{ "SEMBARK_auth_bcrypt_cost", "12",
+		  "unknown setting SEMBARK_auth_bcrypt_cost: did you mean SEMBARK_AUTH_BCRYPT_COST?" },
+		{ "SEMBARK_AUTH_SESION_LIFETIME", "60",
+		  "unknown setting SEMBARK_AUTH_SESION_LIFETIME: did you mean SEMBARK_AUTH_SESSION_LIFETIME?" },
+		{ "SEMBARK_INGRESS_MAX_CONECTIONS", "100",
+		  "unknown setting SEMBARK_INGRESS_MAX_CONECTIONS: did you mean SEMBARK_INGRESS_MAX_CONNECTIONS?" },
+		{ "SEMBARK_IPC_LOGSINK", "ipc:///x", "did you mean SEMBARK_IPC_LOG_SINK?" },
+		{ "SEMBARK_Telemetry_RETENTION_DAY", "1", "did you mean SEMBARK_TELEMETRY_RETENTION_DAYS?" },
 		{ "SEMBARK_AUTH_BCRYPT_COST", "3",
 		  "SEMBARK_AUTH_BCRYPT_COST: [auth] bcrypt_cost = 3: must be an integer from 4 to 31" },
 		{ "SEMBARK_LOGS_LEVEL", "loud", "SEMBARK_LOGS_LEVEL: [logs] level = loud: must be one of" },
@@ -686,6 +725,84 @@ static void test_env_errors(void **state)
 		assert_contains(err, cases[i].want);
 		unsetenv(cases[i].name);
 	}
+	free(cfg);
+}
+
+/* s_ignored_has - is name among cfg's ignored variables? its entry, or NULL */
+static const struct config_ignored_var *s_ignored_has(const struct sembark_config *cfg,
+						      const char *name)
+{
+	const struct config_ignored_var *v;
+
+	for (unsigned i = 0; (v = config_env_ignored(cfg, i)); i++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* a variable that names no section is not ours: passed, and listed */
+static void test_env_of_no_section_ignored(void **state)
+{
+	static const char *const ignored[] = {
+		"SEMBARK_URL", "SEMBARK_FOO_BAR", "SEMBARK_AUTHD_TOKEN", "SEMBARK_INGRES_LISTEN",
+		"SEMBARK_",
+	};
+	static const char *const tools[] = {
+		"SEMBARK_CONFIG", "SEMBARK_VAR", "SEMBARK_MIGRATIONS_DIR", "SEMBARK_BUILD",
+		"SEMBARK_ASAN", "SEMBARK_IT_TIMEOUT", "SEMBARK_IT_KEEP", "SEMBARK_SCREENSHOTS",
+	};
+	struct sembark_config *cfg = malloc(sizeof(*cfg));
+	char *path = s_write_conf("[auth]\n", 7);
+	char err[ERR_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
+		setenv(ignored[i], "x", 1);
+	for (size_t i = 0; i < ELEMENTSOF(tools); i++)
+		setenv(tools[i], path, 1); /* SEMBARK_CONFIG must name a file */
+	setenv("SEMBARK_AUTH_BCRYPT_COST", "11", 1);
+	assert_int_equal(config_load(cfg, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg->auth.bcrypt_cost, 11);
+	assert_int_equal(cfg->env_ignored_count, ELEMENTSOF(ignored));
+	assert_null(config_env_ignored(cfg, ELEMENTSOF(ignored)));
+	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
+		if (!s_ignored_has(cfg, ignored[i]))
+			fail_msg("%s not listed as ignored", ignored[i]);
+	assert_string_equal(s_ignored_has(cfg, "SEMBARK_INGRES_LISTEN")->nearest,
+			    "SEMBARK_INGRESS_LISTEN");
+	assert_string_equal(s_ignored_has(cfg, "SEMBARK_URL")->nearest, "");
+	assert_string_equal(s_ignored_has(cfg, "SEMBARK_FOO_BAR")->nearest, "");
+	unlink(path);
+	free(path);
+	free(cfg);
+}
+
+/* ignored names are made printable, cut, and kept up to CONFIG_ENV_IGNORED_MAX */
+static void test_env_ignored_bounds(void **state)
+{
+	struct sembark_config *cfg = malloc(sizeof(*cfg));
+	char err[ERR_MAX], name[160], want[CONFIG_ENV_NAME_MAX];
+	const unsigned n = CONFIG_ENV_IGNORED_MAX + 4;
+
+	memset(name, 'X', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "SEMBARK_", 8);
+	setenv(name, "1", 1);
+	setenv("SEMBARK_A\x01" "B", "1", 1);
+	assert_int_equal(s_load_text("[auth]\n", cfg, err, NULL), 0);
+	assert_int_equal(cfg->env_ignored_count, 2);
+	assert_non_null(s_ignored_has(cfg, "SEMBARK_A?B"));
+	snprintf(want, sizeof(want), "%.64s...", name);
+	assert_non_null(s_ignored_has(cfg, want));
+	s_clear_sembark_env();
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "SEMBARK_OTHER%u", i);
+		setenv(name, "1", 1);
+	}
+	assert_int_equal(s_load_text("[auth]\n", cfg, err, NULL), 0);
+	assert_int_equal(cfg->env_ignored_count, n);
+	assert_non_null(config_env_ignored(cfg, CONFIG_ENV_IGNORED_MAX - 1));
+	assert_null(config_env_ignored(cfg, CONFIG_ENV_IGNORED_MAX));
 	free(cfg);
 }
 
@@ -741,6 +858,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dump_round_trip, test_teardown),
 		cmocka_unit_test_teardown(test_file_parsing, test_teardown),
 		cmocka_unit_test_teardown(test_file_errors, test_teardown),
+		cmocka_unit_test_teardown(test_file_errors_no_guess, test_teardown),
 		cmocka_unit_test_teardown(test_long_lines, test_teardown),
 		cmocka_unit_test_teardown(test_nul_byte, test_teardown),
 		cmocka_unit_test_teardown(test_set, test_teardown),
@@ -750,6 +868,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_formats, test_teardown),
 		cmocka_unit_test_teardown(test_env_overrides_file, test_teardown),
 		cmocka_unit_test_teardown(test_env_errors, test_teardown),
+		cmocka_unit_test_teardown(test_env_of_no_section_ignored, test_teardown),
+		cmocka_unit_test_teardown(test_env_ignored_bounds, test_teardown),
 		cmocka_unit_test_teardown(test_missing_files, test_teardown),
 		cmocka_unit_test_teardown(test_env_config_var_allowed, test_teardown),
 	};

@@ -7,7 +7,8 @@
  * lengths and counts, NUL refused by the counters; RFC 3339 date-times
  * parsed (offsets, fractions, calendar, leap seconds, junk; each flag),
  * and UTC times written as RFC 3339 with microseconds (or without a zero
- * fraction) and as days (negative times, day and year boundaries).
+ * fraction) and as days (negative times, day and year boundaries); the
+ * edit distance (empty strings, case, each kind of edit, the length cap).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -362,6 +363,46 @@ static void test_format_short(void **state)
 	}
 }
 
+static void test_edit_distance(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		size_t want;
+	} cases[] = {
+		{ "", "", 0 },
+		{ "", "abc", 3 },
+		{ "abc", "", 3 },
+		{ "session_lifetime", "session_lifetime", 0 },
+		{ "SESSION_LIFETIME", "session_lifetime", 0 },
+		{ "SESION_LIFETIME", "SESSION_LIFETIME", 1 },         /* one insertion */
+		{ "SESSSION_LIFETIME", "SESSION_LIFETIME", 1 },       /* one deletion */
+		{ "SESSION_LIFETIMR", "SESSION_LIFETIME", 1 },        /* one substitution */
+		{ "SESSION_LIFEITME", "SESSION_LIFETIME", 1 },        /* a swap of neighbours */
+		{ "auht", "auth", 1 },
+		{ "ca", "abc", 3 },                                   /* no edit twice (OSA) */
+		{ "kitten", "sitting", 3 },
+		{ "bcrypt_cost", "hash_threads", 11 },
+	};
+	char long_s[UTIL_EDIT_MAX + 2];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		size_t d = util_edit_distance(cases[i].a, cases[i].b);
+
+		if (d != cases[i].want)
+			fail_msg("\"%s\" to \"%s\": %zu, want %zu", cases[i].a, cases[i].b, d,
+				 cases[i].want);
+		assert_int_equal(util_edit_distance(cases[i].b, cases[i].a), cases[i].want);
+	}
+	memset(long_s, 'a', UTIL_EDIT_MAX);
+	long_s[UTIL_EDIT_MAX] = '\0';
+	assert_int_equal(util_edit_distance(long_s, ""), UTIL_EDIT_MAX);
+	assert_int_equal(util_edit_distance(long_s, long_s), 0);
+	long_s[UTIL_EDIT_MAX] = 'a';
+	long_s[UTIL_EDIT_MAX + 1] = '\0';
+	assert_true(util_edit_distance(long_s, "a") == SIZE_MAX);
+	assert_true(util_edit_distance("a", long_s) == SIZE_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_short),
+		cmocka_unit_test(test_edit_distance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
