@@ -45,7 +45,12 @@ static const struct match_case s_matches[] = {
 	{ "GET", "/healthz", ROUTE_FOUND, 0, NULL, NULL, NULL },
 	{ "HEAD", "/healthz", ROUTE_FOUND, 0, NULL, NULL, NULL },
 	{ "POST", "/healthz", ROUTE_BAD_METHOD, -1, "GET, HEAD", NULL, NULL },
-	{ "get", "/healthz", ROUTE_BAD_METHOD, -1, "GET, HEAD", NULL, NULL },
+	/* methods are case-sensitive; one RFC 9110 does not define is 501, on any path */
+	{ "get", "/healthz", ROUTE_NOT_IMPLEMENTED, -1, NULL, NULL, NULL },
+	{ "Get", "/nowhere", ROUTE_NOT_IMPLEMENTED, -1, NULL, NULL, NULL },
+	{ "PROPFIND", "/api/login", ROUTE_NOT_IMPLEMENTED, -1, NULL, NULL, NULL },
+	{ "TRACE", "/healthz", ROUTE_BAD_METHOD, -1, "GET, HEAD", NULL, NULL },
+	{ "OPTIONS", "/api/login", ROUTE_BAD_METHOD, -1, "POST", NULL, NULL },
 	{ "GET", "/healthz/", ROUTE_NOT_FOUND, -1, NULL, NULL, NULL },
 	{ "GET", "/healthzz", ROUTE_NOT_FOUND, -1, NULL, NULL, NULL },
 	{ "GET", "/Healthz", ROUTE_NOT_FOUND, -1, NULL, NULL, NULL },

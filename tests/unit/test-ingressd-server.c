@@ -366,6 +366,8 @@ static const struct answer_case s_answers[] = {
 			  "0\r\n\r\n", NULL, 501, "not_implemented", true, NULL },
 	{ "HTTP/2.0", "GET /healthz HTTP/2.0\r\nHost: t\r\n\r\n", NULL, 505,
 	  "http_version_not_supported", true, NULL },
+	{ "unknown method", "PROPFIND /healthz HTTP/1.1\r\nHost: t\r\n\r\n", NULL, 501,
+	  "not_implemented", true, NULL },
 	{ "absolute-form", GET("http://t:80/.well-known/security.txt"), 200, NULL, false, NULL },
 	{ "smuggling", "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
 		       "Transfer-Encoding: chunked\r\n\r\n{}", NULL, 400, "bad_request", true, NULL },
