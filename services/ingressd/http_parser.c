@@ -220,6 +220,24 @@ static int s_target_start(struct http_parser *p, unsigned char c)
 	return 0;
 }
 
+static int s_target_byte(struct http_parser *p, unsigned char c)
+{
+	if (p->state == S_PATH && p->out == p->path_at)
+		return s_target_start(p, c);
+	if (c == ' ')
+		return s_target_end(p);
+	if (!s_target_byte_ok(p, c))
+		return s_fail(p, 400, "invalid character in the request target");
+	if (c == '?' && p->state == S_PATH) {
+		s_put(p, '\0');
+		p->query_at = p->out;
+		p->state = S_QUERY;
+		return 0;
+	}
+	s_put(p, (char)c);
+	return 0;
+}
+
 /* s_scheme_byte - absolute-form: the scheme, kept at path_at until its ':' */
 static int s_scheme_byte(struct http_parser *p, unsigned char c)
 {
@@ -250,8 +268,6 @@ static int s_slashes_byte(struct http_parser *p, unsigned char c)
 	return 0;
 }
 
-static int s_target_byte(struct http_parser *p, unsigned char c);
-
 /*
  * s_authority_byte - absolute-form: host[:port] up to '/', '?' or SP,
  * checked like a Host value (no userinfo, no empty host: RFC 9110 4.2.1,
@@ -274,24 +290,6 @@ static int s_authority_byte(struct http_parser *p, unsigned char c)
 	s_put(p, '/');
 	p->state = S_PATH;
 	return c == '/' ? 0 : s_target_byte(p, c);
-}
-
-static int s_target_byte(struct http_parser *p, unsigned char c)
-{
-	if (p->state == S_PATH && p->out == p->path_at)
-		return s_target_start(p, c);
-	if (c == ' ')
-		return s_target_end(p);
-	if (!s_target_byte_ok(p, c))
-		return s_fail(p, 400, "invalid character in the request target");
-	if (c == '?' && p->state == S_PATH) {
-		s_put(p, '\0');
-		p->query_at = p->out;
-		p->state = S_QUERY;
-		return 0;
-	}
-	s_put(p, (char)c);
-	return 0;
 }
 
 /*
