@@ -79,7 +79,6 @@ enum route_result {
 	ROUTE_FOUND,
 	ROUTE_NOT_FOUND,  /* 404 */
 	ROUTE_BAD_METHOD, /* 405, see allow */
-	ROUTE_NOT_IMPLEMENTED, /* 501: a method RFC 9110 and RFC 5789 do not define */
 };
 
 struct route_match {

@@ -193,15 +193,20 @@ CASES = [
      "404 keep; probe 404", 'GET /diff 1.1 keep; probe', "9110 7.2"),
     ("host-ip-literal-port", req(GET, b"Host: [::1]:8080"),
      "404 keep; probe 404", 'GET /diff 1.1 keep; probe', "9110 7.2"),
-    # methods (case-sensitive, RFC 9110 9.1)
+    # methods (case-sensitive, RFC 9110 9.1); an unknown one is 405 (404 on an unknown
+    # path), not 501: a decided deviation from a SHOULD, see the README
     ("method-get", req(b"GET /.well-known/security.txt HTTP/1.1", H),
      "200 keep; probe 404", 'GET /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
     ("method-lower", req(b"get /.well-known/security.txt HTTP/1.1", H),
-     "501 keep; probe 404", 'get /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
+     "405 keep; probe 404", 'get /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
     ("method-mixed", req(b"Get /.well-known/security.txt HTTP/1.1", H),
-     "501 keep; probe 404", 'Get /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
+     "405 keep; probe 404", 'Get /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
     ("method-unknown", req(b"FOO /.well-known/security.txt HTTP/1.1", H),
-     "501 keep; probe 404", 'FOO /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
+     "405 keep; probe 404", 'FOO /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
+    ("method-webdav", req(b"PROPFIND /.well-known/security.txt HTTP/1.1", H),
+     "405 keep; probe 404", 'PROPFIND /.well-known/security.txt 1.1 keep; probe', "9110 9.1"),
+    ("method-unknown-path", req(b"FOO /diff HTTP/1.1", H),
+     "404 keep; probe 404", 'FOO /diff 1.1 keep; probe', "9110 9.1"),
     ("method-known-not-allowed", req(b"DELETE /.well-known/security.txt HTTP/1.1", H),
      "405 keep; probe 404", 'DELETE /.well-known/security.txt 1.1 keep; probe', "9110 15.5.6"),
     ("method-not-token", req(b"G(T /diff HTTP/1.1", H),
@@ -365,6 +370,22 @@ def test_pipelined_answers_in_order(shared_stack):
             conn.start_next_cycle()
     assert targets == [b"/diff-1", b"/.well-known/security.txt", b"/.well-known/security.txt"]
     assert conn.their_state is h11.MUST_CLOSE
+
+
+@pytest.mark.parametrize("method", [b"get", b"Get", b"FOO", b"PROPFIND"])
+def test_unknown_method_is_method_not_allowed(shared_stack, method):
+    """An unknown or lower-case method: 405 method_not_allowed with Allow on a known path,
+    404 not_found elsewhere, never 501 (API.md's error codes have none; README, "HTTP
+    conformance")."""
+    data = (req(method + b" /.well-known/security.txt HTTP/1.1", H)
+            + req(method + b" /diff HTTP/1.1", H, b"Connection: close"))
+    with sembark.raw_connect(shared_stack.port, timeout=10) as c:
+        c.sendall(data)
+        known, unknown = c.read_response(10), c.read_response(10)
+    assert_json_error(known, "method_not_allowed", status=405)
+    assert known.headers.get("allow") == "GET, HEAD", known.headers
+    assert_json_error(unknown, "not_found", status=404)
+    assert "allow" not in unknown.headers
 
 
 def _expect_head(version, host=b"Host: a\r\n"):
