@@ -5,8 +5,9 @@
 #
 #   sh scripts/deps.sh          build, `make run`, the unit and integration tests
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
-#                               ChromeDriver and Selenium, and Node.js for the
-#                               web client's unit tests (what `make test` runs)
+#                               ChromeDriver and Selenium, Node.js for the
+#                               web client's unit tests, and h11 for the
+#                               differential HTTP tests (what `make test` runs)
 set -eu
 
 PACKAGES="
@@ -21,6 +22,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
+python3-h11
 "
 case ${1:-} in
 '') ;;

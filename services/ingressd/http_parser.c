@@ -24,6 +24,9 @@ enum {
 	S_START_LF,
 	S_METHOD,
 	S_PATH,
+	S_SCHEME,      /* absolute-form: "http" or "https" up to ':' */
+	S_SLASHES,     /* ... the "//" after it */
+	S_AUTHORITY,   /* ... host[:port], checked as a Host value, then dropped */
 	S_QUERY,
 	S_VERSION,
 	S_LINE_LF,     /* LF that ends the request line */
@@ -39,18 +42,59 @@ enum {
 	S_ERROR,
 };
 
-static const char s_version[] = "HTTP/1.";
-
-static bool s_is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
-}
+static const char s_version[] = "HTTP/";
 
 static bool s_is_hex(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool s_is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* unreserved or sub-delims of RFC 3986: what a reg-name holds besides %XX */
+static bool s_is_host_char(unsigned char c)
+{
+	return s_is_alnum(c) || (c && strchr("-._~!$&'()*+,;=", c));
+}
+
+/* s_port_ok - RFC 3986 port: *DIGIT to the end */
+static bool s_port_ok(const char *s)
+{
+	return s[strspn(s, "0123456789")] == '\0';
+}
+
+/* s_host_ok - RFC 9110 7.2: uri-host [":" port], or empty (a target without authority) */
+static bool s_host_ok(const char *s)
+{
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end == s + 1)
+			return false;
+		for (const char *q = s + 1; q < end; q++)
+			if (!s_is_host_char((unsigned char)*q) && *q != ':')
+				return false;
+		s = end + 1;
+		return *s == '\0' || (*s == ':' && s_port_ok(s + 1));
+	}
+	for (; *s && *s != ':'; s++) {
+		if (*s == '%') {
+			if (!s_is_hex((unsigned char)s[1]) || !s_is_hex((unsigned char)s[2]))
+				return false;
+			s += 2;
+		} else if (!s_is_host_char((unsigned char)*s)) {
+			return false;
+		}
+	}
+	return *s == '\0' || s_port_ok(s + 1);
+}
+
+static bool s_is_tchar(unsigned char c)
+{
+	return s_is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* a byte of a request target: visible ASCII except '#', '%' followed by two hex digits */
@@ -107,7 +151,7 @@ void http_parser_reset(struct http_parser *p)
 	p->path_at = 0;
 	p->query_at = NONE;
 	p->name_at = p->value_at = 0;
-	p->vpos = p->pct = 0;
+	p->vpos = p->pct = p->major = 0;
 	p->body_got = 0;
 }
 
@@ -148,10 +192,38 @@ static int s_target_end(struct http_parser *p)
 	return 0;
 }
 
+static bool s_method_is(const struct http_parser *p, const char *method)
+{
+	return strcmp(p->head, method) == 0; /* the method, NUL-terminated, starts the head */
+}
+
+/*
+ * s_target_start - the first byte of the target picks its form (RFC 9112
+ * 3.2): '/' origin-form, a letter absolute-form (http or https only);
+ * the asterisk-form of OPTIONS and CONNECT's authority-form ask for what
+ * sembark does not implement (501); anything else is malformed.
+ */
+static int s_target_start(struct http_parser *p, unsigned char c)
+{
+	if (s_method_is(p, "CONNECT"))
+		return s_fail(p, 501, "CONNECT is not implemented");
+	if (c == '*' && s_method_is(p, "OPTIONS"))
+		return s_fail(p, 501, "OPTIONS * is not implemented");
+	if (c == '/') {
+		s_put(p, '/');
+		return 0;
+	}
+	if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z'))
+		return s_fail(p, 400, "the request target must be a path starting with '/'");
+	s_put(p, (char)c);
+	p->state = S_SCHEME;
+	return 0;
+}
+
 static int s_target_byte(struct http_parser *p, unsigned char c)
 {
-	if (p->state == S_PATH && p->out == p->path_at && c != '/')
-		return s_fail(p, 400, "the request target must be a path starting with '/'");
+	if (p->state == S_PATH && p->out == p->path_at)
+		return s_target_start(p, c);
 	if (c == ' ')
 		return s_target_end(p);
 	if (!s_target_byte_ok(p, c))
@@ -166,25 +238,89 @@ static int s_target_byte(struct http_parser *p, unsigned char c)
 	return 0;
 }
 
+/* s_scheme_byte - absolute-form: the scheme, kept at path_at until its ':' */
+static int s_scheme_byte(struct http_parser *p, unsigned char c)
+{
+	const char *scheme = p->head + p->path_at;
+
+	if (c != ':') {
+		if (!s_is_alnum(c) && c != '+' && c != '-' && c != '.')
+			return s_fail(p, 400, "malformed absolute-form request target");
+		s_put(p, (char)c);
+		return 0;
+	}
+	s_put(p, '\0');
+	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+		return s_fail(p, 400, "an absolute-form request target must be an http or https URI");
+	p->out = p->path_at;
+	p->state = S_SLASHES;
+	return 0;
+}
+
+static int s_slashes_byte(struct http_parser *p, unsigned char c)
+{
+	if (c != '/')
+		return s_fail(p, 400, "malformed absolute-form request target");
+	if (++p->vpos == 2) {
+		p->vpos = 0;
+		p->state = S_AUTHORITY;
+	}
+	return 0;
+}
+
+/*
+ * s_authority_byte - absolute-form: host[:port] up to '/', '?' or SP,
+ * checked like a Host value (no userinfo, no empty host: RFC 9110 4.2.1,
+ * 4.2.4), then dropped; the path that follows is "/" when empty.
+ */
+static int s_authority_byte(struct http_parser *p, unsigned char c)
+{
+	const char *host = p->head + p->path_at;
+
+	if (c != '/' && c != '?' && c != ' ') {
+		if (c <= 0x20 || c >= 0x7f)
+			return s_fail(p, 400, "invalid character in the request target");
+		s_put(p, (char)c);
+		return 0;
+	}
+	s_put(p, '\0');
+	if (*host == '\0' || *host == ':' || !s_host_ok(host))
+		return s_fail(p, 400, "invalid host in the request target");
+	p->out = p->path_at;
+	s_put(p, '/');
+	p->state = S_PATH;
+	return c == '/' ? 0 : s_target_byte(p, c);
+}
+
+/*
+ * s_version_byte - "HTTP/" DIGIT "." DIGIT, then CR. HTTP/1.2 to 1.9 are
+ * taken as 1.1 (RFC 9110 2.5: the highest minor version implemented);
+ * another major version is 505 once the line is complete.
+ */
 static int s_version_byte(struct http_parser *p, unsigned char c)
 {
 	size_t n = sizeof(s_version) - 1;
 
 	if (p->vpos < n) {
 		if (c != (unsigned char)s_version[p->vpos++])
-			return s_fail(p, 400, "only HTTP/1.0 and HTTP/1.1 are supported");
+			return s_fail(p, 400, "malformed HTTP version");
 		return 0;
 	}
-	if (p->vpos == n) {
-		if (c != '0' && c != '1')
-			return s_fail(p, 400, "only HTTP/1.0 and HTTP/1.1 are supported");
-		p->req.version_minor = c - '0';
-		p->vpos++;
+	if (p->vpos == n + 3) {
+		if (c != '\r')
+			return s_fail(p, 400, "malformed request line");
+		if (p->major != 1)
+			return s_fail(p, 505, "only HTTP/1.x is supported");
+		p->state = S_LINE_LF;
 		return 0;
 	}
-	if (c != '\r')
-		return s_fail(p, 400, "malformed request line");
-	p->state = S_LINE_LF;
+	if (p->vpos == n + 1 ? c != '.' : c < '0' || c > '9')
+		return s_fail(p, 400, "malformed HTTP version");
+	if (p->vpos == n)
+		p->major = c - '0';
+	else if (p->vpos == n + 2)
+		p->req.version_minor = c == '0' ? 0 : 1;
+	p->vpos++;
 	return 0;
 }
 
@@ -292,9 +428,28 @@ static void s_connection(const char *v, bool *close, bool *keep)
 }
 
 struct head_facts {
-	unsigned hosts;
-	bool has_length, close, keep;
+	unsigned hosts, te_lines, te_chunked;
+	bool has_length, close, keep, te_last_chunked;
 };
+
+/* s_transfer_codings - count the chunked members of a Transfer-Encoding line; is the last one? */
+static void s_transfer_codings(const char *v, struct head_facts *f)
+{
+	f->te_lines++;
+	while (*v) {
+		size_t n, m;
+
+		v += strspn(v, " \t,");
+		n = strcspn(v, ",");
+		if (n == 0)
+			break;
+		for (m = n; m > 0 && (v[m - 1] == ' ' || v[m - 1] == '\t'); m--)
+			;
+		f->te_last_chunked = m == 7 && strncasecmp(v, "chunked", 7) == 0;
+		f->te_chunked += f->te_last_chunked;
+		v += n;
+	}
+}
 
 static int s_check_field(struct http_parser *p, const struct http_header *h, struct head_facts *f)
 {
@@ -303,13 +458,15 @@ static int s_check_field(struct http_parser *p, const struct http_header *h, str
 	if (strcasecmp(h->name, "content-length") == 0) {
 		if (!s_content_length(h->value, &v))
 			return s_fail(p, 400, "invalid Content-Length");
-		if (f->has_length && v != p->req.content_length)
-			return s_fail(p, 400, "conflicting Content-Length headers");
+		if (f->has_length)
+			return s_fail(p, 400, "more than one Content-Length header");
 		f->has_length = true;
 		p->req.content_length = v;
 	} else if (strcasecmp(h->name, "transfer-encoding") == 0) {
-		return s_fail(p, 400, "Transfer-Encoding is not supported; send Content-Length");
+		s_transfer_codings(h->value, f);
 	} else if (strcasecmp(h->name, "host") == 0) {
+		if (!s_host_ok(h->value))
+			return s_fail(p, 400, "invalid Host header");
 		f->hosts++;
 	} else if (strcasecmp(h->name, "connection") == 0) {
 		s_connection(h->value, &f->close, &f->keep);
@@ -317,6 +474,25 @@ static int s_check_field(struct http_parser *p, const struct http_header *h, str
 		p->req.expect_continue = strcasecmp(h->value, "100-continue") == 0;
 	}
 	return 0;
+}
+
+/*
+ * s_check_transfer_encoding - RFC 9112 6.1 and 6.3: with Content-Length or
+ * in HTTP/1.0 the framing is faulty (400; a smuggling attempt); chunked
+ * not last, or twice, leaves the length unknown (400); a valid chunked
+ * body is well framed but not implemented here (501). Every case closes.
+ */
+static int s_check_transfer_encoding(struct http_parser *p, const struct head_facts *f)
+{
+	if (f->te_lines == 0)
+		return 0;
+	if (f->has_length)
+		return s_fail(p, 400, "Transfer-Encoding with Content-Length is refused");
+	if (p->req.version_minor == 0)
+		return s_fail(p, 400, "Transfer-Encoding in an HTTP/1.0 request is refused");
+	if (f->te_chunked != 1 || !f->te_last_chunked)
+		return s_fail(p, 400, "chunked must be the last transfer coding, and only once");
+	return s_fail(p, 501, "chunked request bodies are not supported; send Content-Length");
 }
 
 /* s_head_complete - the empty line arrived: check framing, fill req */
@@ -327,6 +503,8 @@ static int s_head_complete(struct http_parser *p)
 	for (size_t i = 0; i < p->req.n_headers; i++)
 		if (s_check_field(p, &p->hdrs[i], &f) < 0)
 			return -1;
+	if (s_check_transfer_encoding(p, &f) < 0)
+		return -1;
 	if (f.hosts > 1)
 		return s_fail(p, 400, "more than one Host header");
 	if (f.hosts == 0 && p->req.version_minor == 1)
@@ -362,6 +540,12 @@ static int s_head_byte(struct http_parser *p, unsigned char c)
 	case S_PATH:
 	case S_QUERY:
 		return s_target_byte(p, c);
+	case S_SCHEME:
+		return s_scheme_byte(p, c);
+	case S_SLASHES:
+		return s_slashes_byte(p, c);
+	case S_AUTHORITY:
+		return s_authority_byte(p, c);
 	case S_VERSION:
 		return s_version_byte(p, c);
 	case S_LINE_LF:

@@ -14,15 +14,20 @@
  * Bytes after the request (a pipelined next request) are never consumed;
  * http_parser_reset() readies the parser for the next request.
  *
- * Accepted: origin-form targets only ("/path?query"), HTTP/1.0 and 1.1,
+ * Accepted: origin-form targets ("/path?query") and http/https
+ * absolute-form ones (the authority checked and dropped; req.path is what
+ * follows, "/" when empty), HTTP/1.0 and 1.1 (1.2 to 1.9 taken as 1.1),
  * CRLF line ends, token header names with no space before ':', bodies
- * framed by Content-Length. Refused with 400: absolute-form and asterisk
- * targets, other versions, bare LF or CR, obs-fold, control bytes,
- * Transfer-Encoding (any, with or without Content-Length), a
- * Content-Length that is not all digits or that differs between repeats,
- * a missing (HTTP/1.1) or repeated Host. Refused with 431: more than
- * max_header_bytes from the first byte of the request line to the end of
- * the empty line (inclusive), or more than max_headers header fields.
+ * framed by one Content-Length. Refused with 400: other target forms,
+ * malformed versions, bare LF or CR, obs-fold, control bytes, a
+ * Content-Length that is not all digits or is sent twice,
+ * Transfer-Encoding with Content-Length or in HTTP/1.0 or without chunked
+ * as its one last coding, a missing (HTTP/1.1), repeated or invalid Host.
+ * Refused with 501: a chunked body (well framed, not implemented),
+ * "OPTIONS *", CONNECT. Refused with 505: a major version other than 1.
+ * Refused with 431: more than max_header_bytes from the first byte of the
+ * request line to the end of the empty line (inclusive), or more than
+ * max_headers header fields.
  */
 #ifndef INGRESSD_HTTP_PARSER_H
 #define INGRESSD_HTTP_PARSER_H
@@ -65,7 +70,7 @@ enum http_parse_result {
 struct http_parser {
 	struct http_limits lim;
 	struct http_request req;
-	int status;          /* on HTTP_PARSE_ERROR: 400 or 431 */
+	int status;          /* on HTTP_PARSE_ERROR: 400, 431, 501 or 505 */
 	const char *error;   /* on HTTP_PARSE_ERROR: a fixed text for the client */
 
 	/* private */
@@ -75,7 +80,7 @@ struct http_parser {
 	size_t out;          /* bytes written into head */
 	struct http_header *hdrs; /* max_headers */
 	size_t path_at, query_at, name_at, value_at;
-	unsigned vpos, pct;
+	unsigned vpos, pct, major;
 	char *body;
 	uint64_t body_got;
 };

@@ -221,7 +221,8 @@ const char *http_status_reason(int status)
 		{ 415, "Unsupported Media Type" }, { 419, "CSRF Token Mismatch" },
 		{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
 		{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
-		{ 503, "Service Unavailable" },
+		{ 501, "Not Implemented" },   { 503, "Service Unavailable" },
+		{ 505, "HTTP Version Not Supported" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -451,6 +452,16 @@ static void s_conn_request(struct http_conn *c)
 	s->hooks.request(&c->ex, s->hooks.userdata);
 }
 
+/* s_parse_error_code - the JSON error code of a request the parser refused */
+static const char *s_parse_error_code(int status)
+{
+	if (status == 501)
+		return "not_implemented";
+	if (status == 505)
+		return "http_version_not_supported";
+	return "bad_request"; /* 400, and 431 (API.md has no code of its own for it) */
+}
+
 /* s_conn_feed - one step of the parser on the first input chunk; false: stop */
 static bool s_conn_feed(struct http_conn *c, struct evbuffer *in)
 {
@@ -471,7 +482,8 @@ static bool s_conn_feed(struct http_conn *c, struct evbuffer *in)
 		s_conn_request(c);
 		return false;
 	case HTTP_PARSE_ERROR:
-		s_answer_early(c, c->parser.status, "bad_request", c->parser.error);
+		s_answer_early(c, c->parser.status, s_parse_error_code(c->parser.status),
+			       c->parser.error);
 		return false;
 	default:
 		s_conn_free(c); /* out of memory */

@@ -5,12 +5,15 @@
  * At the head: find the route (a GET route also answers HEAD), so the
  * server can refuse a body over the route's limit (413) before reading it.
  * At the end of the request: unknown path -> 404; known path, other
- * method -> 405 with Allow; for JSON routes, a Content-Type other than
- * application/json (optionally ; charset=utf-8) -> 415, and a body that is
- * not one JSON object in valid UTF-8 without duplicate keys -> 400. Only
- * then does the handler run (the body stays text: the backend parses it). The
- * account routes' own checks (rate, Origin, session, CSRF) follow in
- * their handler (session.c, auth_routes.c).
+ * method -> 405 with Allow. Methods are case-sensitive ("get" is not GET);
+ * an unknown one is 405 (or 404) too, not the 501 RFC 9110 9.1 suggests (a
+ * SHOULD): API.md's closed list of error codes has no 501, and Laravel
+ * answers an unknown method 405 as well. For JSON routes, a Content-Type
+ * other than application/json (optionally ; charset=utf-8) -> 415, and a
+ * body that is not one JSON object in valid UTF-8 without duplicate keys
+ * -> 400. Only then does the handler run (the body stays text: the backend
+ * parses it). The account routes' own checks (rate, Origin, session, CSRF)
+ * follow in their handler (session.c, auth_routes.c).
  */
 #include <errno.h>
 #include <stdio.h>

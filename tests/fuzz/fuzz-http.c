@@ -58,6 +58,12 @@ static uint64_t s_hash(const char *p, size_t n)
 	return h;
 }
 
+/* the statuses the parser refuses with: malformed, too large, not implemented, other version */
+static int s_error_status(int status)
+{
+	return status == 400 || status == 431 || status == 501 || status == 505;
+}
+
 /* s_check - the promises of a completed request; a copy of it into s */
 static void s_note(const struct http_request *r, struct seen *s)
 {
@@ -128,7 +134,7 @@ static void s_parse(const uint8_t *data, size_t n, uint32_t cut, struct run *out
 			s_note(&p.req, &out->req[out->n++]);
 			http_parser_reset(&p);
 		} else if (r == HTTP_PARSE_ERROR) {
-			if ((p.status != 400 && p.status != 431) || !p.error)
+			if (!s_error_status(p.status) || !p.error)
 				abort();
 			out->end = END_ERROR;
 			out->status = p.status;

@@ -362,6 +362,18 @@ static const struct answer_case s_answers[] = {
 	{ "GET invite accept", GET("/api/invites/abc/accept"), 405, "method_not_allowed", true, "POST" },
 	{ "empty invite code", JSON_POST("/api/invites//accept", JT, "{}"), 404, "not_found", true, NULL },
 	{ "bad request line", "GET /a b c\r\n\r\n", NULL, 400, "bad_request", true, NULL },
+	{ "chunked body", "POST /api/login HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "0\r\n\r\n", NULL, 501, "not_implemented", true, NULL },
+	{ "HTTP/2.0", "GET /healthz HTTP/2.0\r\nHost: t\r\n\r\n", NULL, 505,
+	  "http_version_not_supported", true, NULL },
+	/* an unknown or lower-case method: 405 with Allow, 404 on an unknown path (no 501) */
+	{ "unknown method", "PROPFIND /healthz HTTP/1.1\r\nHost: t\r\n\r\n", NULL, 405,
+	  "method_not_allowed", true, "GET, HEAD" },
+	{ "lower-case method", "get /api/login HTTP/1.1\r\nHost: t\r\n\r\n", NULL, 405,
+	  "method_not_allowed", true, "POST" },
+	{ "unknown method and path", "FOO /nothing HTTP/1.1\r\nHost: t\r\n\r\n", NULL, 404,
+	  "not_found", true, NULL },
+	{ "absolute-form", GET("http://t:80/.well-known/security.txt"), 200, NULL, false, NULL },
 	{ "smuggling", "POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
 		       "Transfer-Encoding: chunked\r\n\r\n{}", NULL, 400, "bad_request", true, NULL },
 	{ "too many headers",
