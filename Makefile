@@ -4,6 +4,7 @@
 #   make run         private PostgreSQL under var/, migrate, run all daemons
 #   make test        unit (cmocka) + integration (pytest) + browser (Selenium) suites
 #   make test-asan   the same suite with AddressSanitizer + UBSan
+#   make test-faults the fault campaign under load, FAULT_ROUNDS (5) rounds
 #   make screenshots the browser suite, keeping its screenshots in docs/screenshots
 #   make check-units systemd-analyze verify + security on systemd/*.service
 #   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
@@ -77,7 +78,7 @@ WEB_OUT  := $(BUILD)/web/index.html
 # objects are not intermediate files: keep them so a second make is quick
 .SECONDARY:
 
-.PHONY: all deps run test test-unit test-integration test-asan check-units bench clean distclean \
+.PHONY: all deps run test test-unit test-integration test-asan test-faults check-units bench clean distclean \
 	screenshots
 .DEFAULT_GOAL := all
 
@@ -150,6 +151,12 @@ test-unit: all
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+# the fault campaign, FAULT_ROUNDS rounds (make test runs one)
+FAULT_ROUNDS ?= 5
+test-faults: all $(TEST_DEPS_STAMP)
+	@FAULT_ROUNDS=$(FAULT_ROUNDS) SEMBARK_BUILD=$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		tests/integration/test_faults_campaign.py
 
 check-units:
 	@bash scripts/check-units.sh
