@@ -40,23 +40,14 @@ def pg_restart(pg):
     return fault
 
 
-def pg_down(pg, seconds):
+def down_for(stop, start, seconds):
+    """stop(), `seconds` later start()."""
     def fault():
-        pg.stop("fast")
+        stop()
         try:
             time.sleep(seconds)
         finally:
-            pg.start()
-    return fault
-
-
-def logd_down(stack, seconds):
-    def fault():
-        stack.stop("logd")
-        try:
-            time.sleep(seconds)
-        finally:
-            stack.start("logd")
+            start()
     return fault
 
 
@@ -66,8 +57,9 @@ FAULTS = {
     "kill -9 telemetryd": lambda stack, pg: kill_and_start(stack, "telemetryd"),
     "kill -9 logd": lambda stack, pg: kill_and_start(stack, "logd"),
     "PostgreSQL restarted": lambda stack, pg: pg_restart(pg),
-    "PostgreSQL stopped 10 s": lambda stack, pg: pg_down(pg, 10),
-    "logd stopped 30 s": lambda stack, pg: logd_down(stack, 30),
+    "PostgreSQL stopped 10 s": lambda stack, pg: down_for(lambda: pg.stop("fast"), pg.start, 10),
+    "logd stopped 30 s": lambda stack, pg: down_for(lambda: stack.stop("logd"),
+                                                   lambda: stack.start("logd"), 30),
 }
 
 
