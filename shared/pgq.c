@@ -8,7 +8,7 @@
  * A connection goes DOWN -> CONNECTING -> PREPARING (every declared
  * statement, one after the other) -> READY <-> BUSY (one query at a time)
  * and back to DOWN when anything fails, then opens again after a back-off
- * of 200 ms doubling to 5 s. Queries wait in one FIFO queue; a "pump"
+ * of 200 ms doubling to 1 s. Queries wait in one FIFO queue; a "pump"
  * event hands them to READY connections on the next loop turn, so a
  * callback never runs inside pgq_run(). Each query has a deadline timer:
  * a queued query is dropped with -ETIMEDOUT; a running one is answered
@@ -41,7 +41,7 @@
 #include "pgq.h"
 
 #define PGQ_RETRY_MIN_MS 200
-#define PGQ_RETRY_MAX_MS 5000
+#define PGQ_RETRY_MAX_MS 1000 /* service is back within ~1 s of PostgreSQL (the fault campaign: 5 s) */
 #define PGQ_CONNECT_MS 10000 /* a connection attempt, all of it */
 #define PGQ_GRACE_MS 5000    /* a query given up on may take this much longer */
 #define PGQ_NAME_MAX 8       /* "s31" */

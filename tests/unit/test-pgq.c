@@ -677,7 +677,7 @@ static void test_outage_and_recovery(void **state)
 
 	assert_int_equal(pgtest_ctl("start"), 0);
 	f->pg_stopped = false;
-	/* back-off is at most 5 s: within 20 s a ping answers */
+	/* back-off is at most 1 s (PGQ_RETRY_MAX_MS): within 20 s a ping answers */
 	assert_int_equal(s_ping_until_up(f, &a[10], 40, 20000), 0);
 	assert_true(pgq_is_up(f->q));
 	assert_int_equal(s_run(f, STMT_ROWS, (const char *const[]){ "r", NULL, "2" }, WAIT_MS, &a[6],
