@@ -109,8 +109,9 @@ class _Stacks:
         self.pg, self.sec, self.base = pg, sec, base_dir
         self.stacks = []
 
-    def __call__(self, config=None, env=None, daemon_env=None, start=True):
-        s = sembark.Stack(self.pg, self.sec, self.base, config=config, env=env, daemon_env=daemon_env)
+    def __call__(self, config=None, env=None, daemon_env=None, start=True, **kw):
+        s = sembark.Stack(self.pg, self.sec, self.base, config=config, env=env, daemon_env=daemon_env,
+                          **kw)
         self.stacks.append(s)
         if start:
             s.start_all()

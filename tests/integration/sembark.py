@@ -281,6 +281,43 @@ class Pg:
             conn.close()
 
 
+# ---- CURVE keys -------------------------------------------------------------
+
+def curve_keygen():
+    """(public, secret) from sembarkctl keygen."""
+    out = subprocess.run([binary("ctl"), "keygen"], capture_output=True, text=True,
+                         timeout=30, env=clean_env(), check=True).stdout
+    kv = dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
+    assert len(kv["public"]) == 40 and len(kv["secret"]) == 40, out
+    return kv["public"], kv["secret"]
+
+
+def write_0600(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def curve_ipc(tmp_path, endpoints):
+    """[ipc] settings: endpoints plus a fresh server and client keypair (secrets in
+    0600 files under tmp_path) and an allow-list holding the client key."""
+    server_pub, server_sec = curve_keygen()
+    client_pub, client_sec = curve_keygen()
+    allowed = tmp_path / "allowed-clients"
+    allowed.write_text("# ingress hosts and the backends' own connections\n%s\n" % client_pub)
+    ipc = dict(endpoints)
+    ipc.update({
+        "curve_server_public_key": server_pub,
+        "curve_server_secret_file": write_0600(str(tmp_path / "server.key"), server_sec + "\n"),
+        "curve_client_public_key": client_pub,
+        "curve_client_secret_file": write_0600(str(tmp_path / "client.key"), client_sec + "\n"),
+        "curve_allowed_clients_file": str(allowed),
+    })
+    return ipc
+
+
 # ---- configuration ----------------------------------------------------------
 
 def config_text(pg, sec, port, rundir, extra=None):
@@ -434,6 +471,7 @@ class Daemon:
         self.expected_exit = True  # no process yet
         self.stderr_paths = []
         self.stdout_paths = []
+        self.prefix = []              # run under this, e.g. ["ip", "netns", "exec", NS]
         self.notify = NotifySocket(os.path.join(stack.dir, "notify-%s.sock" % name))
         self.mark = 0
         self.exit_codes = []
@@ -455,7 +493,9 @@ class Stack:
 
     _seq = 0
 
-    def __init__(self, pg, sec, base, config=None, env=None, daemon_env=None):
+    def __init__(self, pg, sec, base, config=None, env=None, daemon_env=None, host="127.0.0.1",
+                 port=None):
+        """host, port: where the ingress listens (config's [ingress] listen must say the same)."""
         Stack._seq += 1
         self.pg = pg
         self.sec = sec
@@ -463,8 +503,9 @@ class Stack:
         self.dir = os.path.join(base, "s%d" % Stack._seq)
         self.rundir = os.path.join(self.dir, "run")
         os.makedirs(self.rundir, mode=0o755)
-        self.port = free_port()
-        self.origin = "http://127.0.0.1:%d" % self.port
+        self.host = host
+        self.port = port or free_port()
+        self.origin = "http://%s:%d" % (host, self.port)
         self.config = os.path.join(self.dir, "sembark.conf")
         with open(self.config, "w") as f:
             f.write(config_text(pg, sec, self.port, self.rundir, config))
@@ -501,7 +542,7 @@ class Stack:
         e["NOTIFY_SOCKET"] = d.notify.path
         d.mark = d.notify.mark()
         with open(errpath, "wb") as errf, open(outpath, "wb") as outf:
-            d.proc = subprocess.Popen([binary(d.prog), "--config", d.config or self.config],
+            d.proc = subprocess.Popen(d.prefix + [binary(d.prog), "--config", d.config or self.config],
                                       stdin=subprocess.DEVNULL,
                                       stdout=outf, stderr=errf, env=clean_env(e), cwd=self.dir,
                                       start_new_session=True)
@@ -681,7 +722,7 @@ class Stack:
     def ingress_url(self, name="ingressd", path=""):
         """Base URL (plus path) of an ingress of this stack."""
         d = self.daemons[name]
-        return "http://127.0.0.1:%d%s" % (d.port or self.port, path)
+        return "http://%s:%d%s" % (self.host, d.port or self.port, path)
 
     # -- HTTP
 

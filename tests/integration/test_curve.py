@@ -6,28 +6,11 @@ and no keys refuses to start, naming the missing key."""
 
 import datetime
 import os
-import subprocess
 
 import sembark
+from sembark import curve_keygen as keygen, write_0600
 
 ALL_OK = {"status": "ok", "services": {"authd": "ok", "telemetryd": "ok", "logd": "ok"}}
-
-
-def keygen():
-    """(public, secret) from sembarkctl keygen."""
-    out = subprocess.run([sembark.binary("ctl"), "keygen"], capture_output=True, text=True,
-                         timeout=30, env=sembark.clean_env(), check=True).stdout
-    kv = dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
-    assert len(kv["public"]) == 40 and len(kv["secret"]) == 40, out
-    return kv["public"], kv["secret"]
-
-
-def write_0600(path, text):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
 
 
 def tcp_endpoints():
@@ -36,20 +19,9 @@ def tcp_endpoints():
 
 
 def curve_config(tmp_path):
-    server_pub, server_sec = keygen()
-    client_pub, client_sec = keygen()
     _, stranger_sec = keygen()
-    assert stranger_sec != client_sec
-    allowed = tmp_path / "allowed-clients"
-    allowed.write_text("# ingress hosts and the backends' own connections\n%s\n" % client_pub)
-    ipc = tcp_endpoints()
-    ipc.update({
-        "curve_server_public_key": server_pub,
-        "curve_server_secret_file": write_0600(str(tmp_path / "server.key"), server_sec + "\n"),
-        "curve_client_public_key": client_pub,
-        "curve_client_secret_file": write_0600(str(tmp_path / "client.key"), client_sec + "\n"),
-        "curve_allowed_clients_file": str(allowed),
-    })
+    ipc = sembark.curve_ipc(tmp_path, tcp_endpoints())
+    assert stranger_sec + "\n" != open(ipc["curve_client_secret_file"]).read()
     return {"ipc": ipc}
 
 
