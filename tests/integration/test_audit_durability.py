@@ -99,7 +99,7 @@ def test_actions_while_logd_is_down_then_authd_killed(stack, pg):
     stack.kill("authd")
     stack.start("authd")
     stack.start("logd")
-    rows = wait_moved(pg, team, len(expected))
+    wait_moved(pg, team, len(expected))
     time.sleep(0.5)  # anything stored twice would show up by now
     assert stored(pg, team) == expected
     assert stack.health()[0] == 200

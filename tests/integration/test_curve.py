@@ -8,7 +8,7 @@ import datetime
 import os
 
 import sembark
-from sembark import curve_keygen as keygen, write_0600
+from sembark import curve_keygen as keygen
 
 ALL_OK = {"status": "ok", "services": {"authd": "ok", "telemetryd": "ok", "logd": "ok"}}
 
