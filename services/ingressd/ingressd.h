@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -219,6 +220,13 @@ void ingress_handle_healthz(struct ingress *app, struct http_exchange *ex);
 int ingress_security_txt(const struct sembark_config *cfg, int64_t now_us, char *buf, size_t size);
 /* ingress_handle_security_txt - GET /.well-known/security.txt */
 void ingress_handle_security_txt(struct ingress *app, struct http_exchange *ex);
+
+/* ---- openapi.c ---------------------------------------------------------- */
+
+/* ingress_handle_openapi - GET /api/openapi.json: docs/openapi.json as linked in */
+void ingress_handle_openapi(struct ingress *app, struct http_exchange *ex);
+/* ingress_print_routes - "METHOD PATH" per line, the table's order; 0 or -EIO */
+int ingress_print_routes(FILE *out);
 
 /* ---- csrf.c: the signed double-submit token (pure) ---------------------- */
 
