@@ -4,7 +4,7 @@
 # for new connections without a restart (docs/deploy-systemd.md,
 # "Certificate renewal").
 #
-#   certbot certonly ... --deploy-hook /usr/share/sembark/certbot-deploy-hook.sh
+#   certbot certonly ... --deploy-hook /path/to/certbot-deploy-hook.sh
 #   certbot-deploy-hook.sh [--install-only] [LINEAGE_DIR]
 #
 # certbot runs it after each renewal of the certificate it was given for,
