@@ -2,7 +2,8 @@
 role nor the database exists, it creates both (the role LOGIN CREATEROLE and no superuser,
 the database owned by it) and migrates, after which a daemon role logs in with its
 password; run again, it creates nothing and the schema is up to date. An admin that cannot
-log in stops it before anything is done."""
+log in stops it before anything is done. Run as root, the admin part logs in by peer as
+the OS account of the admin's name (Debian's postgres)."""
 
 import os
 import re
@@ -63,3 +64,29 @@ def test_setup_refuses_an_admin_that_cannot_log_in(pg, fresh):
     assert "cannot connect to database 'postgres' as %s" % sembark.OWNER in r.stderr, r.stderr
     assert pg.query("SELECT count(*) FROM pg_roles WHERE rolname = %s", (fresh["owner"],),
                     dbname="postgres") == [(0,)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root and the postgres OS account")
+def test_setup_as_root_logs_in_by_peer_as_the_admin_os_account(pg, fresh):
+    """Debian's way: root runs `sembarkctl setup` and the superuser postgres logs in by peer
+    (OS user = role). The admin part runs in a child as the OS user postgres; a root process
+    would be refused by peer authentication as postgres."""
+    hba = os.path.join(pg.data, "pg_hba.conf")
+    with open(hba) as f:
+        original = f.read()
+    pg.query("CREATE ROLE postgres SUPERUSER LOGIN", dbname="postgres")
+    try:
+        with open(hba, "w") as f:
+            f.write("local all postgres peer\n" + original)
+        pg._cmd(["pg_ctl", "-D", pg.data, "reload"])
+        r = sembark.run_ctl(fresh["cfg"], "setup")  # --admin-user postgres, no password
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert "role %s created" % fresh["owner"] in r.stdout, r.stdout
+        assert "database %s created" % fresh["db"] in r.stdout, r.stdout
+        assert "applying 0001_roles.sql ... ok" in r.stdout, r.stdout
+    finally:
+        with open(hba, "w") as f:
+            f.write(original)
+        pg._cmd(["pg_ctl", "-D", pg.data, "reload"])
+        sembark.drop_setup_target(pg, fresh)
+        pg.query("DROP ROLE IF EXISTS postgres", dbname="postgres")
