@@ -9,6 +9,8 @@
 #                               web client's unit tests, and h11 for the
 #                               differential HTTP tests, npm and jsonschema
 #                               for the OpenAPI tests (what `make test` runs)
+#   sh scripts/deps.sh deb      the same as no argument, and the Debian
+#                               packaging tools `make deb` runs
 set -eu
 
 PACKAGES="
@@ -26,10 +28,14 @@ chromium chromium-driver python3-selenium nodejs
 python3-h11
 npm python3-jsonschema
 "
+DEB_PACKAGES="
+debhelper dpkg-dev fakeroot lintian
+"
 case ${1:-} in
 '') ;;
 test) PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
-*) echo "deps: usage: deps.sh [test]" >&2; exit 2 ;;
+deb) PACKAGES="$PACKAGES $DEB_PACKAGES" ;;
+*) echo "deps: usage: deps.sh [test|deb]" >&2; exit 2 ;;
 esac
 
 missing=""
