@@ -7,7 +7,8 @@
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
 #                               ChromeDriver and Selenium, Node.js for the
 #                               web client's unit tests, and h11 for the
-#                               differential HTTP tests (what `make test` runs)
+#                               differential HTTP tests (what `make test` runs),
+#                               valgrind for `make test-valgrind`
 set -eu
 
 PACKAGES="
@@ -22,7 +23,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
-python3-h11
+python3-h11 valgrind
 "
 case ${1:-} in
 '') ;;

@@ -15,8 +15,8 @@ ALL_OK = {"status": "ok", "services": {"authd": "ok", "telemetryd": "ok", "logd"
 
 def keygen():
     """(public, secret) from sembarkctl keygen."""
-    out = subprocess.run([sembark.binary("ctl"), "keygen"], capture_output=True, text=True,
-                         timeout=30, env=sembark.clean_env(), check=True).stdout
+    out = subprocess.run(sembark.command("ctl", "keygen"), capture_output=True, text=True,
+                         timeout=30 * sembark.SLOW, env=sembark.clean_env(), check=True).stdout
     kv = dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
     assert len(kv["public"]) == 40 and len(kv["secret"]) == 40, out
     return kv["public"], kv["secret"]
