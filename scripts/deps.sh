@@ -8,7 +8,8 @@
 #                               ChromeDriver and Selenium, Node.js for the
 #                               web client's unit tests, and h11 for the
 #                               differential HTTP tests, npm and jsonschema
-#                               for the OpenAPI tests (what `make test` runs)
+#                               for the OpenAPI tests (what `make test` runs),
+#                               valgrind for `make test-valgrind`
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
 set -eu
@@ -25,7 +26,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
-python3-h11
+python3-h11 valgrind
 npm python3-jsonschema
 "
 DEB_PACKAGES="
