@@ -65,6 +65,13 @@ def schema():
     return rows
 
 
+def tool_variables():
+    """[(name, comment)] of config.c's tool_variables[], in its order."""
+    c = read("shared/config.c")
+    body = re.search(r"tool_variables\[\] = \{(.*?)\n\};", c, re.S).group(1)
+    return re.findall(r'"(SEMBARK_\w+)",\s*/\* (.*?) \*/', body)
+
+
 def clean(text):
     """A comment as a table cell."""
     return text.replace("|", "/").strip()
@@ -86,10 +93,12 @@ def main():
     print("SEMBARK_AUTH_SESSION_LIFETIME?\"). A `SEMBARK_` variable that names no section")
     print("(`SEMBARK_URL`, say, set for a client script) is not a setting: the program starts and")
     print("warns once about it (sembarkctl on stderr, a daemon in its log). The tools' own")
-    print("variables pass silently: `SEMBARK_CONFIG` (the config file), `SEMBARK_MIGRATIONS_DIR`")
-    print("(sembarkctl migrate), `SEMBARK_VAR` (scripts/run.sh), and the test suite's")
-    print("`SEMBARK_BUILD`, `SEMBARK_ASAN`, `SEMBARK_IT_TIMEOUT`, `SEMBARK_IT_KEEP`,")
-    print("`SEMBARK_SCREENSHOTS`. Keys ending in `_file` name files holding secrets (mode 0600);")
+    print("variables pass silently:")
+    print()
+    for name, why in tool_variables():
+        print("- `%s`: %s" % (name, why))
+    print()
+    print("Keys ending in `_file` name files holding secrets (mode 0600);")
     print("under systemd the credential of the same purpose in `$CREDENTIALS_DIRECTORY` wins.")
     section = None
     for sec, key, typ, allowed, default in schema():
