@@ -6,7 +6,8 @@
 #   sh scripts/deps.sh          build, `make run`, the unit and integration tests
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
 #                               ChromeDriver and Selenium, and Node.js for the
-#                               web client's unit tests (what `make test` runs)
+#                               web client's unit tests, clang and its libFuzzer
+#                               runtime for the fuzz targets (what `make test` runs)
 set -eu
 
 PACKAGES="
@@ -21,6 +22,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
+clang libclang-rt-14-dev
 "
 case ${1:-} in
 '') ;;
