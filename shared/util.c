@@ -15,6 +15,19 @@
 
 #include "util.h"
 
+/* util_base64url_chars - all len bytes of s are base64url's A-Z a-z 0-9 - _ */
+bool util_base64url_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 /* util_hexval - the value of the hex digit c (either case), -1 when c is none */
 int util_hexval(char c)
 {

@@ -25,6 +25,12 @@
 
 /* util_hexval - the value of the hex digit c (either case), -1 when c is none */
 int util_hexval(char c);
+/*
+ * util_base64url_chars - are all len bytes of s of the base64url alphabet
+ * (A-Z a-z 0-9 - _)? To check before sodium_base642bin, which (libsodium
+ * 1.0.18) decodes any byte >= 0x80 as '_': a second spelling of a token.
+ */
+bool util_base64url_chars(const char *s, size_t len);
 /* util_uuid_valid - is s 8-4-4-4-12 hex digits (either case) and nothing more? */
 bool util_uuid_valid(const char *s);
 /* util_uuid_canonical - is s 8-4-4-4-12 lower-case hex digits and nothing more? */
