@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "macro.h"
+#include "util.h"
 
 #define CONFIG_LINE_MAX 1024 /* longest line in the file, newline included */
 #define ENV_PREFIX "SEMBARK_"
@@ -298,18 +299,16 @@ static bool s_valid_listen(const char *s)
 	return s_valid_port(colon + 1);
 }
 
-/* s_valid_origin - scheme://host[:port], nothing after */
+/* s_valid_origin - scheme://host[:port] as ingressd's Origin check reads it, nothing after */
 static bool s_valid_origin(const char *s)
 {
-	const char *host;
+	struct util_origin o;
+	const char *end;
 
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
 		return false;
-	return *host && *host != ':' && !strpbrk(host, "/?#@ \t\\");
+	end = util_origin_parse(s, &o);
+	return end && *end == '\0';
 }
 
 /* empty, or 40 characters of the Z85 alphabet (ZeroMQ RFC 32) */
