@@ -14,7 +14,10 @@
  *  - the header decoder agrees with a reference %XX decoder (refusing NUL,
  *    a bad escape, or what does not fit), and decoding a token in which
  *    any characters were %-encoded gives the token, which then verifies;
- *  - a header the fuzzer made never verifies (it cannot know the key).
+ *  - a header verifies exactly when a reference check written here (its
+ *    own strict base64url decoder, HMAC-SHA-256 under the key derived as
+ *    csrf.c's comment says) accepts it: the fuzzer learns issued tokens
+ *    from comparisons, so it does send valid ones.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,22 +25,73 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "ingressd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ingress_csrf *s_key, *s_other_key;
+static unsigned char s_ref_key[crypto_auth_hmacsha256_BYTES];
 
 static void s_init(void)
 {
 	static const char a[] = "fuzz-csrf key material, 32 bytes or more", b[] =
-		"fuzz-csrf other key, 32 bytes or more....";
+		"fuzz-csrf other key, 32 bytes or more....", ctx[] = "sembark xsrf key v1";
+	crypto_auth_hmacsha256_state st;
 
 	if (s_key)
 		return;
 	if (ingress_csrf_new(a, sizeof(a) - 1, &s_key) < 0 ||
 	    ingress_csrf_new(b, sizeof(b) - 1, &s_other_key) < 0)
 		abort();
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)a, sizeof(a) - 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ctx, sizeof(ctx) - 1);
+	crypto_auth_hmacsha256_final(&st, s_ref_key);
+}
+
+/* s_ref_b64 - decode exactly n bytes from base64url s (no padding), canonical only */
+static bool s_ref_b64(const char *s, size_t len, unsigned char *out, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char again[64];
+	uint32_t acc = 0;
+	size_t bits = 0, o = 0;
+
+	if (len != (n * 8 + 5) / 6 || len >= sizeof(again))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		const char *p = s[i] ? memchr(abc, s[i], 64) : NULL;
+
+		if (!p)
+			return false;
+		acc = acc << 6 | (uint32_t)(p - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	sodium_bin2base64(again, sizeof(again), out, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return o == n && memcmp(again, s, len) == 0; /* no other spelling of the same bytes */
+}
+
+/* s_ref_verify - the reference: token's MAC is HMAC(key, "xsrf|" binding "|" nonce) */
+static bool s_ref_verify(const struct csrf_binding *b, const char *t, size_t len)
+{
+	unsigned char nonce[CSRF_NONCE_BYTES], mac[32], want[32];
+	crypto_auth_hmacsha256_state st;
+
+	if (len != CSRF_TOKEN_LEN || t[22] != '.' || !s_ref_b64(t, 22, nonce, sizeof(nonce)) ||
+	    !s_ref_b64(t + 23, 43, mac, sizeof(mac)))
+		return false;
+	crypto_auth_hmacsha256_init(&st, s_ref_key, sizeof(s_ref_key));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"xsrf|", 5);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)b->s, strlen(b->s));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"|", 1);
+	crypto_auth_hmacsha256_update(&st, nonce, sizeof(nonce));
+	crypto_auth_hmacsha256_final(&st, want);
+	return memcmp(mac, want, sizeof(mac)) == 0;
 }
 
 static bool s_lower_hex_ref(const char *s, size_t n, size_t want)
@@ -106,6 +160,7 @@ static void s_check_token(const struct csrf_binding *b, uint8_t where, uint8_t w
 
 	ingress_csrf_issue(s_key, b, t);
 	if (strlen(t) != CSRF_TOKEN_LEN || !ingress_csrf_verify(s_key, b, t, CSRF_TOKEN_LEN) ||
+	    !s_ref_verify(b, t, CSRF_TOKEN_LEN) ||
 	    ingress_csrf_verify(s_other_key, b, t, CSRF_TOKEN_LEN))
 		abort();
 	other = *b;
@@ -130,7 +185,7 @@ static void s_check_token(const struct csrf_binding *b, uint8_t where, uint8_t w
 		abort();
 }
 
-/* s_check_header - a client's X-XSRF-TOKEN: decoded as the reference does, never valid */
+/* s_check_header - a client's X-XSRF-TOKEN: decoded and verified as the reference does */
 static void s_check_header(const struct csrf_binding *b, const char *header, size_t room)
 {
 	char got[CSRF_HEADER_MAX + 1], want[CSRF_HEADER_MAX + 1];
@@ -139,9 +194,10 @@ static void s_check_header(const struct csrf_binding *b, const char *header, siz
 
 	if (n != (m < 0 ? -EINVAL : m) || (n >= 0 && memcmp(got, want, (size_t)n + 1) != 0))
 		abort();
-	if (n >= 0 && ingress_csrf_verify(s_key, b, got, (size_t)n))
+	if (n >= 0 && ingress_csrf_verify(s_key, b, got, (size_t)n) != s_ref_verify(b, got, (size_t)n))
 		abort();
-	if (ingress_csrf_verify(s_key, b, header, strlen(header)))
+	if (ingress_csrf_verify(s_key, b, header, strlen(header)) !=
+	    s_ref_verify(b, header, strlen(header)))
 		abort();
 }
 
