@@ -193,6 +193,14 @@ static const char *s_echo(const char *s, char buf[static ECHO_MAX + 4])
 	return buf;
 }
 
+/* s_printable - the message in buf with every control character made '?' */
+static void s_printable(char *buf, size_t size)
+{
+	for (size_t i = 0; buf && i < size && buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+}
+
 static bool s_is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -700,11 +708,12 @@ int config_load(struct sembark_config *cfg, const char *path, char *err, size_t 
 	}
 	config_defaults(c);
 	r = s_load_file(c, path ? path : config_default_path(), must_exist, err, errlen);
-	if (r < 0)
+	if (r == 0)
+		r = s_apply_env(c, err, errlen);
+	if (r < 0) {
+		s_printable(err, errlen); /* names from the file or the environment, as they came */
 		return r;
-	r = s_apply_env(c, err, errlen);
-	if (r < 0)
-		return r;
+	}
 	memcpy(cfg, c, sizeof(*c));
 	return 0;
 }

@@ -373,6 +373,9 @@ static const struct file_error_case s_file_errors[] = {
 	/* the first error wins even when a later line is also wrong */
 	{ "[auth]\nbcrypt_cost\nfoo = 1\n", 2, { "expected [section] or key = value" } },
 	{ "[auth]\nfoo = 1\nbcrypt_cost\n", 2, { "unknown key [auth] foo" } },
+	/* a file's control characters never reach the message (a terminal would obey them) */
+	{ "k\x1b[2J = 1\n", 1, { "key k?[2J is outside any [section]" } },
+	{ "[x\x1b[2J]\n", 1, { "unknown section [x?[2J]" } },
 };
 
 static void test_file_errors(void **state)
