@@ -146,8 +146,7 @@ screenshots: all $(TEST_DEPS_STAMP)
 	@SEMBARK_BUILD=$(BUILD) SEMBARK_SCREENSHOTS=$(CURDIR)/docs/screenshots \
 		$(PYTHON) -m pytest tests/e2e -q -p no:cacheprovider
 
-test-unit: all $(TEST_DEPS_STAMP)
-	@$(MAKE) --no-print-directory fuzz-build
+test-unit: all
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh --unit-only
 
 test-asan:
