@@ -200,7 +200,7 @@ fuzz: $(FUZZ_BINS)
 		d=tests/fuzz/$$n.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
 		seeds=tests/fuzz/corpus-$${n#fuzz-}; [ -d $$seeds ] || seeds=; \
 		FUZZ_IPC_SEED_DIR=$$f.corpus $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 $$dict \
-			$$f.corpus $$seeds || exit 1; done
+			-artifact_prefix=$$f- $$f.corpus $$seeds || exit 1; done
 # each target on its seeds for FUZZ_SMOKE_TIME seconds (part of make test)
 fuzz-smoke: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/smoke.sh
