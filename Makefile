@@ -2,7 +2,7 @@
 #
 #   make             build build/bin/* (installs missing Debian packages first)
 #   make run         private PostgreSQL under var/, migrate, run all daemons
-#   make test        unit (cmocka) + integration (pytest) + browser (Selenium) suites
+#   make test        unit (cmocka) + fuzz smoke + integration (pytest) + browser (Selenium) suites
 #   make test-asan   the same suite with AddressSanitizer + UBSan
 #   make test-faults the fault campaign under load, FAULT_ROUNDS (5) rounds
 #   make screenshots the browser suite, keeping its screenshots in docs/screenshots
@@ -153,6 +153,7 @@ run: all
 	@PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh
 
 test: all $(TEST_DEPS_STAMP)
+	@$(MAKE) --no-print-directory fuzz-build
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) bash tests/run.sh
 
 screenshots: all $(TEST_DEPS_STAMP)
@@ -204,25 +205,57 @@ distclean: clean
 	@if [ -L var ]; then rm -rf "$$(readlink -f var)"; fi
 	rm -rf var
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz -name '*.d' 2>/dev/null)
 
-# ---- fuzzing: `make fuzz [FUZZ_TIME=60]` (clang + libFuzzer; not part of `make test`) ----
+# ---- fuzzing: `make fuzz [FUZZ_TIME=60]`, `make fuzz-smoke [FUZZ_SMOKE_TIME=5]` ----
+# clang + libFuzzer, ASan and UBSan (an undefined behaviour aborts). The code
+# under test is built again with clang into $(BUILD)/fuzz/obj (coverage
+# instrumented): libsembark and, for a target that names one in
+# FUZZ_SVC_<name>, that service's objects but main, as archives, so each
+# target links only what it uses. tests/fuzz/README.md lists the targets.
 FUZZ_TIME ?= 60
+FUZZ_SMOKE_TIME ?= 5
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DSEMBARK_VERSION='"$(VERSION)"' -g -O1 $(WARN) \
+              -Wno-string-plus-int -I. -Ishared -Iipc -Iruntime $(PKG_CFLAGS) -pthread \
+              -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
-.PHONY: fuzz
+# the service whose code each target tests (none: libsembark alone)
+FUZZ_SVC_http := ingressd
+FUZZ_SVC_cookies := ingressd
+FUZZ_SVC_csrf := ingressd
+FUZZ_SVC_origin := ingressd
+FUZZ_SVC_authd-validate := authd
+FUZZ_SVC_telemetryd-validate := telemetryd
+FUZZ_SVC_redact := logd
+FUZZ_SVC_query := logd telemetryd
+fuzz_obj = $(patsubst $(BUILD)/obj/%,$(BUILD)/fuzz/obj/%,$(1))
+fuzz_svc_libs = $(foreach s,$(FUZZ_SVC_$(1)),$(BUILD)/fuzz/lib$(s).a)
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $$f.corpus; \
 		d=tests/fuzz/$$n.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
 		seeds=tests/fuzz/corpus-$${n#fuzz-}; [ -d $$seeds ] || seeds=; \
 		FUZZ_IPC_SEED_DIR=$$f.corpus $$f -max_total_time=$(FUZZ_TIME) -max_len=4096 $$dict \
-			$$f.corpus $$seeds || exit 1; done
-FUZZ_SRCS := ipc/codec.c shared/util.c
-# the code under test of each target beyond FUZZ_SRCS
-FUZZ_SRCS_http := services/ingressd/http_parser.c
-$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) $$(FUZZ_SRCS_$$*) \
-		$(wildcard ipc/*.h ipc/*.def shared/util.h services/ingressd/http_parser.h)
-	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
+			-artifact_prefix=$$f- $$f.corpus $$seeds || exit 1; done
+# each target on its seeds for FUZZ_SMOKE_TIME seconds (part of make test)
+fuzz-smoke: $(FUZZ_BINS)
+	@BUILD=$(BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/smoke.sh
+$(BUILD)/fuzz/obj/%.o: %.c | $(DEPS_STAMP)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: needs clang (sh scripts/deps.sh test)" >&2; exit 1; }
 	@mkdir -p $(@D)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 $(WARN) -I. -Ishared -Iipc -Iservices/ingressd \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
-		$$(pkg-config --cflags --libs msgpack libsodium)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(BUILD)/fuzz/obj/%.o: %.S $$(call incbin_deps,$$*.S) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/fuzz/libsembark.a: $(call fuzz_obj,$(LIB_OBJS))
+	@rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/lib%.a: $$(call fuzz_obj,$$(call svc_lib_objs,%))
+	@rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(call fuzz_svc_libs,$$*) $(BUILD)/fuzz/libsembark.a
+	@mkdir -p $(@D)
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(foreach s,$(FUZZ_SVC_$*),-Iservices/$(s)) -fsanitize=fuzzer \
+		-MMD -MP -MF $@.d -o $@ $< $(call fuzz_svc_libs,$*) $(BUILD)/fuzz/libsembark.a $(PKG_LIBS) -lm

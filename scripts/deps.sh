@@ -6,10 +6,11 @@
 #   sh scripts/deps.sh          build, `make run`, the unit and integration tests
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
 #                               ChromeDriver and Selenium, Node.js for the
-#                               web client's unit tests, and h11 for the
+#                               web client's unit tests, h11 for the
 #                               differential HTTP tests, npm and jsonschema
-#                               for the OpenAPI tests (what `make test` runs),
-#                               valgrind for `make test-valgrind`
+#                               for the OpenAPI tests, clang and its libFuzzer
+#                               runtime for the fuzz targets (what `make test`
+#                               runs), valgrind for `make test-valgrind`
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
 set -eu
@@ -28,6 +29,7 @@ TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
 python3-h11 valgrind
 npm python3-jsonschema
+clang libclang-rt-14-dev
 "
 DEB_PACKAGES="
 debhelper dpkg-dev fakeroot lintian

@@ -203,6 +203,14 @@ static const char *s_echo(const char *s, char buf[static ECHO_MAX + 4])
 	return buf;
 }
 
+/* s_printable - the message in buf with every control character made '?' */
+static void s_printable(char *buf, size_t size)
+{
+	for (size_t i = 0; buf && i < size && buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+}
+
 static bool s_is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -352,18 +360,16 @@ static bool s_valid_listen(const char *s)
 	return s_valid_port(colon + 1);
 }
 
-/* s_valid_origin - scheme://host[:port], nothing after */
+/* s_valid_origin - scheme://host[:port] as ingressd's Origin check reads it, nothing after */
 static bool s_valid_origin(const char *s)
 {
-	const char *host;
+	struct util_origin o;
+	const char *end;
 
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
 		return false;
-	return *host && *host != ':' && !strpbrk(host, "/?#@ \t\\");
+	end = util_origin_parse(s, &o);
+	return end && *end == '\0';
 }
 
 /* empty, or 40 characters of the Z85 alphabet (ZeroMQ RFC 32) */
@@ -871,11 +877,12 @@ int config_load(struct sembark_config *cfg, const char *path, char *err, size_t 
 	}
 	config_defaults(c);
 	r = s_load_file(c, path ? path : config_default_path(), must_exist, err, errlen);
-	if (r < 0)
+	if (r == 0)
+		r = s_apply_env(c, err, errlen);
+	if (r < 0) {
+		s_printable(err, errlen); /* names from the file or the environment, as they came */
 		return r;
-	r = s_apply_env(c, err, errlen);
-	if (r < 0)
-		return r;
+	}
 	memcpy(cfg, c, sizeof(*c));
 	return 0;
 }

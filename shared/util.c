@@ -10,11 +10,95 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "util.h"
+
+/* ---- origins ---------------------------------------------------------- */
+
+static bool s_host_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '.' || ch == '_';
+}
+
+/* s_parse_host - host (name, IPv4 or [IPv6]) at s; returns its end, or NULL */
+static const char *s_parse_host(const char *s, struct util_origin *o)
+{
+	const char *p = s;
+	size_t n;
+
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, "0123456789abcdefABCDEF:.");
+		if (*p != ']')
+			return NULL;
+		p++;
+	} else {
+		while (s_host_char(*p))
+			p++;
+	}
+	n = (size_t)(p - s);
+	if (n == 0 || n > UTIL_ORIGIN_HOST_MAX)
+		return NULL;
+	memcpy(o->host, s, n);
+	o->host[n] = '\0';
+	return p;
+}
+
+/* s_parse_port - ":digits" (1..65535) or nothing; returns the end, or NULL */
+static const char *s_parse_port(const char *p, struct util_origin *o)
+{
+	unsigned long v = 0;
+	size_t n;
+
+	o->port = o->tls ? 443 : 80;
+	if (*p != ':')
+		return p;
+	p++;
+	n = strspn(p, "0123456789");
+	if (n == 0 || n > 5)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	if (v == 0 || v > 65535)
+		return NULL;
+	o->port = (unsigned)v;
+	return p + n;
+}
+
+/* util_origin_parse - "scheme://host[:port]" at s; returns where it ends, or NULL */
+const char *util_origin_parse(const char *s, struct util_origin *o)
+{
+	const char *p;
+
+	if (strncasecmp(s, "https://", 8) == 0) {
+		o->tls = true;
+		p = s + 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		o->tls = false;
+		p = s + 7;
+	} else {
+		return NULL;
+	}
+	p = s_parse_host(p, o);
+	return p ? s_parse_port(p, o) : NULL;
+}
+
+/* util_base64url_chars - all len bytes of s are base64url's A-Z a-z 0-9 - _ */
+bool util_base64url_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
 
 /* util_hexval - the value of the hex digit c (either case), -1 when c is none */
 int util_hexval(char c)

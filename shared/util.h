@@ -15,6 +15,7 @@
 #define UTIL_UUID_LEN 36  /* 8-4-4-4-12 hex digits */
 #define UTIL_TIME_MAX 32  /* util_format_time's buffer, NUL included */
 #define UTIL_DAY_MAX 11   /* util_format_day's buffer, NUL included */
+#define UTIL_ORIGIN_HOST_MAX 255 /* bytes of an origin's host, brackets included */
 #define UTIL_UTF8_INVALID SIZE_MAX /* util_utf8_chars: not strict UTF-8, or a NUL */
 #define UTIL_EDIT_MAX 128 /* longest string util_edit_distance measures, in bytes */
 
@@ -27,6 +28,27 @@
 
 /* util_hexval - the value of the hex digit c (either case), -1 when c is none */
 int util_hexval(char c);
+/* An origin (RFC 6454): scheme, host and port, the default port filled in. */
+struct util_origin {
+	bool tls; /* https */
+	char host[UTIL_ORIGIN_HOST_MAX + 1];
+	unsigned port;
+};
+
+/*
+ * util_origin_parse - "http[s]://host[:port]" at s, the scheme in any case;
+ * host a name of letters, digits, '-', '.' and '_', or an [IPv6] literal;
+ * port 1..65535, else the scheme's. Returns where it ends (the caller
+ * says what may follow), or NULL.
+ */
+const char *util_origin_parse(const char *s, struct util_origin *ret);
+
+/*
+ * util_base64url_chars - are all len bytes of s of the base64url alphabet
+ * (A-Z a-z 0-9 - _)? To check before sodium_base642bin, which (libsodium
+ * 1.0.18) decodes any byte >= 0x80 as '_': a second spelling of a token.
+ */
+bool util_base64url_chars(const char *s, size_t len);
 /* util_uuid_valid - is s 8-4-4-4-12 hex digits (either case) and nothing more? */
 bool util_uuid_valid(const char *s);
 /* util_uuid_canonical - is s 8-4-4-4-12 lower-case hex digits and nothing more? */

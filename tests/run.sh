@@ -2,7 +2,10 @@
 # tests/run.sh - run sembark's whole suite and print one summary line.
 #
 # Unit tests: every $BUILD/tests/test-* binary (cmocka), and the browser
-# client's modules under `node --test tests/web`. Integration and browser
+# client's modules under `node --test tests/web`. Fuzz smoke: each
+# $BUILD/fuzz/fuzz-* target on its seeds and a few seconds more
+# (tests/fuzz/smoke.sh; each target counts as one test; not with
+# --unit-only, which needs no clang). Integration and browser
 # tests: pytest on tests/integration and tests/e2e against the real
 # daemons in $BUILD/bin and a private PostgreSQL the fixture starts. The
 # last line is "N passed, M failed" so CI can read it; the exit code is
@@ -86,6 +89,24 @@ run_web() {
 	fi
 }
 
+# run_fuzz - tests/fuzz/smoke.sh; its last line is "N passed, M failed"
+run_fuzz() {
+	local out="$logdir/fuzz-smoke.log" line p f rc=0
+	BUILD="$BUILD" bash tests/fuzz/smoke.sh >"$out" 2>&1 || rc=$?
+	grep '^fuzz:' "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+	p=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$line")
+	f=$(sed -nE 's/.* ([0-9]+) failed$/\1/p' <<<"$line")
+	p=${p:-0}; f=${f:-0}
+	if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		echo "fuzz: tests/fuzz/smoke.sh exited $rc without a summary:" >&2
+		tail -20 "$out" >&2
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
 run_integration() {
 	local out="$logdir/pytest.log" line p f e
 	SEMBARK_BUILD="$BUILD" "$PYTHON" -m pytest tests/integration tests/e2e -q -p no:cacheprovider \
@@ -105,7 +126,10 @@ run_integration() {
 
 run_unit
 run_web
-[ "$UNIT_ONLY" = 1 ] || run_integration
+if [ "$UNIT_ONLY" = 0 ]; then
+	run_fuzz
+	run_integration
+fi
 
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "no test ran" >&2

@@ -140,6 +140,8 @@ static bool s_b64_exact(const char *s, size_t len, unsigned char *out, size_t n)
 	const char *end = NULL;
 	size_t got = 0;
 
+	if (!util_base64url_chars(s, len)) /* libsodium reads a byte >= 0x80 as '_' */
+		return false;
 	if (sodium_base642bin(out, n, s, len, NULL, &got, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return false;

@@ -12,100 +12,26 @@
  *
  * Origins compare by scheme, host (case-insensitively) and port, with the
  * scheme's default port filled in ("https://a.example" equals
- * "https://A.example:443"). Anything that does not parse is a mismatch.
+ * "https://A.example:443"), read by util_origin_parse, which also checks
+ * [ingress] public_origin in the configuration. Anything that does not
+ * parse is a mismatch.
  */
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "ingressd.h"
+#include "util.h"
 
-#define ORIGIN_HOST_MAX 255
-
-struct origin {
-	bool tls;
-	char host[ORIGIN_HOST_MAX + 1];
-	unsigned port;
-};
-
-static bool s_host_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '.' || ch == '_';
-}
-
-/* s_parse_host - host (name, IPv4 or [IPv6]) at s; returns its end, or NULL */
-static const char *s_parse_host(const char *s, struct origin *o)
-{
-	const char *p = s;
-	size_t n;
-
-	if (*p == '[') {
-		p += 1 + strspn(p + 1, "0123456789abcdefABCDEF:.");
-		if (*p != ']')
-			return NULL;
-		p++;
-	} else {
-		while (s_host_char(*p))
-			p++;
-	}
-	n = (size_t)(p - s);
-	if (n == 0 || n > ORIGIN_HOST_MAX)
-		return NULL;
-	memcpy(o->host, s, n);
-	o->host[n] = '\0';
-	return p;
-}
-
-/* s_parse_port - ":digits" (1..65535) or nothing; returns the end, or NULL */
-static const char *s_parse_port(const char *p, struct origin *o)
-{
-	unsigned long v = 0;
-	size_t n;
-
-	o->port = o->tls ? 443 : 80;
-	if (*p != ':')
-		return p;
-	p++;
-	n = strspn(p, "0123456789");
-	if (n == 0 || n > 5)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	if (v == 0 || v > 65535)
-		return NULL;
-	o->port = (unsigned)v;
-	return p + n;
-}
-
-/* s_parse - "scheme://host[:port]" at s; returns where it ends, or NULL */
-static const char *s_parse(const char *s, struct origin *o)
-{
-	const char *p;
-
-	if (strncasecmp(s, "https://", 8) == 0) {
-		o->tls = true;
-		p = s + 8;
-	} else if (strncasecmp(s, "http://", 7) == 0) {
-		o->tls = false;
-		p = s + 7;
-	} else {
-		return NULL;
-	}
-	p = s_parse_host(p, o);
-	return p ? s_parse_port(p, o) : NULL;
-}
-
-static bool s_same(const struct origin *a, const struct origin *b)
+static bool s_same(const struct util_origin *a, const struct util_origin *b)
 {
 	return a->tls == b->tls && a->port == b->port && strcasecmp(a->host, b->host) == 0;
 }
 
 /* s_origin_equal - is value (an Origin, or a Referer when url) of the origin `want`? */
-static bool s_origin_equal(const struct origin *want, const char *value, bool url)
+static bool s_origin_equal(const struct util_origin *want, const char *value, bool url)
 {
-	struct origin o;
-	const char *end = s_parse(value, &o);
+	struct util_origin o;
+	const char *end = util_origin_parse(value, &o);
 
 	if (!end)
 		return false;
@@ -118,8 +44,8 @@ static bool s_origin_equal(const struct origin *want, const char *value, bool ur
 bool ingress_origin_allowed(const char *public_origin, const char *origin, const char *referer,
 			    const char *fetch_site)
 {
-	struct origin want;
-	const char *end = s_parse(public_origin, &want);
+	struct util_origin want;
+	const char *end = util_origin_parse(public_origin, &want);
 
 	if (!end || *end != '\0')
 		return false; /* config.c checked it: cannot happen */

@@ -3,7 +3,7 @@
  * ever stored": before a log record or an audit event is buffered, every
  * part of its text that looks like one of these is replaced. Deliberately
  * generous (a false positive costs a version string, a miss costs a
- * promise). Four passes, in this order:
+ * promise). Five passes, in this order:
  *
  *   credentials  an Authorization, Proxy-Authorization, Cookie or
  *                Set-Cookie value ("Authorization: Bearer x", "cookie=a=b;
@@ -20,6 +20,9 @@
  *                digit or '.': "[ip]";
  *   hex tokens   a run of 32 or more hex digits (session tokens, their
  *                hashes, invite codes): "[token]".
+ *   credentials  again: a key glued to an address or a token
+ *                ("2001:db8::1token=x") is a key once that is "[ip]", so
+ *                the result is final (redacting it again changes nothing).
  *
  * Left alone: versions (2.4.1), dates (2026-11-29), times (05:00:00.123),
  * UUIDs, MAC addresses. Only ASCII bytes are matched and values end at
@@ -312,8 +315,8 @@ typedef void (*pass_fn)(const char *in, struct sbuf *out, size_t *count);
 /* logd_redact - a malloc'ed copy of s with every match replaced */
 char *logd_redact(const char *s, size_t *ret_n)
 {
-	static const pass_fn passes[] = { s_pass_credentials, s_pass_ipv6, s_pass_ipv4,
-					  s_pass_hex };
+	static const pass_fn passes[] = { s_pass_credentials, s_pass_ipv6, s_pass_ipv4, s_pass_hex,
+					  s_pass_credentials };
 	_cleanup_free_ char *cur = strdup(s);
 	size_t n = 0;
 

@@ -385,6 +385,9 @@ static const struct file_error_case s_file_errors[] = {
 	{ "[ingress]\nmax_conections = 100\n", 2,
 	  { "unknown key [ingress] max_conections (did you mean max_connections?)" } },
 	{ "[ipc]\nlogsink = ipc:///x\n", 2, { "unknown key [ipc] logsink (did you mean log_sink?)" } },
+	/* a file's control characters never reach the message (a terminal would obey them) */
+	{ "k\x1b[2J = 1\n", 1, { "key k?[2J is outside any [section]" } },
+	{ "[x\x1b[2J]\n", 1, { "unknown section [x?[2J]" } },
 };
 
 /* no suggestion when nothing is close */
@@ -643,6 +646,14 @@ static void test_formats(void **state)
 		{ "ingress", "public_origin", "https://example.com/app", "no path" },
 		{ "ingress", "public_origin", "https://example.com?x", "no path" },
 		{ "ingress", "public_origin", "https://user@example.com", "no path" },
+		/* what ingressd's Origin check could never match (fuzz-origin) */
+		{ "ingress", "public_origin", "https://b\xc3\xbc" "cher.example", "no path" },
+		{ "ingress", "public_origin", "https://a%2eexample", "no path" },
+		{ "ingress", "public_origin", "https://example.com:99999", "no path" },
+		{ "ingress", "public_origin", "https://example.com:0", "no path" },
+		{ "ingress", "public_origin", "https://example.com:", "no path" },
+		{ "ingress", "public_origin", "https://[::1", "no path" },
+		{ "ingress", "public_origin", "https://example.com:8443", NULL },
 		{ "ipc", "authd", "ipc:///run/x.sock", NULL },
 		{ "ipc", "telemetryd", "tcp://127.0.0.1:5555", NULL },
 		{ "ipc", "log_sink", "inproc://log", NULL },

@@ -271,6 +271,31 @@ static void test_non_canonical(void **state)
 	}
 }
 
+/* Every '-' or '_' of a token replaced by a byte >= 0x80 (libsodium reads those as '_'). */
+static void test_high_bytes(void **state)
+{
+	struct keys *k = *state;
+	struct csrf_binding b;
+	char tok[CSRF_TOKEN_LEN + 1], bad[CSRF_TOKEN_LEN + 1];
+	size_t tried = 0;
+
+	s_browser(BROWSER_1, &b);
+	for (int round = 0; round < 200 && tried < 20; round++) {
+		ingress_csrf_issue(k->a, &b, tok);
+		for (size_t i = 0; i < CSRF_TOKEN_LEN; i++) {
+			if (tok[i] != '-' && tok[i] != '_')
+				continue;
+			memcpy(bad, tok, sizeof(bad));
+			bad[i] = (char)0xff;
+			assert_false(s_ok(k->a, &b, bad));
+			bad[i] = (char)0x80;
+			assert_false(s_ok(k->a, &b, bad));
+			tried++;
+		}
+	}
+	assert_true(tried > 0);
+}
+
 struct decode_case {
 	const char *in;
 	int len;          /* -EINVAL for refused */
@@ -334,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_garbled),
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_non_canonical),
+		cmocka_unit_test(test_high_bytes),
 		cmocka_unit_test(test_header_decode),
 	};
 

@@ -72,6 +72,9 @@ static const struct redact_case s_changed[] = {
 	  "Authorization: [redacted]", 1 },
 	{ "c=1.2.3.4 d=::1 t=0123456789abcdef0123456789abcdef01234567",
 	  "c=[ip] d=[ip] t=[token]", 3 },
+	/* a key glued to an address: found once the address is "[ip]" (fuzz-redact) */
+	{ "addr:2001:db8::1token=123 x", "addr:[ip]token=[redacted] x", 2 },
+	{ "from 10.0.0.1password=hunter2", "from [ip]password=[redacted]", 2 },
 };
 
 static const char *const s_unchanged[] = {
