@@ -13,6 +13,7 @@
  *   retention.c      `retention`: apply every retention rule (as of --now)
  *   logs.c           `logs`: print stored log records (--follow)
  *   audit.c          `audit`: print a team's audit trail
+ *   status.c         `status`: ping every daemon, print health and queues
  */
 #ifndef SEMBARK_CTL_H
 #define SEMBARK_CTL_H
@@ -78,6 +79,11 @@ int ctl_retention(const struct ctl_context *ctx, int argc, char **argv);
 int ctl_logs(const struct ctl_context *ctx, int argc, char **argv);
 /* ctl_audit - `sembarkctl audit --team ID [--limit N]` */
 int ctl_audit(const struct ctl_context *ctx, int argc, char **argv);
+
+/* --- status.c ------------------------------------------------------- */
+
+/* ctl_status - `sembarkctl status`: every daemon's pong, 0 when all are healthy */
+int ctl_status(const struct ctl_context *ctx, int argc, char **argv);
 
 /* --- migrate.c ------------------------------------------------------ */
 
