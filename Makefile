@@ -7,6 +7,7 @@
 #   make test-faults the fault campaign under load, FAULT_ROUNDS (5) rounds
 #   make screenshots the browser suite, keeping its screenshots in docs/screenshots
 #   make check-units systemd-analyze verify + security on systemd/*.service
+#   make man         regenerate docs/man/ (the man pages) from the built programs
 #   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
 
 VERSION  := $(shell cat VERSION)
@@ -79,7 +80,7 @@ WEB_OUT  := $(BUILD)/web/index.html
 .SECONDARY:
 
 .PHONY: all deps run test test-unit test-integration test-asan test-faults check-units bench clean distclean \
-	screenshots
+	screenshots man
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
@@ -160,6 +161,10 @@ test-faults: all $(TEST_DEPS_STAMP)
 
 check-units:
 	@bash scripts/check-units.sh
+
+# docs/man/: the man pages, from the config schema, the programs' --help and docs/man/src/
+man: $(BINS)
+	@$(PYTHON) scripts/man-pages.py --bin $(BUILD)/bin --out docs/man
 
 bench: all
 	@BUILD=$(BUILD) PORT=$(PORT) bash bench/run.sh

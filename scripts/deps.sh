@@ -6,8 +6,9 @@
 #   sh scripts/deps.sh          build, `make run`, the unit and integration tests
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
 #                               ChromeDriver and Selenium, Node.js for the
-#                               web client's unit tests, and h11 for the
-#                               differential HTTP tests (what `make test` runs)
+#                               web client's unit tests, h11 for the
+#                               differential HTTP tests, and man-db/groff-base
+#                               for the man pages' checks (what `make test` runs)
 set -eu
 
 PACKAGES="
@@ -23,6 +24,7 @@ wrk curl
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
 python3-h11
+man-db groff-base
 "
 case ${1:-} in
 '') ;;
