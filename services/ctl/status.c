@@ -28,7 +28,7 @@
 #include "ipc.h"
 #include "rpc.h"
 
-#define CTL_STATUS_DEADLINE_MS 2000
+#define CTL_STATUS_DEADLINE_MS 2000 /* "2 s" in s_why_down, main.c and the docs */
 #define CTL_STATUS_RETRY_MS 50
 #define CTL_STATUS_QUEUES_MAX 256 /* "name=n name=n ..." of one pong */
 
@@ -79,9 +79,9 @@ static void s_probe_reply(int r, enum ipc_msg_type type, const void *buf, size_t
 		if (evtimer_add(p->retry, &tv) == 0)
 			return;
 	}
-	if (r == 0 && type == IPC_MSG_PONG)
+	if (r == 0 && type == IPC_MSG_PONG) {
 		r = ipc_decode_pong(buf, len, &id, &p->pong);
-	else if (r == 0) {
+	} else if (r == 0) {
 		s_probe_error(p, buf, len);
 		r = -EPROTO;
 	}
