@@ -3,10 +3,10 @@
  * on their [ipc] endpoints (CURVE on tcp:// as the daemons do), each within
  * CTL_STATUS_DEADLINE_MS, and print one line per daemon: up or down, its
  * database, version, pid, uptime and queue depths (from its pong).
- * Exit 0 when every daemon answered and reaches its database, else 1.
- *
- * ingressd has no IPC endpoint: its own health is GET /healthz, which
- * answers from the same pongs; the table says so in a note.
+ * ingressd has no IPC endpoint: its line is the status of GET /healthz at
+ * [ingress] listen (status_ingress.c), asked at the same time.
+ * Exit 0 when every backend answered and reaches its database and
+ * /healthz answered 200, else 1.
  *
  * Just after connecting, ZeroMQ refuses sends until the connection is up
  * (ZMQ_IMMEDIATE, see ipc/README.md), and a daemon that is down refuses
@@ -170,6 +170,19 @@ static const char *s_why_down(const struct status_probe *p)
 	}
 }
 
+/* s_print_ingress - ingressd's line; true when /healthz answered 200 */
+static bool s_print_ingress(const struct status_ingress *p)
+{
+	if (!p->done || p->http_status == 0) {
+		printf("%-11s %-5s %-9s %s (%s)\n", "ingressd", "down", "-",
+		       "no answer within 2 s", p->where);
+		return false;
+	}
+	printf("%-11s %-5s %-9s %-8s %-8s %-8s GET /healthz: %d (%s)\n", "ingressd", "up", "-", "-",
+	       "-", "-", p->http_status, p->where);
+	return p->http_status == 200;
+}
+
 /* s_print - one line per daemon; true when this one is healthy */
 static bool s_print(const struct status_probe *p)
 {
@@ -196,6 +209,7 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv)
 		{ .name = "telemetryd", .endpoint = cfg.ipc.telemetryd },
 		{ .name = "logd", .endpoint = cfg.ipc.logd },
 	};
+	struct status_ingress ingress = { 0 };
 	struct event_base *base = NULL;
 	void *zctx = NULL;
 	size_t waiting = 0;
@@ -216,7 +230,13 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv)
 		goto out;
 	}
 	curve_init(&cfg, base, zctx);
-	waiting = ELEMENTSOF(probes); /* all counted first: a probe may end at once */
+	waiting = ELEMENTSOF(probes) + 1; /* all counted first: a probe may end at once */
+	r = status_ingress_start(&ingress, base, &cfg, CTL_STATUS_DEADLINE_MS, &waiting);
+	if (r < 0) {
+		fprintf(stderr, "sembarkctl: status: cannot ask ingressd at [ingress] listen %s: %s\n",
+			cfg.ingress.listen, strerror(-r));
+		r = 0; /* its line says down; the backends are still asked */
+	}
 	for (size_t i = 0; i < ELEMENTSOF(probes) && r >= 0; i++) {
 		probes[i].waiting = &waiting;
 		r = s_probe_start(&probes[i], base, zctx, &cfg);
@@ -229,11 +249,12 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv)
 			event_base_dispatch(base);
 		printf("%-11s %-5s %-9s %-8s %-8s %-8s %s\n", "SERVICE", "STATE", "DATABASE",
 		       "VERSION", "PID", "UPTIME_S", "QUEUES");
+		all = s_print_ingress(&ingress);
 		for (size_t i = 0; i < ELEMENTSOF(probes); i++)
 			all = s_print(&probes[i]) && all;
-		printf("(ingressd has no IPC endpoint: ask GET /healthz at [ingress] listen)\n");
 	}
 out:
+	status_ingress_free(&ingress);
 	for (size_t i = 0; i < ELEMENTSOF(probes); i++)
 		s_probe_free(&probes[i]);
 	curve_done();
