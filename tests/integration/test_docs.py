@@ -110,5 +110,5 @@ def test_conf_page_has_every_key():
             continue
         m = re.match(r"\| `(\w+)` \|", line)
         if m:
-            assert ".TP\n\\fB\\%%%s\\fR\n" % m.group(1).replace("-", "\\-") in roff, \
+            assert ".TP\n\\fB%s\\fR\n" % m.group(1).replace("-", "\\-") in roff, \
                 (section, m.group(1))
