@@ -4,7 +4,10 @@
  * Owns: argv (--config, --check-config, --help, --version), loading the
  * config, opening the log and the PUSH to logd's sink, the one
  * event_base and the one ZeroMQ context, SIGTERM/SIGINT through evsignal
- * with a draining stop, sd_notify READY/STATUS/WATCHDOG/STOPPING, and
+ * with a draining stop, SIGHUP through evsignal to the daemon's reload hook
+ * (without one it is logged and ignored: never the default action, which
+ * would end the process and, being a "clean" signal for Restart=on-failure,
+ * leave it stopped), sd_notify READY/STATUS/WATCHDOG/STOPPING, and
  * dropping root. Runs in the main thread of each daemon; holds no secret.
  *
  * Unlike other shared/ code, this file is the boundary of the start-up
@@ -212,9 +215,24 @@ static void s_on_signal(evutil_socket_t sig, short what, void *userdata)
 	s_begin_stop(d, (int)sig);
 }
 
-static int s_add_signal(struct daemon *d, int sig, struct event **ret)
+/* s_on_hup - SIGHUP: the daemon's reload hook, if it has one */
+static void s_on_hup(evutil_socket_t sig, short what, void *userdata)
 {
-	struct event *ev = evsignal_new(d->base, sig, s_on_signal, d);
+	struct daemon *d = userdata;
+
+	if (d->stopping)
+		return;
+	if (!d->on_reload) {
+		log_info("SIGHUP: nothing to reload here (restart to apply configuration "
+			 "changes)");
+		return;
+	}
+	d->on_reload(d->on_reload_userdata); /* logs what it did */
+}
+
+static int s_add_signal(struct daemon *d, int sig, event_callback_fn cb, struct event **ret)
+{
+	struct event *ev = evsignal_new(d->base, sig, cb, d);
 
 	if (!ev)
 		return -ENOMEM;
@@ -294,11 +312,13 @@ static int s_setup_runtime(struct daemon *d)
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return log_error_errno(-errno, "cannot create the ZeroMQ context");
-	r = s_add_signal(d, SIGTERM, &d->sig_term);
+	r = s_add_signal(d, SIGTERM, s_on_signal, &d->sig_term);
 	if (r >= 0)
-		r = s_add_signal(d, SIGINT, &d->sig_int);
+		r = s_add_signal(d, SIGINT, s_on_signal, &d->sig_int);
+	if (r >= 0)
+		r = s_add_signal(d, SIGHUP, s_on_hup, &d->sig_hup);
 	if (r < 0)
-		return log_error_errno(r, "cannot watch SIGTERM/SIGINT");
+		return log_error_errno(r, "cannot watch SIGTERM/SIGINT/SIGHUP");
 	signal(SIGPIPE, SIG_IGN);
 	r = s_setup_watchdog(d);
 	if (r < 0)
@@ -356,6 +376,13 @@ void daemon_on_stop(struct daemon *d, void (*on_stop)(void *), int (*drain)(void
 	d->on_stop_userdata = userdata;
 	d->drain = drain;
 	d->drain_userdata = userdata;
+}
+
+/* daemon_on_reload - what to call on SIGHUP (not while stopping) */
+void daemon_on_reload(struct daemon *d, void (*on_reload)(void *), void *userdata)
+{
+	d->on_reload = on_reload;
+	d->on_reload_userdata = userdata;
 }
 
 static int s_verify_dropped(uid_t uid, gid_t gid)
@@ -461,6 +488,7 @@ void daemon_done(struct daemon *d)
 	curve_done();
 	s_event_freep(&d->sig_term);
 	s_event_freep(&d->sig_int);
+	s_event_freep(&d->sig_hup);
 	s_event_freep(&d->sig_pipe);
 	s_event_freep(&d->watchdog);
 	s_event_freep(&d->stop_timer);

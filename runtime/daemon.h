@@ -2,7 +2,7 @@
  * daemon.h - the start-up sequence and lifecycle every sembark daemon
  * shares: argv (--config, --check-config, --help, --version), config,
  * logging, one libevent base and one ZeroMQ context, SIGTERM/SIGINT
- * through evsignal, sd_notify READY=1 / STATUS= / WATCHDOG=1 (from a loop
+ * through evsignal, SIGHUP to a reload hook (else logged and ignored), sd_notify READY=1 / STATUS= / WATCHDOG=1 (from a loop
  * timer at half WATCHDOG_USEC, never a thread) / STOPPING=1, dropping root,
  * and a clean stop that lets in-flight work finish.
  */
@@ -28,11 +28,13 @@ struct daemon {
 	bool stopping;
 
 	/* private */
-	struct event *sig_term, *sig_int, *sig_pipe, *watchdog, *stop_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_pipe, *watchdog, *stop_timer;
 	int (*drain)(void *userdata); /* returns >0 while work is still in flight */
 	void *drain_userdata;
 	void (*on_stop)(void *userdata);
 	void *on_stop_userdata;
+	void (*on_reload)(void *userdata);
+	void *on_reload_userdata;
 };
 
 /*
@@ -50,6 +52,13 @@ int daemon_init(struct daemon *d, const char *service, int argc, char **argv);
  */
 void daemon_on_stop(struct daemon *d, void (*on_stop)(void *), int (*drain)(void *),
 		    void *userdata);
+
+/*
+ * daemon_on_reload - what to call on SIGHUP (`systemctl reload`); not
+ * called once a stop has begun. A daemon without one logs the signal and
+ * goes on unchanged.
+ */
+void daemon_on_reload(struct daemon *d, void (*on_reload)(void *), void *userdata);
 
 /* daemon_drop_privileges - if root and user != "", become that user */
 int daemon_drop_privileges(struct daemon *d, const char *user);

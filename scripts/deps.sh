@@ -7,7 +7,8 @@
 #   sh scripts/deps.sh test     the same, and the browser suite's Chromium,
 #                               ChromeDriver and Selenium, Node.js for the
 #                               web client's unit tests, h11 for the
-#                               differential HTTP tests, and man-db/groff-base
+#                               differential HTTP tests, npm and jsonschema
+#                               for the OpenAPI tests, and man-db/groff-base
 #                               for the man pages' checks (what `make test` runs)
 set -eu
 
@@ -24,6 +25,7 @@ wrk curl
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
 python3-h11
+npm python3-jsonschema
 man-db groff-base
 "
 case ${1:-} in
@@ -34,6 +36,11 @@ esac
 
 missing=""
 for p in $PACKAGES; do
+	# npm: Debian ships it apart from nodejs; a nodejs package that bundles
+	# it (and so conflicts with Debian's npm) serves as well
+	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+		continue
+	fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

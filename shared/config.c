@@ -139,6 +139,7 @@ static const struct cfg_key s_schema[] = {
 	K_INT(database, port, 1, 65535, 5432),
 	K_STR(database, name, "sembark"),
 	K_ENUM(database, sslmode, s_sslmode_names, "prefer"),
+	K_STR(database, sslrootcert, ""),
 	K_INT(database, connect_timeout, 1, 300, 5),
 	K_INT(database, statement_timeout_ms, 100, 600000, 5000),
 	K_STR(database, owner_user, "sembark_owner"),

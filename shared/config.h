@@ -95,6 +95,7 @@ struct sembark_config {
 		int port;                      /* PostgreSQL port */
 		char name[CONFIG_STR_MAX];     /* database name */
 		char sslmode[CONFIG_STR_MAX];  /* libpq sslmode for TCP connections */
+		char sslrootcert[CONFIG_STR_MAX]; /* CA certificates (PEM) the server's must chain to with sslmode verify-ca or verify-full; empty: libpq's default */
 		int connect_timeout;           /* seconds to wait for a connection */
 		int statement_timeout_ms;      /* milliseconds any statement may run */
 		char owner_user[CONFIG_STR_MAX];             /* role that owns the schema; used by sembarkctl only */

@@ -43,6 +43,7 @@ struct db {
 	char dbname[CONFIG_STR_MAX];
 	char user[CONFIG_STR_MAX];
 	char sslmode[CONFIG_STR_MAX];
+	char sslrootcert[CONFIG_STR_MAX];
 	char connect_timeout[16];
 	char tcp_user_timeout[16];
 	char options[64];
@@ -88,6 +89,7 @@ static int s_fill_params(struct db *db, const struct sembark_config *cfg, const 
 	r |= s_copy(db->dbname, sizeof(db->dbname), cfg->database.name);
 	r |= s_copy(db->user, sizeof(db->user), user);
 	r |= s_copy(db->sslmode, sizeof(db->sslmode), cfg->database.sslmode);
+	r |= s_copy(db->sslrootcert, sizeof(db->sslrootcert), cfg->database.sslrootcert);
 	if (r)
 		return -EINVAL;
 	snprintf(db->port, sizeof(db->port), "%d", cfg->database.port);
@@ -214,6 +216,7 @@ void db_conn_params(const struct db *db, const char *keys[static DB_PARAMS_MAX],
 	KV("connect_timeout", db->connect_timeout);
 	KV("tcp_user_timeout", db->tcp_user_timeout);
 	KV("sslmode", db->sslmode);
+	KV("sslrootcert", db->sslrootcert);
 	KV("application_name", db->appname);
 	KV("options", db->options);
 	KV("client_encoding", "UTF8");

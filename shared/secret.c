@@ -146,19 +146,37 @@ static int s_load_path(const char *path, bool trusted, struct secret **ret)
 	return s_read_secret(fd, ret);
 }
 
-/* s_load_credential - $CREDENTIALS_DIRECTORY/<name>; -ENOENT if not there */
-static int s_load_credential(const char *name, struct secret **ret)
+/* s_credential_path - $CREDENTIALS_DIRECTORY/<name>; -ENOENT without that directory */
+static int s_credential_path(const char *name, char path[static PATH_MAX])
 {
 	const char *dir = s_creds_dir();
-	char path[PATH_MAX];
 
 	if (!dir || !name || !name[0])
 		return -ENOENT;
 	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+	if ((size_t)snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* s_load_credential - $CREDENTIALS_DIRECTORY/<name>; -ENOENT if not there */
+static int s_load_credential(const char *name, struct secret **ret)
+{
+	char path[PATH_MAX];
+	int r = s_credential_path(name, path);
+
+	if (r < 0)
+		return r;
 	return s_load_path(path, true, ret);
+}
+
+/* secret_credential_present - does $CREDENTIALS_DIRECTORY hold `credential`? */
+bool secret_credential_present(const char *credential)
+{
+	char path[PATH_MAX];
+
+	return s_credential_path(credential, path) == 0 && access(path, F_OK) == 0;
 }
 
 /* secret_load - the credential if present, else the file at path */

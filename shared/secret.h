@@ -7,6 +7,7 @@
 #ifndef SEMBARK_SECRET_H
 #define SEMBARK_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SECRET_MAX 65536
@@ -23,6 +24,12 @@ struct secret {
  * -EPERM if the file is readable by group or others, -errno otherwise.
  */
 int secret_load(const char *credential, const char *path, struct secret **ret);
+
+/*
+ * secret_credential_present - does $CREDENTIALS_DIRECTORY hold `credential`
+ * (so that secret_load reads it, not the file)?
+ */
+bool secret_credential_present(const char *credential);
 
 /* secret_free - wipe and free; accepts NULL; returns NULL */
 struct secret *secret_free(struct secret *s);

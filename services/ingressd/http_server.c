@@ -20,6 +20,8 @@
  * With TLS (lim.tls_ctx) every connection is a bufferevent_openssl that
  * accepts the handshake; the request timer, armed at accept, bounds the
  * handshake too, and a failed handshake closes that connection only.
+ * http_server_set_tls_ctx swaps the context for connections accepted
+ * later (certificate renewal); each SSL holds a reference to its own.
  *
  * Admission, at accept and before anything else is done for a connection:
  * over lim.max_connections, or when its address (its client key, IPv6 per
@@ -839,6 +841,12 @@ size_t http_server_inflight(const struct http_server *s)
 size_t http_server_connections(const struct http_server *s)
 {
 	return s->n_conns;
+}
+
+/* http_server_set_tls_ctx - the context new connections get; open ones keep theirs */
+void http_server_set_tls_ctx(struct http_server *s, struct ssl_ctx_st *ctx)
+{
+	s->lim.tls_ctx = ctx;
 }
 
 /* http_server_free - close everything, aborting waiting handlers; accepts NULL */

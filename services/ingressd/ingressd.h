@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -36,6 +37,7 @@ struct ingress_csrf;
 struct ingress_ratelimit;
 struct ingress_web;
 struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
+struct x509_st;    /* OpenSSL's X509 */
 
 /* ---- main.c ------------------------------------------------------------ */
 
@@ -118,7 +120,8 @@ struct http_server_limits {
 	int idle_timeout_ms;       /* keep-alive: wait for the next request, then close */
 	int request_timeout_ms;    /* a whole request from its first byte, else 408 */
 	bool tls;                  /* connections are TLS: send Strict-Transport-Security */
-	struct ssl_ctx_st *tls_ctx; /* with tls: the server context (not owned) */
+	struct ssl_ctx_st *tls_ctx; /* with tls: the server context (not owned; see
+				     * http_server_set_tls_ctx) */
 };
 
 /* One request and its answer; lives inside its connection. */
@@ -176,6 +179,8 @@ void http_server_stop(struct http_server *s);
 size_t http_server_inflight(const struct http_server *s);
 /* http_server_connections - open client connections (without rejected ones) */
 size_t http_server_connections(const struct http_server *s);
+/* http_server_set_tls_ctx - the context new connections get (not owned); open ones keep theirs */
+void http_server_set_tls_ctx(struct http_server *s, struct ssl_ctx_st *ctx);
 
 /*
  * http_respond - answer ex: status, Content-Type (NULL: none), body, extra
@@ -219,6 +224,13 @@ void ingress_handle_healthz(struct ingress *app, struct http_exchange *ex);
 int ingress_security_txt(const struct sembark_config *cfg, int64_t now_us, char *buf, size_t size);
 /* ingress_handle_security_txt - GET /.well-known/security.txt */
 void ingress_handle_security_txt(struct ingress *app, struct http_exchange *ex);
+
+/* ---- openapi.c ---------------------------------------------------------- */
+
+/* ingress_handle_openapi - GET /api/openapi.json: docs/openapi.json as linked in */
+void ingress_handle_openapi(struct ingress *app, struct http_exchange *ex);
+/* ingress_print_routes - "METHOD PATH" per line, the table's order; 0 or -EIO */
+int ingress_print_routes(FILE *out);
 
 /* ---- csrf.c: the signed double-submit token (pure) ---------------------- */
 
@@ -543,12 +555,31 @@ void ingress_handle_forward(struct ingress *app, struct http_exchange *ex);
 
 /* ---- tls.c: the TLS server context ---------------------------------------- */
 
+/* What a certificate says of itself: public facts only, for the log. */
+struct tls_cert_info {
+	char subject[256];  /* RFC 2253, cut; "(an IP address)" when a CN is one */
+	char not_after[32]; /* ISO 8601 UTC: 2026-03-01T12:00:00Z */
+	char sha256[96];    /* fingerprint of the DER: "AB:CD:...", 95 characters */
+	bool expired;       /* notAfter is past (or unreadable) */
+};
+
 /*
  * ingress_tls_new - TLS 1.2/1.3 context (ECDHE + AEAD suites for 1.2) with
  * the chain of [ingress] tls_cert_file and the key of credential tls-key
- * or [ingress] tls_key_file; logs what is wrong, naming the file. -errno.
+ * or [ingress] tls_key_file; logs what is wrong, naming the file, or
+ * "tls certificate loaded" with the certificate's public facts (an
+ * expired one is used, with a warning). -errno.
  */
 int ingress_tls_new(const struct sembark_config *cfg, struct ssl_ctx_st **ret);
+/*
+ * ingress_tls_reload - the same, for SIGHUP: a new context in *ret and
+ * "tls certificate reloaded"; or one line "tls reload failed" with
+ * reason= and path= and *ret untouched (an expired certificate is refused
+ * too). The caller swaps contexts; open connections keep theirs.
+ */
+int ingress_tls_reload(const struct sembark_config *cfg, struct ssl_ctx_st **ret);
+/* ingress_tls_describe - subject, notAfter, fingerprint, expired of cert (an X509) */
+int ingress_tls_describe(struct x509_st *cert, struct tls_cert_info *ret);
 /* ingress_tls_free - accepts NULL; returns NULL */
 struct ssl_ctx_st *ingress_tls_free(struct ssl_ctx_st *ctx);
 

@@ -11,12 +11,17 @@
  * into memory), the per-client rate table, the listening socket (from
  * systemd, else bound here), the RPC clients, drop root to [ingress]
  * user, READY=1, loop. On SIGTERM: stop accepting, close idle
- * connections, answer every request already under way, then exit.
+ * connections, answer every request already under way, then exit. On
+ * SIGHUP (`systemctl reload`): the TLS certificate and key are read again
+ * (tls.c) and, if they load, used for new connections; nothing else of the
+ * configuration changes without a restart. `--routes` alone prints the
+ * route table (openapi.c) and exits.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,6 +48,24 @@ static int s_drain(void *userdata)
 	struct ingress *app = userdata;
 
 	return (int)MIN(http_server_inflight(app->srv), (size_t)INT_MAX);
+}
+
+/* s_on_reload - SIGHUP: a new TLS context for new connections, or the old one stays */
+static void s_on_reload(void *userdata)
+{
+	struct ingress *app = userdata;
+	struct ssl_ctx_st *fresh = NULL;
+
+	if (!app->tls) {
+		log_info("SIGHUP: nothing to reload without TLS (restart to apply configuration "
+			 "changes)");
+		return;
+	}
+	if (ingress_tls_reload(app->cfg, &fresh) < 0)
+		return; /* logged; the current context stays */
+	http_server_set_tls_ctx(app->srv, fresh);
+	ingress_tls_free(app->tls); /* open connections hold their own reference */
+	app->tls = fresh;
 }
 
 /* s_load_csrf_key - the CSRF key, without which ingressd does not start */
@@ -201,6 +224,7 @@ static int s_serve(struct ingress *app, int fd)
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the HTTP server");
 	daemon_on_stop(d, s_on_stop, s_drain, app);
+	daemon_on_reload(d, s_on_reload, app);
 	printf("sembark-ingressd: listening on port %d\n", port);
 	fflush(stdout);
 	snprintf(status, sizeof(status), "serving %s on port %d", app->tls ? "HTTPS" : "HTTP",
@@ -252,6 +276,8 @@ int main(int argc, char **argv)
 	struct daemon d = { 0 };
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "--routes") == 0) /* for the OpenAPI test */
+		return ingress_print_routes(stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	wipe_json_allocations(); /* request bodies (passwords) are parsed to be checked */
 	r = daemon_init(&d, "ingressd", argc, argv);
 

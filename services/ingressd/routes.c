@@ -35,6 +35,7 @@ const struct ingress_route ingress_routes[] = {
 	{ "GET", "/healthz", ingress_handle_healthz, 0, NULL },
 	{ "GET", "/.well-known/security.txt", ingress_handle_security_txt, 0, NULL },
 	{ "GET", "/api/csrf", ingress_handle_csrf, 0, NULL },
+	{ "GET", "/api/openapi.json", ingress_handle_openapi, 0, NULL },
 #define IPC_OP(e, stem, wire, method, path, daemon, who, flags)                        \
 	{ #method, path, ROUTE_HANDLER_##daemon, flags, &ipc_ops[IPC_OP_##e] },
 #include "operations.def"

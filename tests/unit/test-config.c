@@ -168,6 +168,7 @@ static const struct key_case s_keys[] = {
 	I(database, port, 1, 65535, 5432),
 	S(database, name, "sembark"),
 	S(database, sslmode, "prefer"),
+	S(database, sslrootcert, ""),
 	I(database, connect_timeout, 1, 300, 5),
 	I(database, statement_timeout_ms, 100, 600000, 5000),
 	S(database, owner_user, "sembark_owner"),

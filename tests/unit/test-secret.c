@@ -1,7 +1,8 @@
 /*
  * test-secret.c - unit tests of shared/secret.c with real files in a
  * temporary directory: contents and newline stripping, the owner-only
- * permission rule (-EPERM), $CREDENTIALS_DIRECTORY precedence and its
+ * permission rule (-EPERM), $CREDENTIALS_DIRECTORY precedence (and
+ * secret_credential_present, which tells whether it applies) and its
  * exemption from that rule, -ENOENT, -EFBIG at SECRET_MAX + 1 bytes,
  * directories and bad credential names.
  */
@@ -188,6 +189,9 @@ static void test_credentials_first(void **state)
 	assert_int_equal(secret_load("db-password", "", &s), 0);
 	assert_string_equal((char *)s->data, "from-credential");
 	s = secret_free(s);
+	assert_true(secret_credential_present("db-password"));
+	assert_false(secret_credential_present("csrf-key"));
+	assert_false(secret_credential_present("../db-password"));
 
 	/* without CREDENTIALS_DIRECTORY the credential is not looked for */
 	unsetenv("CREDENTIALS_DIRECTORY");
@@ -195,6 +199,7 @@ static void test_credentials_first(void **state)
 	assert_string_equal((char *)s->data, "from-file");
 	s = secret_free(s);
 	assert_int_equal(secret_load("db-password", "", &s), -ENOENT);
+	assert_false(secret_credential_present("db-password"));
 
 	s_remove(s_creds, "db-password");
 	s_remove(s_dir, "pw");
