@@ -9,11 +9,18 @@
 #   make check-units systemd-analyze verify + security on systemd/*.service
 #   make man         regenerate docs/man/ (the man pages) from the built programs
 #   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
+#   make deb         the Debian package, in build/deb/ (debian/, docs/deploy-systemd.md)
+#   make test-deb    build, lintian, install, check and purge that package (changes this host)
+#   make programs    only build/bin/* and build/web (what the package ships)
 
 VERSION  := $(shell cat VERSION)
 BUILD    ?= build
 PORT     ?= 8080
 SAN      ?=
+# PACKAGED=1: sembarkctl looks for migrations only where the package puts
+# them (and --migrations, $SEMBARK_MIGRATIONS_DIR), never in a source tree;
+# use a fresh BUILD: make does not rebuild objects when only flags change
+PACKAGED ?=
 CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
@@ -38,8 +45,12 @@ else
 CFLAGS_MODE := -O2 -D_FORTIFY_SOURCE=2
 LDFLAGS_MODE :=
 endif
+ifeq ($(PACKAGED),1)
+CFLAGS_MODE += -DSEMBARK_PACKAGED
+endif
+# EXTRA_CFLAGS / EXTRA_LDFLAGS come last: debian/rules passes dpkg-buildflags there
 CFLAGS  = $(CFLAGS_BASE) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
-LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS_MODE)
+LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS_MODE) $(EXTRA_LDFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm
 
 SERVICES  := ingressd authd telemetryd logd ctl
@@ -80,10 +91,12 @@ WEB_OUT  := $(BUILD)/web/index.html
 .SECONDARY:
 
 .PHONY: all deps run test test-unit test-integration test-asan test-faults check-units bench clean distclean \
-	screenshots man
+	screenshots programs deb test-deb man
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
+
+programs: $(BINS) $(WEB_OUT)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -161,6 +174,15 @@ test-faults: all $(TEST_DEPS_STAMP)
 
 check-units:
 	@bash scripts/check-units.sh
+
+# the .deb (and its -dbgsym) in build/deb/, built from a copy of the tree
+deb:
+	@sh scripts/deps.sh deb
+	@bash scripts/build-deb.sh build/deb
+
+# not part of `make test`: installs the package on this host, then purges it
+test-deb:
+	@SEMBARK_TEST_DEB=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_deb.py
 
 # docs/man/: the man pages, from the config schema, the programs' --help and docs/man/src/
 man: $(BINS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # check-units.sh - the gate on sembark's systemd files (`make check-units`).
 #
-# For every unit in systemd/ (*.service, *.socket, *.target):
+# For every unit in systemd/ (*.service, *.socket, *.target), and the
+# template sembark-ingressd@.service that scripts/ingress-template.sh makes
+# from sembark-ingressd.service (the package installs it):
 #   - `systemd-analyze verify` must pass and print nothing (unknown keys and
 #     bad values are only warnings there, so any output counts as a failure).
 #     verify wants the Exec*= binaries to exist, so the units are checked as
@@ -47,7 +49,7 @@ row() {
 
 # indent - show a tool's complaints under the table line they belong to
 indent() {
-	sed -e "s|$TMP/units/|systemd/|g" -e 's/^/    /' "$@"
+	sed -e "s|$TMP/units/|systemd/|g" -e 's/^/    /'
 }
 
 # need_tools - the systemd tools this check runs, or exit 2
@@ -87,6 +89,10 @@ stage_units() {
 		[ -e "$f" ] || continue
 		sed "s|/usr/bin/sembark|$TMP/bin/sembark|g" "$f" >"$TMP/units/${f##*/}"
 	done
+	if [ -e "$TMP/units/sembark-ingressd.service" ]; then
+		sh "$ROOT/scripts/ingress-template.sh" "$TMP/units/sembark-ingressd.service" \
+			>"$TMP/units/sembark-ingressd@.service"
+	fi
 }
 
 # missing_refs UNIT - sembark units UNIT names that systemd/ does not have

@@ -10,6 +10,8 @@
 #                               differential HTTP tests, npm and jsonschema
 #                               for the OpenAPI tests, and man-db/groff-base
 #                               for the man pages' checks (what `make test` runs)
+#   sh scripts/deps.sh deb      the same as no argument, and the Debian
+#                               packaging tools `make deb` runs
 set -eu
 
 PACKAGES="
@@ -28,10 +30,14 @@ python3-h11
 npm python3-jsonschema
 man-db groff-base
 "
+DEB_PACKAGES="
+debhelper dpkg-dev fakeroot lintian
+"
 case ${1:-} in
 '') ;;
 test) PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
-*) echo "deps: usage: deps.sh [test]" >&2; exit 2 ;;
+deb) PACKAGES="$PACKAGES $DEB_PACKAGES" ;;
+*) echo "deps: usage: deps.sh [test|deb]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -138,8 +138,11 @@ def parse_help(text):
         if part == "Commands:" and re.match(r"  \S", line) and i < len(lines) \
                 and lines[i].startswith("      "):
             name, _, args = line.strip().partition(" ")
-            commands.append((name, args, lines[i].strip()))
-            i += 1
+            text = []
+            while i < len(lines) and lines[i].startswith("      "):
+                text.append(lines[i].strip())
+                i += 1
+            commands.append((name, args, " ".join(text)))
             continue
         if part == "Options:" and line and not line.startswith(" "):
             trailing.append(line)

@@ -2,10 +2,12 @@
  * common.c - helpers every sembarkctl command shares (kept out of main.c
  * so that unit tests, which link services/ctl/ without main.o, have them).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "secret.h"
 
 /* s_warn_ignored_env - one line on stderr per SEMBARK_* variable config_load left out */
 static void s_warn_ignored_env(const struct sembark_config *cfg)
@@ -32,4 +34,29 @@ int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret)
 	else
 		s_warn_ignored_env(ret);
 	return r;
+}
+
+/*
+ * ctl_load_password - a password: credential, else file; *ret stays NULL when neither is
+ * configured (path "" and no credential). A configured but unreadable
+ * source is an error.
+ */
+int ctl_load_password(const char *credential, const char *path, struct secret **ret)
+{
+	int r = secret_load(credential, path, ret);
+
+	if (r == -ENOENT && !*path)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "sembarkctl: cannot read the %s (%s): %s\n", credential,
+			*path ? path : "credential",
+			r == -EPERM ? "readable by group or others, chmod 0600 it" : strerror(-r));
+		return r;
+	}
+	if ((*ret)->len == 0) {
+		fprintf(stderr, "sembarkctl: the %s is empty\n", credential);
+		*ret = secret_free(*ret);
+		return -EINVAL;
+	}
+	return 0;
 }

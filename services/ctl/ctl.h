@@ -7,6 +7,7 @@
  *   main.c           argv, the command table, help, version
  *   common.c         helpers of every command (config loading)
  *   migrate.c        `migrate`: lock, apply, record, set daemon passwords
+ *   setup.c          `setup`: the owner role and the database, then migrate
  *   migrate_files.c  the migrations directory: where it is, what it holds
  *   migrate_plan.c   pure logic: file names, order, checksums, the plan
  *   owner_db.c       what retention/logs/audit share: owner connection, times
@@ -48,6 +49,9 @@ struct ctl_context {
 
 /* ctl_load_config - config_load with a message to stderr; 0 or -errno */
 int ctl_load_config(const struct ctl_context *ctx, struct sembark_config *ret);
+struct secret;
+/* ctl_load_password - credential, else file; *ret NULL when neither is configured */
+int ctl_load_password(const char *credential, const char *path, struct secret **ret);
 
 /* --- owner_db.c ----------------------------------------------------- */
 
@@ -113,6 +117,11 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv);
 
 /* ctl_migrate - `sembarkctl migrate [--status] [--migrations DIR]` */
 int ctl_migrate(const struct ctl_context *ctx, int argc, char **argv);
+
+/* --- setup.c -------------------------------------------------------- */
+
+/* ctl_setup - `sembarkctl setup [--admin-user NAME] [--migrations DIR]` */
+int ctl_setup(const struct ctl_context *ctx, int argc, char **argv);
 
 /* --- migrate_plan.c ------------------------------------------------- */
 

@@ -33,6 +33,9 @@ static int s_keygen(const struct ctl_context *ctx, int argc, char **argv);
 _printf_(1, 2) static int s_usage_error(const char *fmt, ...);
 
 static const struct ctl_command s_commands[] = {
+	{ "setup", "[--admin-user NAME] [--migrations DIR]",
+	  "as a PostgreSQL superuser (default postgres), create the owner role and the\n"
+	  "      database unless they exist, then migrate", ctl_setup },
 	{ "migrate", "[--status] [--migrations DIR]",
 	  "apply pending database migrations (--status: list applied and pending)", ctl_migrate },
 	{ "retention", "[--now TIMESTAMP] [--dry-run]",

@@ -99,38 +99,13 @@ static int64_t s_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Load a password: credential, else file; *ret stays NULL when neither is
- * configured (path "" and no credential). A configured but unreadable
- * source is an error.
- */
-static int s_load_password(const char *credential, const char *path, struct secret **ret)
-{
-	int r = secret_load(credential, path, ret);
-
-	if (r == -ENOENT && !*path)
-		return 0;
-	if (r < 0) {
-		fprintf(stderr, "sembarkctl: cannot read the %s (%s): %s\n", credential,
-			*path ? path : "credential",
-			r == -EPERM ? "readable by group or others, chmod 0600 it" : strerror(-r));
-		return r;
-	}
-	if ((*ret)->len == 0) {
-		fprintf(stderr, "sembarkctl: the %s is empty\n", credential);
-		*ret = secret_free(*ret);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int s_connect(struct migrate_run *m)
 {
 	_cleanup_(secret_freep) struct secret *pw = NULL;
 	const char *user = m->cfg.database.owner_user;
 	int r;
 
-	r = s_load_password("db-owner-password", m->cfg.database.owner_password_file, &pw);
+	r = ctl_load_password("db-owner-password", m->cfg.database.owner_password_file, &pw);
 	if (r < 0)
 		return r;
 	r = db_new(&m->cfg, "ctl", user, pw ? (const char *)pw->data : NULL, &m->db);
@@ -369,7 +344,7 @@ static int s_set_password(struct migrate_run *m, const char *role, const char *c
 	char *verifier;
 	int r;
 
-	r = s_load_password(credential, path, &pw);
+	r = ctl_load_password(credential, path, &pw);
 	if (r < 0 || !pw)
 		return r;
 	verifier = PQencryptPasswordConn(db_conn(m->db), (const char *)pw->data, role,

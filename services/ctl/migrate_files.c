@@ -5,7 +5,9 @@
  * The directory is, in order: --migrations DIR, $SEMBARK_MIGRATIONS_DIR,
  * <directory of the binary>/../../migrations when it exists (the source
  * tree: build/bin/sembarkctl -> migrations/), else the installed
- * /usr/share/sembark/migrations. Hidden files and files not ending in
+ * /usr/share/sembark/migrations. A packaged build (make PACKAGED=1, which
+ * debian/rules uses) skips the source-tree guess: /usr/bin/../../migrations
+ * would be /migrations. Hidden files and files not ending in
  * .sql are skipped; a .sql file with any other name is an error, so that a
  * typo never leaves a migration out silently.
  */
@@ -23,6 +25,11 @@
 #include "ctl.h"
 
 #define MIGRATIONS_INSTALLED_DIR "/usr/share/sembark/migrations"
+#ifdef SEMBARK_PACKAGED
+#define MIGRATIONS_LOOK_NEXT_TO_BINARY false
+#else
+#define MIGRATIONS_LOOK_NEXT_TO_BINARY true
+#endif
 
 static void closedirp(DIR **d)
 {
@@ -64,7 +71,7 @@ int migrations_dir(const char *option, char *ret, size_t size)
 		return s_copy(ret, size, option);
 	if (env && *env)
 		return s_copy(ret, size, env);
-	if (s_dir_next_to_binary(ret, size) == 0)
+	if (MIGRATIONS_LOOK_NEXT_TO_BINARY && s_dir_next_to_binary(ret, size) == 0)
 		return 0;
 	return s_copy(ret, size, MIGRATIONS_INSTALLED_DIR);
 }

@@ -364,6 +364,30 @@ def config_text(pg, sec, port, rundir, extra=None):
     return "\n".join(out)
 
 
+def setup_target(pg, sec, dirpath, prefix):
+    """For `sembarkctl setup`: a config in dirpath naming an owner role and a database that do
+    not exist yet (prefix + a random suffix), and a passfile for the cluster's superuser, the
+    admin setup connects as. A dict: cfg, owner, owner_pw, db, env (PGPASSFILE)."""
+    suffix = secrets.token_hex(4)
+    owner, dbname = prefix + "_owner_" + suffix, prefix + "_" + suffix
+    owner_pw = secrets.token_urlsafe(24)
+    owner_file = write_0600(os.path.join(dirpath, "owner-password"), owner_pw + "\n")
+    cfg = os.path.join(dirpath, "setup.conf")
+    with open(cfg, "w") as f:
+        f.write(config_text(pg, sec, 1, os.path.join(dirpath, "run"), extra={"database": {
+            "name": dbname, "owner_user": owner, "owner_password_file": owner_file}}))
+    passfile = write_0600(os.path.join(dirpath, "pgpass"),
+                          "*:*:*:%s:%s\n" % (OWNER, pg.owner_password))
+    return {"cfg": cfg, "owner": owner, "owner_pw": owner_pw, "db": dbname,
+            "env": {"PGPASSFILE": passfile}}
+
+
+def drop_setup_target(pg, target):
+    """Drop what `sembarkctl setup` made for setup_target()."""
+    pg.query("DROP DATABASE IF EXISTS %s" % target["db"], dbname="postgres")
+    pg.query("DROP ROLE IF EXISTS %s" % target["owner"], dbname="postgres")
+
+
 def run_ctl(config, *args, env=None, timeout=60):
     """sembarkctl --config CONFIG ARGS...; the CompletedProcess (text)."""
     return subprocess.run([binary("ctl"), "--config", config] + list(args), capture_output=True,

@@ -95,6 +95,21 @@ def test_program_page_has_every_option(page):
         assert '.SH "%s"' % section in roff, (page, section)
 
 
+def test_ctl_page_has_every_command():
+    """sembarkctl(8)'s COMMANDS is its --help: every command with its whole description,
+    descriptions over several lines included."""
+    text = subprocess.run([os.path.join(sembark.BIN_DIR, "sembarkctl"), "--help"], check=True,
+                          capture_output=True, text=True, timeout=10).stdout
+    with open(os.path.join(MAN_DIR, "sembarkctl.8"), encoding="utf-8") as f:
+        plain = re.sub(r"\\f[BIR]", "", f.read()).replace("\\-", "-").replace("\\e", "\\")
+    commands = re.findall(r"^  (\w+)[^\n]*\n((?:      \S[^\n]*\n)+)", text, re.M)
+    assert len(commands) >= 8, text
+    for name, desc in commands:
+        desc = " ".join(desc.split())
+        assert "\n%s" % name in plain, name
+        assert desc[:1].upper() + desc[1:] in plain, (name, desc)
+
+
 def test_conf_page_has_every_key():
     """sembark.conf(5) has every section and key of the reference, each with its default."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "config-reference.py")],
