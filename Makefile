@@ -90,8 +90,8 @@ WEB_OUT  := $(BUILD)/web/index.html
 # objects are not intermediate files: keep them so a second make is quick
 .SECONDARY:
 
-.PHONY: all deps run test test-unit test-integration test-asan test-faults check-units bench clean distclean \
-	screenshots programs deb test-deb man
+.PHONY: all deps run test test-unit test-integration test-asan test-faults test-valgrind check-units \
+	bench clean distclean screenshots programs deb test-deb man
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
@@ -171,6 +171,15 @@ FAULT_ROUNDS ?= 5
 test-faults: all $(TEST_DEPS_STAMP)
 	@FAULT_ROUNDS=$(FAULT_ROUNDS) SEMBARK_BUILD=$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider \
 		tests/integration/test_faults_campaign.py
+
+# a subset of the integration suite with every sembark program under valgrind
+# memcheck (normal build; see tests/integration/README.md). Not part of `make test`.
+VALGRIND_TESTS ?= test_health.py test_lifecycle.py test_accounts.py test_sessions.py test_team.py \
+	test_telemetry.py test_audit.py test_audit_durability.py test_logs.py test_redaction.py \
+	test_retention.py test_tls.py test_csrf.py test_postgres_restart.py test_audit_ctl.py
+test-valgrind: all $(TEST_DEPS_STAMP)
+	@SEMBARK_BUILD=$(BUILD) SEMBARK_VALGRIND=1 nice $(PYTHON) -m pytest -q -p no:cacheprovider \
+		--durations=10 $(addprefix tests/integration/,$(VALGRIND_TESTS))
 
 check-units:
 	@bash scripts/check-units.sh

@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """config-reference.py - print docs/configuration.md from the code.
 
-The schema table in shared/config.c (key, type, range, default) and the
+The schema table in shared/config.c (key, type, range, default), the
 comments on the fields of struct sembark_config in shared/config.h (what
-the key means) are the one source (parsed by scripts/config_schema.py,
-which scripts/man-pages.py shares); this renders them as Markdown so the
-reference never drifts. tests/integration/test_docs.py checks that the
-committed file equals this output: after adding a key, run
+the key means) and config.c's list of the tools' own variables are the one
+source (parsed by scripts/config_schema.py, which scripts/man-pages.py
+shares); this renders them as Markdown so the reference never drifts.
+tests/integration/test_docs.py checks that the committed file equals this
+output: after adding a key, run
     python3 scripts/config-reference.py > docs/configuration.md
 """
 import sys
 import textwrap
 
-from config_schema import field_comments, file_rules, schema
+from config_schema import field_comments, file_rules, schema, secret_rule, tool_variables
 
 
 def clean(text):
     """A comment as a table cell."""
     return text.replace("|", "/").strip()
+
+
+def paragraph(text):
+    for line in textwrap.wrap(text, 89, break_on_hyphens=False, break_long_words=False):
+        print(line)
 
 
 def main():
@@ -28,8 +34,12 @@ def main():
     print("`shared/config.h`; do not edit by hand. The same source makes sembark.conf(5)")
     print("(`docs/man/sembark.conf.5`, `scripts/man-pages.py`).")
     print()
-    for line in textwrap.wrap(file_rules(), 89, break_on_hyphens=False, break_long_words=False):
-        print(line)
+    paragraph(file_rules())
+    print()
+    for name, why in tool_variables():
+        print("- `%s`: %s" % (name, why))
+    print()
+    paragraph(secret_rule())
     section = None
     for sec, key, typ, allowed, default in schema():
         if sec != section:

@@ -3,9 +3,10 @@
 Shared by scripts/config-reference.py (docs/configuration.md) and
 scripts/man-pages.py (sembark.conf(5) and the programs' pages): the schema
 table in shared/config.c (key, type, range, default), the comments on the
-fields of struct sembark_config in shared/config.h (what the key means), and
-the rules of the file and of the SEMBARK_* environment, as paragraphs whose
-`code` spans each renderer formats its own way.
+fields of struct sembark_config in shared/config.h (what the key means), the
+tools' own variables (config.c's tool_variables[]), and the rules of the file
+and of the SEMBARK_* environment, as paragraphs whose `code` spans each
+renderer formats its own way.
 """
 import os
 import re
@@ -68,8 +69,22 @@ def default_path():
     return re.search(r'#define CONFIG_DEFAULT_PATH "([^"]+)"', read("shared/config.h")).group(1)
 
 
+def tool_variables():
+    """[(name, comment)] of config.c's tool_variables[], in its order."""
+    c = read("shared/config.c")
+    body = re.search(r"tool_variables\[\] = \{(.*?)\n\};", c, re.S).group(1)
+    return re.findall(r'"(SEMBARK_\w+)",\s*/\* (.*?) \*/', body)
+
+
+def secret_rule():
+    """What keys ending in _file are, `code` marked."""
+    return ("Keys ending in `_file` name files holding secrets (mode 0600); under systemd the "
+            "credential of the same purpose in `$CREDENTIALS_DIRECTORY` wins.")
+
+
 def file_rules():
-    """The rules of the file and the environment: one paragraph, `code` marked."""
+    """The rules of the file and the environment, `code` marked; tool_variables() and
+    secret_rule() follow it."""
     return (
         "One INI file, `--config PATH` on every program (default `$SEMBARK_CONFIG`, then "
         "`%s`). Every key can be overridden by the environment variable "
@@ -80,9 +95,4 @@ def file_rules():
         "SEMBARK_AUTH_SESSION_LIFETIME?\"). A `SEMBARK_` variable that names no section "
         "(`SEMBARK_URL`, say, set for a client script) is not a setting: the program starts and "
         "warns once about it (sembarkctl on stderr, a daemon in its log). The tools' own "
-        "variables pass silently: `SEMBARK_CONFIG` (the config file), `SEMBARK_MIGRATIONS_DIR` "
-        "(sembarkctl migrate), `SEMBARK_VAR` (scripts/run.sh), and the test suite's "
-        "`SEMBARK_BUILD`, `SEMBARK_ASAN`, `SEMBARK_IT_TIMEOUT`, `SEMBARK_IT_KEEP`, "
-        "`SEMBARK_SCREENSHOTS`. Keys ending in `_file` name files holding secrets (mode 0600); "
-        "under systemd the credential of the same purpose in `$CREDENTIALS_DIRECTORY` wins."
-        % default_path())
+        "variables pass silently:" % default_path())

@@ -9,7 +9,8 @@
 #                               web client's unit tests, h11 for the
 #                               differential HTTP tests, npm and jsonschema
 #                               for the OpenAPI tests, and man-db/groff-base
-#                               for the man pages' checks (what `make test` runs)
+#                               for the man pages' checks (what `make test` runs),
+#                               valgrind for `make test-valgrind`
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
 set -eu
@@ -26,7 +27,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
-python3-h11
+python3-h11 valgrind
 npm python3-jsonschema
 man-db groff-base
 "

@@ -27,7 +27,8 @@ import re
 import subprocess
 import sys
 
-from config_schema import ROOT, field_comments, file_rules, read, schema
+from config_schema import (ROOT, field_comments, file_rules, read, schema, secret_rule,
+                           tool_variables)
 
 DAEMONS = ("sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-logd")
 PROGRAMS = DAEMONS + ("sembarkctl",)
@@ -192,8 +193,16 @@ def header(name, sect, summary):
             '.SH "NAME"', "%s \\- %s" % (name.replace("-", "\\-"), escape(summary))]
 
 
+def rules():
+    """file_rules(), the tools' variables as a tagged list, secret_rule()."""
+    out = paragraph(file_rules())
+    for name, why in tool_variables():
+        out += tagged("`%s`" % name, why)
+    return out + paragraph(secret_rule())
+
+
 def environment():
-    return section("ENVIRONMENT") + paragraph(file_rules()) + paragraph(
+    return section("ENVIRONMENT") + rules() + paragraph(
         "See sembark.conf(5) for every section and key.")
 
 
@@ -234,7 +243,7 @@ def conf_page():
     notes = field_comments()
     out = header(CONF, 5, meta["summary"])
     out += section("SYNOPSIS") + [code("/etc/sembark/sembark.conf")]
-    out += section("DESCRIPTION") + paragraph(file_rules())
+    out += section("DESCRIPTION") + rules()
     out += render_paragraphs(prose.pop("SYNTAX"))
     out += section("SECTIONS AND KEYS")
     current = None

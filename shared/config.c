@@ -715,6 +715,7 @@ static const char *const tool_variables[] = {
 	"SEMBARK_MIGRATIONS_DIR", /* sembarkctl migrate */
 	"SEMBARK_BUILD",          /* the test suite: which build/ to run */
 	"SEMBARK_ASAN",           /* the test suite: a sanitizer build */
+	"SEMBARK_VALGRIND",       /* the test suite: run every program under valgrind */
 	"SEMBARK_IT_TIMEOUT",     /* the test suite: seconds per integration test */
 	"SEMBARK_TEST_DEB",       /* the test suite: build and install the .deb (test_deb.py) */
 	"SEMBARK_IT_KEEP",        /* the test suite: keep its temporary directory */

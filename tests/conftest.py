@@ -15,6 +15,11 @@ loaded however the suites are started.
 
 A stack's teardown fails the test when a daemon died without the test asking
 for it, did not stop on SIGTERM, or wrote a sanitizer report.
+
+Under SEMBARK_VALGRIND=1 (make test-valgrind) every sembark program runs
+under valgrind (sembark.command); a test fails at teardown when any report
+written during it shows an error or a definite leak. Tests marked
+`no_valgrind` (timing or load) are skipped there.
 """
 
 import os
@@ -26,7 +31,22 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
 import sembark  # noqa: E402  (the harness lives beside the integration tests)
 
-TEST_TIMEOUT = int(os.environ.get("SEMBARK_IT_TIMEOUT", "120"))
+TEST_TIMEOUT = int(os.environ.get("SEMBARK_IT_TIMEOUT", "120" if not sembark.VALGRIND else "900"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_valgrind(reason): skipped under SEMBARK_VALGRIND=1 "
+                            "(timing- or load-bound: valgrind runs code 20-50 times slower)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not sembark.VALGRIND:
+        return
+    for item in items:
+        m = item.get_closest_marker("no_valgrind")
+        if m is not None:
+            reason = m.args[0] if m.args else m.kwargs.get("reason", "timing- or load-bound")
+            item.add_marker(pytest.mark.skip(reason="under valgrind: " + reason))
 
 
 class TestTimeout(Exception):
@@ -66,11 +86,25 @@ def _failed(node):
 @pytest.fixture(scope="session")
 def base_dir():
     d = sembark.make_base_dir()
+    sembark.VALGRIND_LOG_DIR = d
     yield d
     if os.environ.get("SEMBARK_IT_KEEP") == "1":
         print("\nSEMBARK_IT_KEEP=1: kept %s" % d)
     else:
         sembark.remove_dir(d)
+
+
+@pytest.fixture(autouse=True)
+def valgrind_reports():
+    """Under SEMBARK_VALGRIND=1: fail the test when a valgrind report written
+    during it (a daemon's or a command's) shows an error or a definite leak.
+    A module-scoped stack's daemons still running are checked when it stops."""
+    first = len(sembark.VALGRIND_LOGS)
+    yield
+    logs = [p for p in sembark.VALGRIND_LOGS[first:] if p not in sembark.VALGRIND_REPORTED]
+    problems = [p for p in map(sembark.valgrind_problem, logs) if p]
+    if problems:
+        pytest.fail("valgrind reports:\n" + "\n\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")

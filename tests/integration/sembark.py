@@ -41,7 +41,12 @@ MIGRATIONS_DIR = os.path.join(REPO_ROOT, "migrations")
 
 # ASan/UBSan builds are slower to start and report errors on stderr.
 ASAN = "asan" in os.path.basename(os.path.normpath(BUILD_DIR)) or os.environ.get("SEMBARK_ASAN") == "1"
-SLOW = 3.0 if ASAN else 1.0
+# SEMBARK_VALGRIND=1 (make test-valgrind): every sembark program runs under
+# valgrind memcheck, far slower again; each writes its report to a file of its own.
+VALGRIND = os.environ.get("SEMBARK_VALGRIND") == "1"
+if VALGRIND and ASAN:
+    raise RuntimeError("SEMBARK_VALGRIND=1 needs the normal build: valgrind cannot run an ASan binary")
+SLOW = 3.0 if ASAN else 8.0 if VALGRIND else 1.0
 START_TIMEOUT = 15.0 * SLOW
 STOP_TIMEOUT = 10.0 * SLOW
 
@@ -76,6 +81,64 @@ def binary(name):
     """Path of a program in $SEMBARK_BUILD/bin: 'ingressd' -> sembark-ingressd."""
     prog = "sembarkctl" if name in ("ctl", "sembarkctl") else "sembark-" + name
     return os.path.join(BIN_DIR, prog)
+
+
+# ---- valgrind ------------------------------------------------------------------
+
+VALGRIND_SUPP = os.path.join(REPO_ROOT, "tests", "valgrind.supp")
+VALGRIND_LOG_DIR = None  # set by conftest's base_dir fixture
+VALGRIND_LOGS = []       # every report file a command() run was given, in order
+VALGRIND_REPORTED = set()  # the reports a Stack has already counted as a problem
+_valgrind_seq = [0]
+
+
+def command(name, *args, log_path=None):
+    """The argv that runs sembark program `name` with args: the binary itself,
+    or under SEMBARK_VALGRIND=1 the binary under valgrind, its report written
+    to log_path (default: a fresh file in VALGRIND_LOG_DIR), recorded in
+    VALGRIND_LOGS for the teardown check."""
+    argv = [binary(name)] + list(args)
+    if not VALGRIND:
+        return argv
+    if log_path is None:
+        _valgrind_seq[0] += 1
+        log_path = os.path.join(VALGRIND_LOG_DIR or tempfile.gettempdir(),
+                                "%s.%d.valgrind" % (name, _valgrind_seq[0]))
+    VALGRIND_LOGS.append(log_path)
+    return ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--track-fds=no", "--num-callers=30",
+            "--suppressions=" + VALGRIND_SUPP, "--log-file=" + log_path] + argv
+
+
+# The first line of each error valgrind reports (its kinds are fixed strings).
+VALGRIND_ERROR_START = re.compile(
+    r"^==\d+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|"
+    r"Syscall param|Mismatched free|Source and destination overlap|Argument .* of function|"
+    r"Process terminating with default action of signal 11|"
+    r"\d[\d,]* bytes in [\d,]+ blocks are definitely lost)", re.M)
+
+
+def valgrind_problem(path):
+    """None when valgrind's report at path is clean (or absent); otherwise why it
+    is not, with the report. A process killed by SIGKILL writes no summary: its
+    report is judged by the errors it printed before."""
+    text = read_text(path)
+    if not text:
+        return None
+    why = []
+    for m in re.finditer(r"ERROR SUMMARY: ([\d,]+) errors", text):
+        if int(m.group(1).replace(",", "")) > 0:
+            why.append("ERROR SUMMARY: %s errors" % m.group(1))
+    for m in re.finditer(r"definitely lost: ([\d,]+) bytes", text):
+        if int(m.group(1).replace(",", "")) > 0:
+            why.append("definitely lost: %s bytes" % m.group(1))
+    if not why and VALGRIND_ERROR_START.search(text):
+        why.append("errors reported before the process ended")
+    if not why:
+        return None
+    lines = text.splitlines()
+    report = "\n".join(lines[:400]) + ("\n... (%d more lines)" % (len(lines) - 400) if len(lines) > 400 else "")
+    return "valgrind: %s in %s:\n%s" % ("; ".join(why), os.path.basename(path), report)
 
 
 def missing_binaries():
@@ -285,8 +348,8 @@ class Pg:
 
 def curve_keygen():
     """(public, secret) from sembarkctl keygen."""
-    out = subprocess.run([binary("ctl"), "keygen"], capture_output=True, text=True,
-                         timeout=30, env=clean_env(), check=True).stdout
+    out = subprocess.run(command("ctl", "keygen"), capture_output=True, text=True,
+                         timeout=30 * SLOW, env=clean_env(), check=True).stdout
     kv = dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
     assert len(kv["public"]) == 40 and len(kv["secret"]) == 40, out
     return kv["public"], kv["secret"]
@@ -390,7 +453,7 @@ def drop_setup_target(pg, target):
 
 def run_ctl(config, *args, env=None, timeout=60):
     """sembarkctl --config CONFIG ARGS...; the CompletedProcess (text)."""
-    return subprocess.run([binary("ctl"), "--config", config] + list(args), capture_output=True,
+    return subprocess.run(command("ctl", "--config", config, *args), capture_output=True,
                           text=True, timeout=timeout * SLOW, env=clean_env(env), cwd=REPO_ROOT)
 
 
@@ -496,6 +559,7 @@ class Daemon:
         self.stderr_paths = []
         self.stdout_paths = []
         self.prefix = []              # run under this, e.g. ["ip", "netns", "exec", NS]
+        self.valgrind_paths = []
         self.notify = NotifySocket(os.path.join(stack.dir, "notify-%s.sock" % name))
         self.mark = 0
         self.exit_codes = []
@@ -560,13 +624,16 @@ class Stack:
         outpath = os.path.join(self.dir, "%s.%d.stdout" % (name, d.starts))
         d.stderr_paths.append(errpath)
         d.stdout_paths.append(outpath)
+        vgpath = os.path.join(self.dir, "%s.%d.valgrind" % (name, d.starts))
+        d.valgrind_paths.append(vgpath)
         e = dict(self.env)
         e.update(self.daemon_env.get(name, {}))
         e.update(env or {})
         e["NOTIFY_SOCKET"] = d.notify.path
         d.mark = d.notify.mark()
         with open(errpath, "wb") as errf, open(outpath, "wb") as outf:
-            d.proc = subprocess.Popen(d.prefix + [binary(d.prog), "--config", d.config or self.config],
+            d.proc = subprocess.Popen(d.prefix + command(d.prog, "--config", d.config or self.config,
+                                                         log_path=vgpath),
                                       stdin=subprocess.DEVNULL,
                                       stdout=outf, stderr=errf, env=clean_env(e), cwd=self.dir,
                                       start_new_session=True)
@@ -664,6 +731,11 @@ class Stack:
                     if msg not in self.problems:
                         self.problems.append(msg)
                     break
+        for p in d.valgrind_paths:
+            msg = valgrind_problem(p)
+            if msg and p not in VALGRIND_REPORTED:
+                VALGRIND_REPORTED.add(p)
+                self.problems.append("sembark-%s: %s" % (d.name, msg))
 
     def close(self):
         """Stop every daemon; return the list of problems seen (crashes, hangs,

@@ -61,8 +61,8 @@ def test_logs_filters_and_order(stack, pg):
 
 def test_logs_follow(stack, pg):
     marker = "it-ctl-follow-%d" % int(time.time() * 1000)
-    p = subprocess.Popen([sembark.binary("ctl"), "--config", stack.config, "logs", "--follow",
-                          "--service", "telemetryd", "--limit", "1"],
+    p = subprocess.Popen(sembark.command("ctl", "--config", stack.config, "logs", "--follow",
+                                         "--service", "telemetryd", "--limit", "1"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=sembark.clean_env(), cwd=sembark.REPO_ROOT)
     try:
@@ -71,7 +71,7 @@ def test_logs_follow(stack, pg):
         wait_rows(pg, marker, 3)
         time.sleep(2.5 * sembark.SLOW)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=10)
+        out, err = p.communicate(timeout=10 * sembark.SLOW)
     finally:
         if p.poll() is None:
             p.kill()

@@ -29,6 +29,8 @@ import sembark
 from sembark import assert_json_error
 from test_tls import make_cert, tls_extra
 
+pytestmark = pytest.mark.no_valgrind("thousands of connections and a p99 latency bound")
+
 HOLD_IDLE = 5000
 HOLD_SLOW = 200
 PER_SOURCE = 200         # connections from one loopback address (under the default cap, 256)

@@ -4,6 +4,8 @@ everything, a sanitizer scan that reads the wrong file) is caught here.
 Needs no daemon."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -69,12 +71,66 @@ def test_sanitizer_scan(tmp_path):
                  "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\n")
     d.stderr_paths = [str(p)]
     d.stdout_paths = []
+    d.valgrind_paths = []
     st._check_sanitizer(d)
     assert len(st.problems) == 1 and "AddressSanitizer" in st.problems[0]
     p.write_text("services/logd/store.c:12:3: runtime error: signed integer overflow\n")
     st.problems = []
     st._check_sanitizer(d)
     assert len(st.problems) == 1
+
+
+# A program with each fault the valgrind scan must catch: argv[1] picks one.
+VALGRIND_PROBE_C = r"""
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	char *p = malloc(16);
+	int n;
+	if (argc < 2) { free(p); return 0; }
+	if (!strcmp(argv[1], "leak")) { p[0] = 1; p = NULL; return 0; }
+	if (!strcmp(argv[1], "uninit")) { memset(p, 0, 16); if (p[0] + n > 3) p[1] = 2; free(p); return 0; }
+	if (!strcmp(argv[1], "overflow")) { memset(p, 0, 16); n = p[16]; free(p); return n > 100; }
+	if (!strcmp(argv[1], "uaf")) { free(p); p[1] = 0; return 0; }
+	free(p);
+	return 0;
+}
+"""
+
+
+@pytest.mark.skipif(not shutil.which("valgrind") or not shutil.which("cc"), reason="needs valgrind and cc")
+def test_valgrind_scan(tmp_path, monkeypatch):
+    """valgrind_problem passes a clean report and catches a definite leak, an
+    uninitialised read, a heap overflow and a use after free, also in a report
+    cut short as SIGKILL leaves it, all from valgrind's real output."""
+    src = tmp_path / "probe.c"
+    src.write_text(VALGRIND_PROBE_C)
+    exe = str(tmp_path / "probe")
+    subprocess.run(["cc", "-g", "-O0", "-w", "-o", exe, str(src)], check=True, timeout=60)
+    monkeypatch.setattr(sembark, "VALGRIND", True)
+    monkeypatch.setattr(sembark, "binary", lambda name: exe)
+    monkeypatch.setattr(sembark, "VALGRIND_LOGS", [])  # not the suite's own reports
+    found = {}
+    for fault in ("none", "leak", "uninit", "overflow", "uaf"):
+        log = str(tmp_path / (fault + ".valgrind"))
+        argv = sembark.command("probe", *([] if fault == "none" else [fault]), log_path=log)
+        assert argv[0] == "valgrind" and argv[-1 - (fault != "none")] == exe, argv
+        subprocess.run(argv, timeout=120, capture_output=True)
+        assert log in sembark.VALGRIND_LOGS
+        found[fault] = sembark.valgrind_problem(log)
+    assert found["none"] is None
+    assert "definitely lost: 16 bytes" in found["leak"], found["leak"]
+    assert "Conditional jump" in found["uninit"], found["uninit"]
+    assert "Invalid read" in found["overflow"], found["overflow"]
+    assert "Invalid write" in found["uaf"], found["uaf"]
+    # SIGKILL leaves a report without its summary: the errors before it count
+    text = (tmp_path / "uaf.valgrind").read_text()
+    killed = tmp_path / "killed.valgrind"
+    killed.write_text(text[:text.index("HEAP SUMMARY")])
+    found["killed"] = sembark.valgrind_problem(str(killed))
+    assert "before the process ended" in found["killed"] and "Invalid write" in found["killed"], found["killed"]
+    assert sembark.valgrind_problem(str(tmp_path / "absent.valgrind")) is None
 
 
 def test_clean_env_scrubs_sembark_variables(monkeypatch):

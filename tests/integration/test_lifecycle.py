@@ -18,7 +18,7 @@ DAEMONS = sembark.DAEMONS
 
 
 def run_bin(name, *args, env=None, timeout=30):
-    return subprocess.run([sembark.binary(name)] + list(args), capture_output=True, text=True,
+    return subprocess.run(sembark.command(name, *args), capture_output=True, text=True,
                           env=sembark.clean_env(env), timeout=timeout * sembark.SLOW, cwd="/",
                           stdin=subprocess.DEVNULL)
 

@@ -23,7 +23,7 @@ def migration_files():
 
 
 def ctl_popen(cfg, *args, env=None):
-    return subprocess.Popen([sembark.binary("ctl"), "--config", cfg] + list(args), stdout=subprocess.PIPE,
+    return subprocess.Popen(sembark.command("ctl", "--config", cfg, *args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=sembark.clean_env(env), cwd=sembark.REPO_ROOT)
 
 

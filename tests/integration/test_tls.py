@@ -231,8 +231,8 @@ def run_ingressd(pg, sec, base_dir, extra, name):
     cfg = os.path.join(d, "sembark.conf")
     with open(cfg, "w") as f:
         f.write(sembark.config_text(pg, sec, sembark.free_port(), os.path.join(d, "run"), extra))
-    return subprocess.run([sembark.binary("ingressd"), "--config", cfg], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=30, env=sembark.clean_env(),
+    return subprocess.run(sembark.command("ingressd", "--config", cfg), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=30 * sembark.SLOW, env=sembark.clean_env(),
                           cwd=d)
 
 

@@ -750,7 +750,7 @@ static void test_env_of_no_section_ignored(void **state)
 	};
 	static const char *const tools[] = {
 		"SEMBARK_CONFIG", "SEMBARK_VAR", "SEMBARK_MIGRATIONS_DIR", "SEMBARK_BUILD",
-		"SEMBARK_ASAN", "SEMBARK_IT_TIMEOUT", "SEMBARK_TEST_DEB", "SEMBARK_IT_KEEP",
+		"SEMBARK_ASAN", "SEMBARK_VALGRIND", "SEMBARK_IT_TIMEOUT", "SEMBARK_TEST_DEB", "SEMBARK_IT_KEEP",
 		"SEMBARK_SCREENSHOTS",
 	};
 	struct sembark_config *cfg = malloc(sizeof(*cfg));
