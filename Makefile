@@ -7,6 +7,7 @@
 #   make test-faults the fault campaign under load, FAULT_ROUNDS (5) rounds
 #   make screenshots the browser suite, keeping its screenshots in docs/screenshots
 #   make check-units systemd-analyze verify + security on systemd/*.service
+#   make man         regenerate docs/man/ (the man pages) from the built programs
 #   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
 #   make deb         the Debian package, in build/deb/ (debian/, docs/deploy-systemd.md)
 #   make test-deb    build, lintian, install, check and purge that package (changes this host)
@@ -90,7 +91,7 @@ WEB_OUT  := $(BUILD)/web/index.html
 .SECONDARY:
 
 .PHONY: all deps run test test-unit test-integration test-asan test-faults test-valgrind check-units \
-	bench clean distclean screenshots programs deb test-deb
+	bench clean distclean screenshots programs deb test-deb man
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
@@ -192,6 +193,10 @@ deb:
 # not part of `make test`: installs the package on this host, then purges it
 test-deb:
 	@SEMBARK_TEST_DEB=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_deb.py
+
+# docs/man/: the man pages, from the config schema, the programs' --help and docs/man/src/
+man: $(BINS)
+	@$(PYTHON) scripts/man-pages.py --bin $(BUILD)/bin --out docs/man
 
 bench: all
 	@BUILD=$(BUILD) PORT=$(PORT) bash bench/run.sh

@@ -7,6 +7,7 @@
  * wiped from the secret buffer as soon as db.c holds its locked copy.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,19 @@ int backend_open_db(struct daemon *d, const char *role_user, const char *credent
 	return 0;
 }
 
-/* s_pong - reply pong{service, database, pid, uptime_s}; frees req */
+/* backend_pong_queue - add "name" = n to pong's queues (a ninth is left out) */
+void backend_pong_queue(struct ipc_pong *pong, const char *name, uint64_t n)
+{
+	size_t i = pong->queues_n;
+
+	if (i >= ELEMENTSOF(pong->queues))
+		return;
+	snprintf(pong->queues[i].key, sizeof(pong->queues[i].key), "%s", name);
+	snprintf(pong->queues[i].value, sizeof(pong->queues[i].value), "%" PRIu64, n);
+	pong->queues_n = i + 1;
+}
+
+/* s_pong - reply pong{service, database, pid, uptime_s, version, queues}; frees req */
 static void s_pong(struct rpc_request *req, const struct backend *b, bool database)
 {
 	struct ipc_pong pong = { 0 };
@@ -50,9 +63,14 @@ static void s_pong(struct rpc_request *req, const struct backend *b, bool databa
 	int r;
 
 	snprintf(pong.service, sizeof(pong.service), "%s", b->d.service);
+	snprintf(pong.version, sizeof(pong.version), "%s", SEMBARK_VERSION);
 	pong.database = database;
 	pong.pid = (int64_t)getpid();
 	pong.uptime_s = up > 0 ? (uint64_t)(up / 1000000) : 0;
+	if (b->pgq)
+		backend_pong_queue(&pong, "db_queued", pgq_queued(b->pgq));
+	if (b->queues)
+		b->queues(b, &pong);
 
 	ipc_buf_init(&out);
 	r = ipc_encode_pong(&out, rpc_request_id(req), &pong);

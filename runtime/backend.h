@@ -24,6 +24,12 @@
 
 struct backend;
 
+/*
+ * A daemon's own queue depths for pong (NULL: none): call
+ * backend_pong_queue() once per queue. backend.c adds "db_queued" itself.
+ */
+typedef void (*backend_queues_fn)(const struct backend *b, struct ipc_pong *pong);
+
 /* A request handler: decode buf strictly, reply exactly once. */
 typedef void (*backend_handler_fn)(struct backend *b, struct rpc_request *req, const void *buf,
 				   size_t len);
@@ -48,6 +54,7 @@ struct backend {
 	const backend_op_fn *ops;    /* _IPC_OP_MAX entries, for api.call; NULL: none */
 	enum ipc_peer self;          /* which daemon this is */
 	void *owner;                 /* the daemon's own state */
+	backend_queues_fn queues;    /* its queue depths in pong, or NULL */
 	bool accepting;              /* false once stopping: new requests refused */
 };
 
@@ -65,6 +72,9 @@ int backend_serve(struct backend *b, const char *endpoint, enum ipc_peer self,
  */
 int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
 		int (*drain)(void *), void *userdata);
+
+/* backend_pong_queue - add "name" = n to pong's queues (a ninth is left out) */
+void backend_pong_queue(struct ipc_pong *pong, const char *name, uint64_t n);
 
 /* backend_stop_accepting - refuse new requests from now on */
 void backend_stop_accepting(struct backend *b);

@@ -56,11 +56,11 @@ enum {
 
 static void s_usage(const char *service)
 {
-	printf("Usage: sembark-%s [--config PATH] [--check-config] [--help] [--version]\n"
+	printf("Usage: sembark-%s [--config PATH] [--check-config] [-h|--help] [--version]\n"
 	       "\n"
 	       "  --config PATH    configuration file (default: $SEMBARK_CONFIG, then %s)\n"
 	       "  --check-config   load and validate the configuration, print \"config ok\", exit\n"
-	       "  --help           this text\n"
+	       "  -h, --help       this text\n"
 	       "  --version        print the version and exit\n",
 	       service, CONFIG_DEFAULT_PATH);
 }
@@ -82,7 +82,7 @@ static int s_parse_argv(const char *service, int argc, char **argv, const char *
 
 	optind = 0; /* glibc: full re-initialisation, so tests may call us twice */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) >= 0) {
 		switch (c) {
 		case ARG_CONFIG:
 			path = optarg;
@@ -90,6 +90,7 @@ static int s_parse_argv(const char *service, int argc, char **argv, const char *
 		case ARG_CHECK_CONFIG:
 			check = true;
 			break;
+		case 'h':
 		case ARG_HELP:
 			s_usage(service);
 			return 1;

@@ -9,7 +9,8 @@
 #                               web client's unit tests, h11 for the
 #                               differential HTTP tests, npm and jsonschema
 #                               for the OpenAPI tests, clang and its libFuzzer
-#                               runtime for the fuzz targets (what `make test`
+#                               runtime for the fuzz targets, man-db/groff-base
+#                               for the man pages' checks (what `make test`
 #                               runs), valgrind for `make test-valgrind`
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
@@ -30,6 +31,7 @@ chromium chromium-driver python3-selenium nodejs
 python3-h11 valgrind
 npm python3-jsonschema
 clang libclang-rt-14-dev
+man-db groff-base
 "
 DEB_PACKAGES="
 debhelper dpkg-dev fakeroot lintian

@@ -80,6 +80,14 @@ static int s_open_pool(struct authd *x)
 	return 0;
 }
 
+/* s_queues - pong's queues: password jobs not yet done */
+static void s_queues(const struct backend *b, struct ipc_pong *pong)
+{
+	const struct authd *x = b->owner;
+
+	backend_pong_queue(pong, "hash_pending", authd_pool_pending(x->pool));
+}
+
 static int s_run(struct authd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -105,6 +113,7 @@ static int s_run(struct authd *x)
 	r = authd_purge_start(x);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the session purge");
+	x->b.queues = s_queues;
 	r = backend_serve(&x->b, cfg->ipc.authd, IPC_PEER_AUTHD, authd_handlers, x);
 	if (r < 0)
 		return r;

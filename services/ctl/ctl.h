@@ -14,6 +14,8 @@
  *   retention.c      `retention`: apply every retention rule (as of --now)
  *   logs.c           `logs`: print stored log records (--follow)
  *   audit.c          `audit`: print a team's audit trail
+ *   status.c         `status`: ping every daemon, print health and queues
+ *   status_ingress.c `status`: GET /healthz of ingressd
  */
 #ifndef SEMBARK_CTL_H
 #define SEMBARK_CTL_H
@@ -82,6 +84,34 @@ int ctl_retention(const struct ctl_context *ctx, int argc, char **argv);
 int ctl_logs(const struct ctl_context *ctx, int argc, char **argv);
 /* ctl_audit - `sembarkctl audit --team ID [--limit N]` */
 int ctl_audit(const struct ctl_context *ctx, int argc, char **argv);
+
+/* --- status.c, status_ingress.c ------------------------------------- */
+
+struct event_base;
+struct evhttp_connection;
+struct ssl_ctx_st;
+
+/* status's probe of ingressd: GET /healthz at [ingress] listen */
+struct status_ingress {
+	struct event_base *base;
+	struct evhttp_connection *conn;
+	struct ssl_ctx_st *ssl_ctx;   /* with TLS */
+	size_t *waiting;              /* probes not yet done; the last ends the loop */
+	bool tls;
+	bool done;
+	int http_status;              /* 0: no answer */
+	char where[CONFIG_STR_MAX + 8]; /* "http://<listen>" */
+};
+
+/* status_ingress_start - GET /healthz within deadline_ms, counted done (*waiting) once,
+ * also when it cannot be sent (then -errno) */
+int status_ingress_start(struct status_ingress *p, struct event_base *base,
+			 const struct sembark_config *cfg, int deadline_ms, size_t *waiting);
+/* status_ingress_free - close the connection; accepts one never started */
+void status_ingress_free(struct status_ingress *p);
+
+/* ctl_status - `sembarkctl status`: every daemon's pong, 0 when all are healthy */
+int ctl_status(const struct ctl_context *ctx, int argc, char **argv);
 
 /* --- migrate.c ------------------------------------------------------ */
 

@@ -43,6 +43,7 @@ static const struct ctl_command s_commands[] = {
 	{ "logs", "[--service S] [--level L] [--since T] [--limit N] [--follow]",
 	  "print stored log records, newest last", ctl_logs },
 	{ "audit", "--team ID [--limit N]", "print a team's audit trail", ctl_audit },
+	{ "status", "", "every daemon's health, version, queue depths (2 s each)", ctl_status },
 	{ "keygen", "", "print a new CURVE keypair for tcp:// endpoints ([ipc] curve_*)", s_keygen },
 	{ "help", "", "show this help", s_help },
 	{ "version", "", "print the version", s_version },

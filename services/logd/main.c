@@ -50,6 +50,17 @@ static int s_open_pool(struct logd *l)
 	return 0;
 }
 
+/* s_queues - pong's queues: what waits for PostgreSQL, what was dropped for room */
+static void s_queues(const struct backend *b, struct ipc_pong *pong)
+{
+	const struct logd *l = b->owner;
+
+	backend_pong_queue(pong, "logs_buffered", l->logs.buf.count);
+	backend_pong_queue(pong, "logs_dropped", l->logs.buf.dropped);
+	backend_pong_queue(pong, "audit_buffered", l->audit.buf.count);
+	backend_pong_queue(pong, "audit_dropped", l->audit.buf.dropped);
+}
+
 static int s_run(struct logd *l)
 {
 	const struct sembark_config *cfg = &l->b.d.cfg;
@@ -70,6 +81,7 @@ static int s_run(struct logd *l)
 	r = logd_outbox_start(l);
 	if (r < 0)
 		return r;
+	l->b.queues = s_queues;
 	r = logd_ipc_open(l);
 	if (r < 0)
 		return r;

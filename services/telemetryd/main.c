@@ -47,6 +47,15 @@ static int s_open_pool(struct telemetryd *x)
 	return 0;
 }
 
+/* s_queues - pong's queues: events waiting for a batch, batches in flight */
+static void s_queues(const struct backend *b, struct ipc_pong *pong)
+{
+	const struct telemetryd *x = b->owner;
+
+	backend_pong_queue(pong, "batch_events", x->q.n_events);
+	backend_pong_queue(pong, "batches_inflight", (uint64_t)x->q.inflight);
+}
+
 static int s_run(struct telemetryd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -66,6 +75,7 @@ static int s_run(struct telemetryd *x)
 	if (r < 0)
 		return r;
 	x->b.ops = telemetryd_ops;
+	x->b.queues = s_queues;
 	r = backend_serve(&x->b, cfg->ipc.telemetryd, IPC_PEER_TELEMETRYD, telemetryd_handlers, x);
 	if (r < 0)
 		return r;

@@ -77,7 +77,8 @@ def garbage_frames():
         ("envelope map32 4G", b"\xdf\xff\xff\xff\xff\xa1v\x01"),
         ("body map32 4G", b"\x84\xa1v\x01\xa4type\xa4ping\xa2id\x01\xa4body\xdf\xff\xff\xff\xff"),
         ("log.record to a ROUTER", pack(env("log.record", sembark.log_record_body("x")))),
-        ("pong to a ROUTER", pack(env("pong", {"service": "x", "database": True, "pid": 1, "uptime_s": 1}))),
+        ("pong to a ROUTER", pack(env("pong", {"service": "x", "database": True, "pid": 1,
+                                               "uptime_s": 1, "version": "0", "queues": {}}))),
         ("error to a ROUTER", pack(env("error", {"code": "x", "message": "y"}))),
     ]
     return frames
@@ -119,6 +120,10 @@ def test_router_survives_garbage(stack, target):
         assert pong is not None, "no pong from %s to a valid ping" % target
         assert pong["type"] == "pong" and pong["v"] == IPC_VERSION, pong
         assert pong["body"].get("service") in (target, "sembark-" + target), pong
+        with open(os.path.join(sembark.REPO_ROOT, "VERSION"), encoding="utf-8") as f:
+            assert pong["body"].get("version") == f.read().strip(), pong
+        assert isinstance(pong["body"].get("queues"), dict), pong
+        assert pong["body"]["queues"].get("db_queued") == "0", pong
         garbage = garbage_frames()
         for name, frame in garbage:
             d.send(frame)
@@ -156,7 +161,8 @@ def test_invalid_envelope_gets_bad_message(shared_stack, name, frame):
 @pytest.mark.parametrize("type_", ["log.record", "pong", "error"])
 def test_wrong_type_for_peer_gets_bad_message_with_id(shared_stack, type_):
     bodies = {"log.record": sembark.log_record_body("x"),
-              "pong": {"service": "x", "database": True, "pid": 1, "uptime_s": 1},
+              "pong": {"service": "x", "database": True, "pid": 1, "uptime_s": 1,
+                       "version": "0", "queues": {}},
               "error": {"code": "x", "message": "y"}}
     with sembark.Dealer(sembark.endpoint(shared_stack, "authd")) as d:
         reply = d.call(pack(env(type_, bodies[type_], id_=4242)), timeout=3)

@@ -200,12 +200,28 @@ def test_bad_config_stops_startup(make_stack):
     assert "max_body" in s.stderr("ingressd"), s.stderr("ingressd")
 
 
+def _version():
+    with open(os.path.join(sembark.REPO_ROOT, "VERSION"), encoding="utf-8") as f:
+        return f.read().strip()
+
+
 @pytest.mark.parametrize("name", DAEMONS + ("ctl",))
 def test_version_and_help(name):
-    for flag in ("--version", "--help"):
-        r = run_bin(name, flag)
+    """--version prints "<program> <VERSION>", --help a usage naming every common option;
+    both on stdout, exit 0, before any configuration is read (a missing file is no
+    obstacle)."""
+    prog = os.path.basename(sembark.binary(name))
+    env = {"SEMBARK_CONFIG": "/nonexistent/sembark.conf"}
+    for flag in ("--version", "--help", "-h"):
+        r = run_bin(name, flag, env=env)
         assert r.returncode == 0, (flag, r.returncode, r.stdout, r.stderr)
-        assert (r.stdout + r.stderr).strip(), flag
+        assert r.stderr == "", (flag, r.stderr)
+        if flag == "--version":
+            assert r.stdout == "%s %s\n" % (prog, _version()), r.stdout
+        else:
+            assert r.stdout.startswith("Usage: %s " % prog), r.stdout
+            for opt in ("--config PATH", "--help", "--version"):
+                assert opt in r.stdout, (flag, opt, r.stdout)
 
 
 @pytest.mark.parametrize("name", DAEMONS)
