@@ -26,8 +26,9 @@
 
 #define TEAM_MEMBERS_MAX "1000" /* keeps the answer well under 1 MiB */
 
-#define MEMBER_COLS_RAW "id, name, email, role, created_at"
-#define MEMBER_COLS "id, name, email, role, " AUTHD_SQL_TS("created_at")
+#define MEMBER_KEYS "id, name, email, role"
+#define MEMBER_COLS_RAW MEMBER_KEYS ", created_at"
+#define MEMBER_COLS MEMBER_KEYS ", " AUTHD_SQL_TS("created_at")
 
 static int s_read_member(const PGresult *res, int row, struct authd_member *m)
 {
