@@ -20,6 +20,7 @@ Every loop is bounded by the run's length; each request by its timeout.
 """
 
 import dataclasses
+import json
 import threading
 import time
 import uuid
@@ -79,7 +80,7 @@ class Load:
         h = {"Connection": "close", "Content-Type": "application/json"}
         if token:
             h["Authorization"] = "Bearer " + self.token
-        data = None if body is None else requests.compat.json.dumps(body).encode()
+        data = None if body is None else json.dumps(body).encode()
         with requests.Session() as s:
             s.trust_env = False
             return s.request(method, self.stack.url(path), data=data, headers=h, timeout=TIMEOUT_S)
