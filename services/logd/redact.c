@@ -60,6 +60,39 @@ static bool s_alnum(char c)
 	return s_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/*
+ * What a pass's matcher found at in[i]: the text up to next is looked at
+ * (next > i); [from, to) is replaced by mark, or nothing when mark is NULL.
+ */
+struct match {
+	size_t from, to, next;
+	const char *mark;
+};
+
+typedef bool (*match_fn)(const char *in, size_t i, struct match *m);
+
+/* s_pass - in to out with every match replaced; unchanged text is copied in runs */
+static void s_pass(const char *in, struct sbuf *out, size_t *count, match_fn match)
+{
+	size_t i = 0, copied = 0;
+	struct match m;
+
+	while (in[i]) {
+		if (!match(in, i, &m)) {
+			i++;
+			continue;
+		}
+		if (m.mark) {
+			sbuf_put(out, in + copied, m.from - copied);
+			sbuf_puts(out, m.mark);
+			(*count)++;
+			copied = m.to;
+		}
+		i = m.next;
+	}
+	sbuf_put(out, in + copied, i - copied);
+}
+
 /* ---- credentials --------------------------------------------------------- */
 
 enum cred_value {
@@ -144,9 +177,20 @@ static bool s_bearer_at(const char *in, size_t i, size_t *ret_v, size_t *ret_e)
 	return e > v;
 }
 
+/* s_cred_first - can a key or "Bearer" start with c? (most bytes cannot: a quick no) */
+static bool s_cred_first(char c)
+{
+	char l = (char)(c | 0x20);
+
+	for (size_t k = 0; k < ELEMENTSOF(s_cred_keys); k++)
+		if (s_cred_keys[k].name[0] == l)
+			return true;
+	return l == 'b';
+}
+
 static bool s_cred_any(const char *in, size_t i, size_t *ret_v, size_t *ret_e)
 {
-	if (i > 0 && s_alnum(in[i - 1]))
+	if (!s_cred_first(in[i]) || (i > 0 && s_alnum(in[i - 1])))
 		return false;
 	for (size_t k = 0; k < ELEMENTSOF(s_cred_keys); k++)
 		if (s_cred_at(in, i, &s_cred_keys[k], ret_v, ret_e))
@@ -160,21 +204,14 @@ static bool s_is_mark(const char *p, size_t n)
 	return n == strlen(LOGD_REDACTED) && memcmp(p, LOGD_REDACTED, n) == 0;
 }
 
-static void s_pass_credentials(const char *in, struct sbuf *out, size_t *count)
+static bool s_match_credential(const char *in, size_t i, struct match *m)
 {
-	size_t i = 0, v, e;
+	size_t v, e;
 
-	while (in[i]) {
-		if (s_cred_any(in, i, &v, &e) && !s_is_mark(in + v, e - v)) {
-			sbuf_put(out, in + i, v - i);
-			sbuf_puts(out, LOGD_REDACTED);
-			(*count)++;
-			i = e;
-			continue;
-		}
-		sbuf_put(out, in + i, 1);
-		i++;
-	}
+	if (!s_cred_any(in, i, &v, &e) || s_is_mark(in + v, e - v))
+		return false;
+	*m = (struct match){ .from = v, .to = e, .next = e, .mark = LOGD_REDACTED };
+	return true;
 }
 
 /* ---- IPv6 ------------------------------------------------------------------ */
@@ -212,28 +249,17 @@ static bool s_ipv6_like(const char *p, size_t n)
 	return (dbl && hex) || colons >= 7 || (colons >= 2 && s_v6_pton(p, n));
 }
 
-static void s_pass_ipv6(const char *in, struct sbuf *out, size_t *count)
+static bool s_match_ipv6(const char *in, size_t i, struct match *m)
 {
-	size_t i = 0;
+	size_t j = i;
 
-	while (in[i]) {
-		size_t j = i;
-
-		while (s_v6_char(in[j]))
-			j++;
-		if (j == i || (j > i + 1 && in[i] == ':' && in[i + 1] != ':')) {
-			sbuf_put(out, in + i, 1); /* "addr:2001:db8::1": the ':' is the text's */
-			i++;
-			continue;
-		}
-		if (s_ipv6_like(in + i, j - i)) {
-			sbuf_puts(out, IP_MARK);
-			(*count)++;
-		} else {
-			sbuf_put(out, in + i, j - i);
-		}
-		i = j;
-	}
+	while (s_v6_char(in[j]))
+		j++;
+	if (j == i || (j > i + 1 && in[i] == ':' && in[i + 1] != ':'))
+		return false; /* "addr:2001:db8::1": the ':' is the text's */
+	*m = (struct match){ .from = i, .to = j, .next = j,
+			     .mark = s_ipv6_like(in + i, j - i) ? IP_MARK : NULL };
+	return true;
 }
 
 /* ---- IPv4 ------------------------------------------------------------------ */
@@ -264,59 +290,39 @@ static size_t s_ipv4_len(const char *p)
 	return off;
 }
 
-static void s_pass_ipv4(const char *in, struct sbuf *out, size_t *count)
+static bool s_match_ipv4(const char *in, size_t i, struct match *m)
 {
-	size_t i = 0, n;
+	char prev = i > 0 ? in[i - 1] : '\0';
+	size_t n;
 
-	while (in[i]) {
-		char prev = i > 0 ? in[i - 1] : '\0';
-
-		if (s_digit(in[i]) && !s_digit(prev) && prev != '.' && (n = s_ipv4_len(in + i))) {
-			sbuf_puts(out, IP_MARK);
-			(*count)++;
-			i += n;
-			continue;
-		}
-		sbuf_put(out, in + i, 1);
-		i++;
-	}
+	if (!s_digit(in[i]) || s_digit(prev) || prev == '.' || !(n = s_ipv4_len(in + i)))
+		return false;
+	*m = (struct match){ .from = i, .to = i + n, .next = i + n, .mark = IP_MARK };
+	return true;
 }
 
 /* ---- hex tokens -------------------------------------------------------------- */
 
-static void s_pass_hex(const char *in, struct sbuf *out, size_t *count)
+static bool s_match_hex(const char *in, size_t i, struct match *m)
 {
-	size_t i = 0;
+	size_t j = i;
 
-	while (in[i]) {
-		size_t j = i;
-
-		while (s_hex(in[j]))
-			j++;
-		if (j == i) {
-			sbuf_put(out, in + i, 1);
-			i++;
-			continue;
-		}
-		if (j - i >= HEX_TOKEN_MIN) {
-			sbuf_puts(out, TOKEN_MARK);
-			(*count)++;
-		} else {
-			sbuf_put(out, in + i, j - i);
-		}
-		i = j;
-	}
+	while (s_hex(in[j]))
+		j++;
+	if (j == i)
+		return false;
+	*m = (struct match){ .from = i, .to = j, .next = j,
+			     .mark = j - i >= HEX_TOKEN_MIN ? TOKEN_MARK : NULL };
+	return true;
 }
 
 /* ---- entry points -------------------------------------------------------------- */
 
-typedef void (*pass_fn)(const char *in, struct sbuf *out, size_t *count);
-
 /* logd_redact - a malloc'ed copy of s with every match replaced */
 char *logd_redact(const char *s, size_t *ret_n)
 {
-	static const pass_fn passes[] = { s_pass_credentials, s_pass_ipv6, s_pass_ipv4, s_pass_hex,
-					  s_pass_credentials };
+	static const match_fn passes[] = { s_match_credential, s_match_ipv6, s_match_ipv4,
+					   s_match_hex, s_match_credential };
 	_cleanup_free_ char *cur = strdup(s);
 	size_t n = 0;
 
@@ -325,7 +331,7 @@ char *logd_redact(const char *s, size_t *ret_n)
 	for (size_t p = 0; p < ELEMENTSOF(passes); p++) {
 		struct sbuf out = { 0 };
 
-		passes[p](cur, &out, &n);
+		s_pass(cur, &out, &n, passes[p]);
 		free(cur);
 		cur = sbuf_take(&out);
 		if (!cur)
