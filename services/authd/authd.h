@@ -463,6 +463,44 @@ int authd_invite_hash(const char *code, uint8_t out[AUTHD_HASH_BYTES]);
 /* authd_hash_equal_hex - does hex (64 chars, from the database) name hash? constant time */
 bool authd_hash_equal_hex(const char *hex, const uint8_t hash[AUTHD_HASH_BYTES]);
 
+/* ---- totp.c: the second factor's primitives (RFC 4226/6238) ------------- */
+
+#define AUTHD_TOTP_SECRET_BYTES 20 /* 160 bits, RFC 4226's recommendation */
+#define AUTHD_TOTP_BASE32_MAX 32   /* the secret in base32 */
+#define AUTHD_TOTP_DIGITS 6
+#define AUTHD_TOTP_STEP 30         /* seconds */
+#define AUTHD_TOTP_SKEW 1          /* steps accepted either side of now */
+#define AUTHD_TOTP_ISSUER_MAX 64
+#define AUTHD_TOTP_KEY_BYTES 32    /* crypto_aead_xchacha20poly1305_ietf_KEYBYTES */
+#define AUTHD_TOTP_SEALED_BYTES (24 + AUTHD_TOTP_SECRET_BYTES + 16) /* nonce, box, tag */
+#define AUTHD_RECOVERY_CODE_LEN 19 /* "abcd-efgh-ijkl-mnop" */
+
+/* authd_totp_secret_new - a new secret from the CSPRNG */
+void authd_totp_secret_new(uint8_t out[AUTHD_TOTP_SECRET_BYTES]);
+/* authd_hotp - RFC 4226 code of counter (digits 6..8); UINT32_MAX on a bad argument */
+uint32_t authd_hotp(const uint8_t *key, size_t len, uint64_t counter, unsigned digits);
+/* authd_totp_check - 0 and the step, -EINVAL malformed, -EACCES wrong or step <= last_step */
+int authd_totp_check(const uint8_t *key, size_t len, int64_t now, const char *code,
+		     int64_t last_step, int64_t *ret_step);
+/* authd_base32 - RFC 4648 base32, lower case, unpadded; its length, 0 if out is too small */
+size_t authd_base32(const uint8_t *in, size_t len, char *out, size_t size);
+/* authd_totp_uri - otpauth://totp/... for the enrolment QR code; -ENOBUFS if out is too small */
+int authd_totp_uri(const char *issuer, const char *account,
+		   const uint8_t secret[AUTHD_TOTP_SECRET_BYTES], char *out, size_t size);
+/* authd_totp_seal - nonce || XChaCha20-Poly1305 box of secret, bound to user_id */
+void authd_totp_seal(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
+		     const uint8_t secret[AUTHD_TOTP_SECRET_BYTES],
+		     uint8_t out[AUTHD_TOTP_SEALED_BYTES]);
+/* authd_totp_open - the sealed secret of user_id; -EBADMSG when it does not open */
+int authd_totp_open(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
+		    const uint8_t sealed[AUTHD_TOTP_SEALED_BYTES],
+		    uint8_t secret[AUTHD_TOTP_SECRET_BYTES]);
+/* authd_recovery_code_new - a code to show once (80 bits) and the SHA-256 to store */
+void authd_recovery_code_new(char out[AUTHD_RECOVERY_CODE_LEN + 1],
+			     uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_recovery_code_hash - SHA-256 of a typed code (case, blanks, dashes ignored); -EINVAL */
+int authd_recovery_code_hash(const char *typed, uint8_t hash[AUTHD_HASH_BYTES]);
+
 /* ---- throttle.c: failed logins per email, in PostgreSQL ----------------- */
 
 /* authd_throttle_key - SHA-256 of the normalised email */
