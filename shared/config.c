@@ -67,6 +67,7 @@ static bool s_valid_listen(const char *s);
 static bool s_valid_origin(const char *s);
 static bool s_valid_endpoint(const char *s);
 static bool s_valid_z85_key(const char *s);
+static bool s_valid_issuer(const char *s);
 
 static const char *const s_hash_names[] = { "bcrypt", "argon2id", NULL };
 static const char *const s_level_names[] = { "debug", "info", "warning", "error", NULL };
@@ -78,6 +79,7 @@ static const char *const s_sslmode_names[] = {
 #define ORIGIN_WHAT "must be http:// or https:// and a host[:port], with no path or trailing slash"
 #define Z85_WHAT "must be empty or a 40-character Z85 key (sembarkctl keygen)"
 #define ENDPOINT_WHAT "must start with ipc://, tcp:// or inproc://"
+#define ISSUER_WHAT "must be 1 to 64 printable ASCII characters, without ':'"
 
 #define OFF_(sec, k) offsetof(struct sembark_config, sec.k)
 #define K_STR(sec, k, d) \
@@ -122,6 +124,8 @@ static const struct cfg_key s_schema[] = {
 	K_INT(auth, bcrypt_cost, 4, 31, 12),
 	K_ENUM(auth, password_hash, s_hash_names, "bcrypt"),
 	K_INT(auth, hash_threads, 1, 64, 2),
+	K_STR(auth, totp_key_file, ""),
+	K_CHK(auth, totp_issuer, "sembark", s_valid_issuer, ISSUER_WHAT),
 	K_STR(auth, user, ""),
 
 	K_INT(telemetry, retention_days, 1, 3650, 30),
@@ -370,6 +374,19 @@ static bool s_valid_origin(const char *s)
 		return false;
 	end = util_origin_parse(s, &o);
 	return end && *end == '\0';
+}
+
+/* s_valid_issuer - an otpauth:// label's issuer: 1..64 printable ASCII, no ':' (its separator) */
+static bool s_valid_issuer(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == ':')
+			return false;
+	return true;
 }
 
 /* empty, or 40 characters of the Z85 alphabet (ZeroMQ RFC 32) */

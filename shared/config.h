@@ -72,6 +72,8 @@ struct sembark_config {
 		int bcrypt_cost;          /* bcrypt work factor (2^cost rounds) */
 		char password_hash[CONFIG_STR_MAX]; /* algorithm for new hashes; others are re-hashed at the next login */
 		int hash_threads;         /* worker threads that hash passwords */
+		char totp_key_file[CONFIG_STR_MAX]; /* key sealing two-factor secrets (credential totp-key); empty: two-factor login off */
+		char totp_issuer[CONFIG_STR_MAX]; /* the name authenticator apps show for sembark's codes */
 		char user[CONFIG_STR_MAX]; /* user to switch to when started as root */
 	} auth;
 

@@ -281,6 +281,7 @@ int authd_stmts_add(struct authd *a, const struct authd_stmt_def *defs, size_t n
 /* ---- calls.c: auth.call -> the handlers of ipc/operations.def ---------- */
 
 struct authd_ctx;
+struct authd_pw_job;
 typedef void (*authd_op_fn)(struct authd_ctx *c);
 
 /* A member of the caller's team, as team.c reads and answers it. */
@@ -310,6 +311,14 @@ struct authd_ctx {
 	struct authd_member member;          /* team.c: the member an op is about */
 	char code[AUTHD_INVITE_HEX + 1];     /* team.c: a new invite code */
 	struct authd_session s;  /* the caller, when op->who != IPC_WHO_ANYONE */
+	struct {                 /* reauth.c: the passwords until its job takes them */
+		const char *field, *what;
+		void (*then)(struct authd_pw_job *j);
+		char password[AUTHD_PASSWORD_MAX_BYTES + 1];
+		size_t password_len;
+		char new_password[AUTHD_PASSWORD_MAX_BYTES + 1];
+		size_t new_password_len;
+	} reauth;
 };
 
 /* authd_op_find - authd's operation of this wire name, NULL when unknown or another's */
@@ -388,6 +397,8 @@ struct authd_pw_job {
 	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
 	char token[AUTHD_TOKEN_HEX + 1];     /* the new session's, until answered */
 	char code[AUTHD_INVITE_HEX + 1];     /* sign-up: the team's first invite code */
+	const char *reauth_field, *reauth_what; /* reauth.c: wrong password's field, log word */
+	void (*reauth_then)(struct authd_pw_job *j); /* ... and what runs once it is proven */
 };
 
 /* authd_pw_job_new - zeroed job for req (taken from *req; NULL is fine), due by deadline_us */
@@ -401,6 +412,18 @@ void authd_pw_job_free(struct authd_pw_job *j);
 int authd_pw_job_submit(struct authd_pw_job *j);
 /* authd_pw_job_start - begin j's work with begin(j), then settle it (freed if it is over) */
 void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
+
+/* ---- reauth.c: a signed-in caller proves their password again ------------ */
+
+/*
+ * authd_reauth - c's caller proves pw (len bytes) for `what` (a log word),
+ * throttled and counted like a login; new_pw (NULL: none) is hashed on the
+ * same pool visit into j->hash. A wrong password is 422 with field "is
+ * incorrect"; a right one runs then(j) (j->s is the caller), which answers.
+ */
+void authd_reauth(struct authd_ctx *c, const char *pw, size_t len, const char *new_pw,
+		  size_t new_len, const char *field, const char *what,
+		  void (*then)(struct authd_pw_job *j));
 
 /* ---- sessions.c: the session a token names, and the session ops --------- */
 

@@ -406,9 +406,9 @@ void authd_op_sessions_revoke_others(struct authd_ctx *c)
 /* ---- password change ---------------------------------------------------- */
 
 /*
- * The chain: throttle check (on the call) -> hash pool admission -> a job:
- * stored hash -> failure recorded -> verify current + hash new (pool) ->
- * update, other sessions deleted -> failures cleared -> 204.
+ * The chain: the current password proven (reauth.c: throttled, verified,
+ * the new one hashed on the same pool visit) -> update, other sessions
+ * deleted, the event in the same statement -> 204.
  */
 
 static const char s_stored_sql[] = "SELECT password_hash FROM users WHERE id = $1::uuid";
@@ -417,17 +417,6 @@ static const char s_change_sql[] =
 	"           RETURNING id, team_id, email), "
 	AUDIT_SELF("'password_changed'", "u") " "
 	"DELETE FROM sessions WHERE user_id = (SELECT id FROM u) AND id <> $3::uuid";
-
-static void s_password_cleared(struct authd_task *t, int r, const PGresult *res)
-{
-	struct authd_pw_job *j = (struct authd_pw_job *)t;
-
-	(void)res;
-	if (r < 0)
-		log_warning_errno(r, "cannot clear login failures", LOG_S("user_id", j->s.user_id));
-	log_info("password changed", LOG_S("user_id", j->s.user_id));
-	authd_reply(&j->req, 204, NULL, NULL);
-}
 
 static void s_password_changed(struct authd_task *t, int r, const PGresult *res)
 {
@@ -439,59 +428,16 @@ static void s_password_changed(struct authd_task *t, int r, const PGresult *res)
 		return;
 	}
 	authd_cache_forget_user(&j->a->cache, j->s.user_id);
-	authd_throttle_clear(t, j->email_hash, s_password_cleared);
+	log_info("password changed", LOG_S("user_id", j->s.user_id));
+	authd_reply(&j->req, 204, NULL, NULL);
 }
 
-/* s_password_done - the pool verified the current password and hashed the new one */
-static void s_password_done(struct authd_pw_job *j)
+/* s_password_proven - the current password was right and the new one is hashed */
+static void s_password_proven(struct authd_pw_job *j)
 {
 	const char *params[] = { j->s.user_id, j->hash, j->s.id };
-	int r = j->verify_r < 0 ? j->verify_r : j->hash_r;
 
-	if (j->verify_r == -EACCES) {
-		log_info("password change refused: wrong current password",
-			 LOG_S("user_id", j->s.user_id));
-		authd_reply_invalid(&j->req, json_pack("{s:s}", "current_password", "is incorrect"));
-		return;
-	}
-	if (r < 0) {
-		authd_reply_db(&j->req, r, "", "password change");
-		return;
-	}
 	authd_task_query(&j->t, AUTHD_STMT_PASSWORD_CHANGE, 3, params, s_password_changed);
-}
-
-static void s_password_counted(struct authd_task *t, int r, const PGresult *res)
-{
-	struct authd_pw_job *j = (struct authd_pw_job *)t;
-
-	(void)res;
-	if (r < 0) {
-		authd_reply_db(&j->req, r, t->sqlstate, "password change");
-		return;
-	}
-	j->do_verify = j->do_hash = true;
-	(void)authd_pw_job_submit(j);
-}
-
-static void s_password_stored(struct authd_task *t, int r, const PGresult *res)
-{
-	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	const struct authd_col cols[] = { AUTHD_COL(j->stored) };
-
-	if (r == 0 && authd_one_row(res, cols, 1) < 0)
-		r = -EIO;
-	if (r < 0) {
-		authd_reply_db(&j->req, r, t->sqlstate, "password change");
-		return;
-	}
-	authd_throttle_fail(t, j->email_hash, s_password_counted);
-}
-
-static void s_password_begin(struct authd_pw_job *j)
-{
-	authd_task_query(&j->t, AUTHD_STMT_STORED_HASH, 1, (const char *const[]){ j->s.user_id },
-			 s_password_stored);
 }
 
 /* s_password_fields - both fields present, the new one within policy */
@@ -510,45 +456,11 @@ static json_t *s_password_fields(struct authd_ctx *c, const char **cur, size_t *
 	return fields;
 }
 
-/* s_password_checked - not throttled: a job with both passwords (the body was checked) */
-static void s_password_checked(struct authd_task *t, int r, const PGresult *res)
-{
-	struct authd_ctx *c = (struct authd_ctx *)t;
-	const char *cur = NULL, *pw = NULL;
-	size_t cur_len = 0, pw_len = 0;
-	struct authd_pw_job *j;
-	int64_t wait;
-
-	if (r < 0) {
-		authd_reply_db(&c->req, r, t->sqlstate, "password change");
-		return;
-	}
-	wait = authd_throttle_wait(res);
-	if (wait > 0) {
-		authd_reply_throttled(&c->req, wait);
-		return;
-	}
-	if (!authd_pw_admit(c))
-		return;
-	json_decref(s_password_fields(c, &cur, &cur_len, &pw, &pw_len));
-	j = authd_pw_job_new(c->a, &c->req, c->deadline_us, s_password_done);
-	if (!j)
-		return;
-	j->s = c->s;
-	authd_throttle_key(c->s.email, j->email_hash);
-	memcpy(j->password, cur, cur_len);
-	j->password_len = cur_len;
-	memcpy(j->new_password, pw, pw_len);
-	j->new_password_len = pw_len;
-	authd_pw_job_start(j, s_password_begin);
-}
-
 /* authd_op_password - change one's password; every other session ends */
 void authd_op_password(struct authd_ctx *c)
 {
 	const char *cur = NULL, *pw = NULL;
 	size_t cur_len = 0, pw_len = 0;
-	uint8_t key[AUTHD_HASH_BYTES];
 	json_t *fields;
 
 	fields = s_password_fields(c, &cur, &cur_len, &pw, &pw_len);
@@ -557,12 +469,8 @@ void authd_op_password(struct authd_ctx *c)
 		return;
 	}
 	json_decref(fields);
-	if (cur_len > AUTHD_PASSWORD_MAX_BYTES) {
-		authd_reply_invalid(&c->req, json_pack("{s:s}", "current_password", "is incorrect"));
-		return;
-	}
-	authd_throttle_key(c->s.email, key);
-	authd_throttle_check(&c->t, key, s_password_checked);
+	authd_reauth(c, cur, cur_len, pw, pw_len, "current_password", "password change",
+		     s_password_proven);
 }
 
 /* ---- start-up ----------------------------------------------------------- */
