@@ -25,7 +25,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS := libevent libevent_pthreads libzmq msgpack libpq libsodium libsystemd \
-        libcrypt jansson inih openssl zlib
+        libcrypt jansson inih openssl zlib libqrencode
 
 # pkg-config is asked lazily: on a fresh machine it runs after deps.sh.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -20,7 +20,7 @@ PACKAGES="
 build-essential pkg-config
 libevent-dev libzmq3-dev libmsgpack-dev libpq-dev libsodium-dev
 libsystemd-dev libcrypt-dev libjansson-dev libinih-dev libssl-dev zlib1g-dev
-libcmocka-dev
+libcmocka-dev libqrencode-dev
 postgresql
 python3 python3-pytest python3-requests python3-psycopg2 python3-zmq python3-msgpack
 systemd util-linux procps

@@ -43,6 +43,9 @@ public_origin = http://127.0.0.1:$PORT
 csrf_key_file = $VAR/secrets/csrf-key
 static_dir = $WEB
 
+[auth]
+totp_key_file = $VAR/secrets/totp-key
+
 [database]
 host = $VAR/run/pg
 port = 5432

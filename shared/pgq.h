@@ -33,7 +33,7 @@ struct db;
 struct pgq;
 
 #define PGQ_CONNS_MAX 8
-#define PGQ_STMTS_MAX 32
+#define PGQ_STMTS_MAX 64
 #define PGQ_PARAMS_MAX 16
 #define PGQ_QUEUE_MAX 4096 /* queued queries; more are refused with -EAGAIN */
 #define PGQ_STMT_PING 0    /* declared by pgq_new: "SELECT 1" (pgq_ping) */

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -60,7 +61,8 @@ static const char s_accept_sql[] =
 	AUTHD_SQL_TS("s.expires_at") " FROM u JOIN teams t ON t.id = u.team_id, s";
 
 static const char s_login_account_sql[] =
-	"SELECT u.id, u.team_id, u.name, u.role, t.name, u.password_hash FROM users u "
+	"SELECT u.id, u.team_id, u.name, u.role, t.name, u.password_hash, "
+	"coalesce(encode(u.totp_secret, 'hex'), ''), u.totp_last_step::text FROM users u "
 	"JOIN teams t ON t.id = u.team_id WHERE u.email = $1";
 
 static const char s_rehash_sql[] =
@@ -173,19 +175,7 @@ static void s_insert_failed(struct authd_pw_job *j, int r, const char *what)
 /* s_reply_signed_in - 200/201 {"user","team"} (+ more) with the session cookie */
 static void s_reply_signed_in(struct authd_pw_job *j, int status, json_t *body)
 {
-	/* The row's life began a few milliseconds ago: whole seconds below
-	 * the lifetime keep Max-Age within the session's remaining life. */
-	struct authd_reply_extra x = {
-		.set_token = j->token,
-		.token_max_age = MAX(j->a->b.d.cfg.auth.session_lifetime - 1, 1),
-	};
-
-	if (body) {
-		json_object_set_new(body, "user", authd_json_user(&j->s));
-		json_object_set_new(body, "team", authd_json_team(&j->s));
-	}
-	authd_reply(&j->req, status, body, &x);
-	authd_signal(j->a, "sign_in", j->s.user_id, j->s.team_id);
+	authd_reply_signed_in(j->a, &j->req, &j->s, j->token, status, body);
 }
 
 /* s_email_checked - no account has the email: hash the password (else 409) */
@@ -520,14 +510,24 @@ static void s_login_cleared(struct authd_task *t, int r, const PGresult *res)
 	authd_session_create(t, j->s.user_id, j->device, j->token, s_login_session);
 }
 
-/* s_login_done - verified (or not) on the pool */
+/* s_login_passed - every factor was right: the failures go, a session comes */
+static void s_login_passed(struct authd_pw_job *j)
+{
+	authd_throttle_clear(&j->t, j->email_hash, s_login_cleared);
+}
+
+/* s_login_done - verified (or not) on the pool; with two-factor on, the code decides */
 static void s_login_done(struct authd_pw_job *j)
 {
 	if (!j->known || j->verify_r != 0) {
 		s_login_failed(j);
 		return;
 	}
-	authd_throttle_clear(&j->t, j->email_hash, s_login_cleared);
+	if (j->totp_sealed[0]) {
+		authd_two_factor_login(j, s_login_passed);
+		return;
+	}
+	s_login_passed(j);
 }
 
 static void s_login_counted(struct authd_task *t, int r, const PGresult *res)
@@ -547,9 +547,11 @@ static void s_login_counted(struct authd_task *t, int r, const PGresult *res)
 static void s_login_account(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
+	char last[24];
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.name),
 		AUTHD_COL(j->s.role), AUTHD_COL(j->s.team_name), AUTHD_COL(j->stored),
+		AUTHD_COL(j->totp_sealed), AUTHD_COL(last),
 	};
 
 	if (r < 0) {
@@ -557,6 +559,7 @@ static void s_login_account(struct authd_task *t, int r, const PGresult *res)
 		return;
 	}
 	j->known = authd_one_row(res, cols, ELEMENTSOF(cols)) == 0;
+	j->totp_last_step = j->known ? strtoll(last, NULL, 10) : -1;
 	if (!j->known)
 		snprintf(j->stored, sizeof(j->stored), "%s", authd_password_dummy(&j->policy));
 	authd_throttle_fail(t, j->email_hash, s_login_counted);
@@ -600,9 +603,10 @@ static const char *s_login_fields(struct authd_ctx *c, bool native, struct authd
 		authd_field_set(fields, "password", "is required");
 	else if (pw && *ret_len > AUTHD_PASSWORD_MAX_BYTES)
 		authd_field_set(fields, "password", "must be at most 128 bytes");
-	if (native)
+	if (native) {
 		s_name_field(c, fields, "device_name", false, j->device);
-	else
+		authd_two_factor_field(c->body, "totp_code", false, fields, &j->factor);
+	} else
 		s_device_field(c, fields, j->device);
 	return s_fields_ok(c, fields) ? pw : NULL;
 }

@@ -53,6 +53,17 @@ enum authd_stmt {
 	AUTHD_STMT_REHASH,
 	AUTHD_STMT_PURGE_SESSIONS,  /* purge.c */
 	AUTHD_STMT_AUDIT_LOGIN_FAILED, /* audit.c */
+	AUTHD_STMT_TOTP_STATE,      /* two_factor.c */
+	AUTHD_STMT_TOTP_PENDING,
+	AUTHD_STMT_TOTP_ENABLE,
+	AUTHD_STMT_TOTP_DISABLE,
+	AUTHD_STMT_TOTP_STEP,
+	AUTHD_STMT_RECOVERY_USE,
+	AUTHD_STMT_CHALLENGE_NEW,
+	AUTHD_STMT_CHALLENGE_FIND,
+	AUTHD_STMT_CHALLENGE_MISS,
+	AUTHD_STMT_CHALLENGE_CODE,
+	AUTHD_STMT_CHALLENGE_RECOVERY,
 	_AUTHD_STMT_MAX,
 };
 
@@ -75,6 +86,7 @@ struct authd {
 	struct authd_pool *pool;      /* password hashing threads */
 	struct rpc_client *telemetry; /* DEALER to telemetryd: telemetry.signal */
 	struct event *purge_timer;    /* hourly purge of expired sessions */
+	uint8_t *totp_key;            /* sodium_malloc'ed AUTHD_TOTP_KEY_BYTES; NULL: two-factor login off */
 };
 
 /* ---- password.c: hashing policy (runs on pool threads) ----------------- */
@@ -245,6 +257,54 @@ void authd_cache_forget_user(struct authd_cache *c, const char *user_id);
 /* authd_cache_notify - one notification of channel sembark_sessions (migrations/0007) */
 void authd_cache_notify(struct authd_cache *c, const char *payload);
 
+/* ---- totp.c: the second factor's primitives (RFC 4226/6238) ------------- */
+
+#define AUTHD_TOTP_SECRET_BYTES 20 /* 160 bits, RFC 4226's recommendation */
+#define AUTHD_TOTP_BASE32_MAX 32   /* the secret in base32 */
+#define AUTHD_TOTP_DIGITS 6
+#define AUTHD_TOTP_STEP 30         /* seconds */
+#define AUTHD_TOTP_SKEW 1          /* steps accepted either side of now */
+#define AUTHD_TOTP_ISSUER_MAX 64
+#define AUTHD_TOTP_KEY_BYTES 32    /* crypto_aead_xchacha20poly1305_ietf_KEYBYTES */
+#define AUTHD_TOTP_SEALED_BYTES (24 + AUTHD_TOTP_SECRET_BYTES + 16) /* nonce, box, tag */
+#define AUTHD_RECOVERY_CODE_LEN 19 /* "abcd-efgh-ijkl-mnop" */
+
+/* authd_totp_secret_new - a new secret from the CSPRNG */
+void authd_totp_secret_new(uint8_t out[AUTHD_TOTP_SECRET_BYTES]);
+/* authd_hotp - RFC 4226 code of counter (digits 6..8); UINT32_MAX on a bad argument */
+uint32_t authd_hotp(const uint8_t *key, size_t len, uint64_t counter, unsigned digits);
+/* authd_totp_check - 0 and the step, -EINVAL malformed, -EACCES wrong or step <= last_step */
+int authd_totp_check(const uint8_t *key, size_t len, int64_t now, const char *code,
+		     int64_t last_step, int64_t *ret_step);
+/* authd_base32 - RFC 4648 base32, lower case, unpadded; its length, 0 if out is too small */
+size_t authd_base32(const uint8_t *in, size_t len, char *out, size_t size);
+/* authd_totp_uri - otpauth://totp/... for the enrolment QR code; -ENOBUFS if out is too small */
+int authd_totp_uri(const char *issuer, const char *account,
+		   const uint8_t secret[AUTHD_TOTP_SECRET_BYTES], char *out, size_t size);
+/* authd_totp_seal - nonce || XChaCha20-Poly1305 box of secret, bound to user_id */
+void authd_totp_seal(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
+		     const uint8_t secret[AUTHD_TOTP_SECRET_BYTES],
+		     uint8_t out[AUTHD_TOTP_SEALED_BYTES]);
+/* authd_totp_open - the sealed secret of user_id; -EBADMSG when it does not open */
+int authd_totp_open(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
+		    const uint8_t sealed[AUTHD_TOTP_SEALED_BYTES],
+		    uint8_t secret[AUTHD_TOTP_SECRET_BYTES]);
+/* authd_recovery_code_new - a code to show once (80 bits) and the SHA-256 to store */
+void authd_recovery_code_new(char out[AUTHD_RECOVERY_CODE_LEN + 1],
+			     uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_recovery_code_hash - SHA-256 of a typed code (case, blanks, dashes ignored); -EINVAL */
+int authd_recovery_code_hash(const char *typed, uint8_t hash[AUTHD_HASH_BYTES]);
+
+/* A second factor as a request gave it: a code, or a recovery code's hash. */
+struct authd_second_factor {
+	bool recovery;
+	char code[AUTHD_TOTP_DIGITS + 1];
+	uint8_t recovery_hash[AUTHD_HASH_BYTES];
+};
+
+#define AUTHD_TOTP_SEALED_HEX (2 * AUTHD_TOTP_SEALED_BYTES)
+#define AUTHD_RECOVERY_CODES 10
+
 /* ---- task.c: an op that waits for PostgreSQL without the loop waiting --- */
 
 struct authd_task;
@@ -319,6 +379,17 @@ struct authd_ctx {
 		char new_password[AUTHD_PASSWORD_MAX_BYTES + 1];
 		size_t new_password_len;
 	} reauth;
+	struct {                 /* two_factor.c */
+		struct authd_second_factor f;
+		char sealed[AUTHD_TOTP_SEALED_HEX + 1]; /* hex: a secret or a pending one */
+		char on[2], enabled_at[AUTHD_TIME_MAX], codes_left[24]; /* the state read */
+		int64_t last_step, step;
+		uint8_t ticket_hash[AUTHD_HASH_BYTES];
+		uint8_t email_hash[AUTHD_HASH_BYTES];
+		char device[AUTHD_NAME_MAX_BYTES + 1];
+		char token[AUTHD_TOKEN_HEX + 1];
+		char codes[AUTHD_RECOVERY_CODES][AUTHD_RECOVERY_CODE_LEN + 1];
+	} tf;
 };
 
 /* authd_op_find - authd's operation of this wire name, NULL when unknown or another's */
@@ -397,6 +468,11 @@ struct authd_pw_job {
 	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
 	char token[AUTHD_TOKEN_HEX + 1];     /* the new session's, until answered */
 	char code[AUTHD_INVITE_HEX + 1];     /* sign-up: the team's first invite code */
+	struct authd_second_factor factor;  /* token op: the code sent with the password */
+	char totp_sealed[AUTHD_TOTP_SEALED_HEX + 1]; /* login: the account's sealed secret, "" when off */
+	int64_t totp_last_step;
+	void (*factor_passed)(struct authd_pw_job *j); /* native two-factor login: then */
+	uint8_t totp_secret[AUTHD_TOTP_SECRET_BYTES]; /* enrolment: the new secret, until answered */
 	const char *reauth_field, *reauth_what; /* reauth.c: wrong password's field, log word */
 	void (*reauth_then)(struct authd_pw_job *j); /* ... and what runs once it is proven */
 };
@@ -413,6 +489,36 @@ int authd_pw_job_submit(struct authd_pw_job *j);
 /* authd_pw_job_start - begin j's work with begin(j), then settle it (freed if it is over) */
 void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
 
+/* ---- two_factor.c: two-factor login (TOTP), enrolment and second step ---- */
+
+/* authd_two_factor_prepare - declare this file's statements on the async pool */
+int authd_two_factor_prepare(struct authd *a);
+/* authd_two_factor_load_key - [auth] totp_key_file / credential totp-key; none: off (0) */
+int authd_two_factor_load_key(struct authd *a);
+/* authd_two_factor_free_key - wipe and free the key */
+void authd_two_factor_free_key(struct authd *a);
+/*
+ * authd_two_factor_field - body[key] (a 6-digit code) or body.recovery_code
+ * into f; required: neither is a field error. false when absent (not
+ * required) or after a field error was added.
+ */
+bool authd_two_factor_field(struct json_t *body, const char *key, bool required,
+			    struct json_t *fields, struct authd_second_factor *f);
+/*
+ * authd_two_factor_login - j's password was right and its account has
+ * two-factor on: a browser login answers 202 with a ticket for POST
+ * /api/login/totp; a native one checks j->factor and runs passed(j) when
+ * it is right (401 when missing or wrong).
+ */
+void authd_two_factor_login(struct authd_pw_job *j, void (*passed)(struct authd_pw_job *j));
+/* authd_qr_path - text as a QR code: SVG path of its dark modules (malloc'ed), its width */
+int authd_qr_path(const char *text, char **ret_path, int *ret_size);
+void authd_op_login_totp(struct authd_ctx *c);
+void authd_op_totp_status(struct authd_ctx *c);
+void authd_op_totp_begin(struct authd_ctx *c);
+void authd_op_totp_confirm(struct authd_ctx *c);
+void authd_op_totp_disable(struct authd_ctx *c);
+
 /* ---- reauth.c: a signed-in caller proves their password again ------------ */
 
 /*
@@ -424,6 +530,9 @@ void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_jo
 void authd_reauth(struct authd_ctx *c, const char *pw, size_t len, const char *new_pw,
 		  size_t new_len, const char *field, const char *what,
 		  void (*then)(struct authd_pw_job *j));
+/* authd_reauth_body - authd_reauth with the body's "password" (422 when it is absent) */
+void authd_reauth_body(struct authd_ctx *c, const char *what,
+		       void (*then)(struct authd_pw_job *j));
 
 /* ---- sessions.c: the session a token names, and the session ops --------- */
 
@@ -485,44 +594,6 @@ void authd_invite_new(char out[AUTHD_INVITE_HEX + 1], uint8_t hash[AUTHD_HASH_BY
 int authd_invite_hash(const char *code, uint8_t out[AUTHD_HASH_BYTES]);
 /* authd_hash_equal_hex - does hex (64 chars, from the database) name hash? constant time */
 bool authd_hash_equal_hex(const char *hex, const uint8_t hash[AUTHD_HASH_BYTES]);
-
-/* ---- totp.c: the second factor's primitives (RFC 4226/6238) ------------- */
-
-#define AUTHD_TOTP_SECRET_BYTES 20 /* 160 bits, RFC 4226's recommendation */
-#define AUTHD_TOTP_BASE32_MAX 32   /* the secret in base32 */
-#define AUTHD_TOTP_DIGITS 6
-#define AUTHD_TOTP_STEP 30         /* seconds */
-#define AUTHD_TOTP_SKEW 1          /* steps accepted either side of now */
-#define AUTHD_TOTP_ISSUER_MAX 64
-#define AUTHD_TOTP_KEY_BYTES 32    /* crypto_aead_xchacha20poly1305_ietf_KEYBYTES */
-#define AUTHD_TOTP_SEALED_BYTES (24 + AUTHD_TOTP_SECRET_BYTES + 16) /* nonce, box, tag */
-#define AUTHD_RECOVERY_CODE_LEN 19 /* "abcd-efgh-ijkl-mnop" */
-
-/* authd_totp_secret_new - a new secret from the CSPRNG */
-void authd_totp_secret_new(uint8_t out[AUTHD_TOTP_SECRET_BYTES]);
-/* authd_hotp - RFC 4226 code of counter (digits 6..8); UINT32_MAX on a bad argument */
-uint32_t authd_hotp(const uint8_t *key, size_t len, uint64_t counter, unsigned digits);
-/* authd_totp_check - 0 and the step, -EINVAL malformed, -EACCES wrong or step <= last_step */
-int authd_totp_check(const uint8_t *key, size_t len, int64_t now, const char *code,
-		     int64_t last_step, int64_t *ret_step);
-/* authd_base32 - RFC 4648 base32, lower case, unpadded; its length, 0 if out is too small */
-size_t authd_base32(const uint8_t *in, size_t len, char *out, size_t size);
-/* authd_totp_uri - otpauth://totp/... for the enrolment QR code; -ENOBUFS if out is too small */
-int authd_totp_uri(const char *issuer, const char *account,
-		   const uint8_t secret[AUTHD_TOTP_SECRET_BYTES], char *out, size_t size);
-/* authd_totp_seal - nonce || XChaCha20-Poly1305 box of secret, bound to user_id */
-void authd_totp_seal(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
-		     const uint8_t secret[AUTHD_TOTP_SECRET_BYTES],
-		     uint8_t out[AUTHD_TOTP_SEALED_BYTES]);
-/* authd_totp_open - the sealed secret of user_id; -EBADMSG when it does not open */
-int authd_totp_open(const uint8_t key[AUTHD_TOTP_KEY_BYTES], const char *user_id,
-		    const uint8_t sealed[AUTHD_TOTP_SEALED_BYTES],
-		    uint8_t secret[AUTHD_TOTP_SECRET_BYTES]);
-/* authd_recovery_code_new - a code to show once (80 bits) and the SHA-256 to store */
-void authd_recovery_code_new(char out[AUTHD_RECOVERY_CODE_LEN + 1],
-			     uint8_t hash[AUTHD_HASH_BYTES]);
-/* authd_recovery_code_hash - SHA-256 of a typed code (case, blanks, dashes ignored); -EINVAL */
-int authd_recovery_code_hash(const char *typed, uint8_t hash[AUTHD_HASH_BYTES]);
 
 /* ---- throttle.c: failed logins per email, in PostgreSQL ----------------- */
 
@@ -601,6 +672,10 @@ void authd_reply_db(struct rpc_request **req, int r, const char *sqlstate, const
 void authd_reply_unauthenticated(struct rpc_request **req, bool had_token);
 /* authd_reply_throttled - 429 too_many_requests with retry_after */
 void authd_reply_throttled(struct rpc_request **req, int64_t retry_after);
+/* authd_reply_signed_in - status {"user","team"} (+ body's members, stolen) with s's session cookie */
+void authd_reply_signed_in(struct authd *a, struct rpc_request **req,
+			   const struct authd_session *s, const char *token, int status,
+			   struct json_t *body);
 /* authd_json_user - {id, email, name, role} of s */
 struct json_t *authd_json_user(const struct authd_session *s);
 /* authd_json_team - {id, name} of s's team */

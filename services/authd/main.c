@@ -70,6 +70,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_purge_prepare(x);
 	if (r >= 0)
+		r = authd_two_factor_prepare(x);
+	if (r >= 0)
 		r = authd_audit_prepare(x);
 	if (r >= 0)
 		r = authd_sessions_listen(x);
@@ -102,6 +104,9 @@ static int s_run(struct authd *x)
 	if (r < 0)
 		return r;
 	r = s_passwords(x);
+	if (r < 0)
+		return r;
+	r = authd_two_factor_load_key(x);
 	if (r < 0)
 		return r;
 	r = s_open_pool(x);
@@ -137,5 +142,6 @@ int main(int argc, char **argv)
 	x.telemetry = rpc_client_free(x.telemetry);
 	backend_done(&x.b);
 	authd_cache_done(&x.cache);
+	authd_two_factor_free_key(&x);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

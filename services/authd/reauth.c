@@ -153,3 +153,19 @@ void authd_reauth(struct authd_ctx *c, const char *pw, size_t len, const char *n
 	authd_throttle_check(&c->t, key, s_checked);
 }
 
+
+/* authd_reauth_body - authd_reauth with the body's "password" (422 when absent) */
+void authd_reauth_body(struct authd_ctx *c, const char *what,
+		       void (*then)(struct authd_pw_job *j))
+{
+	json_t *fields = json_object();
+	size_t len = 0;
+	const char *pw = authd_field_str(c->body, "password", fields, false, &len);
+
+	if (!pw) {
+		authd_reply_invalid(&c->req, fields);
+		return;
+	}
+	json_decref(fields);
+	authd_reauth(c, pw, len, NULL, 0, "password", what, then);
+}

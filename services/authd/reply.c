@@ -101,6 +101,26 @@ void authd_reply_throttled(struct rpc_request **req, int64_t retry_after)
 	authd_reply(req, 429, body, &x);
 }
 
+/* authd_reply_signed_in - status {"user","team"} (+ body's members) with s's new session cookie */
+void authd_reply_signed_in(struct authd *a, struct rpc_request **req,
+			   const struct authd_session *s, const char *token, int status,
+			   struct json_t *body)
+{
+	/* The row's life began a few milliseconds ago: whole seconds below
+	 * the lifetime keep Max-Age within the session's remaining life. */
+	struct authd_reply_extra x = {
+		.set_token = token,
+		.token_max_age = MAX(a->b.d.cfg.auth.session_lifetime - 1, 1),
+	};
+
+	if (body) {
+		json_object_set_new(body, "user", authd_json_user(s));
+		json_object_set_new(body, "team", authd_json_team(s));
+	}
+	authd_reply(req, status, body, &x);
+	authd_signal(a, "sign_in", s->user_id, s->team_id);
+}
+
 /* authd_json_user - {id, email, name, role} of s */
 struct json_t *authd_json_user(const struct authd_session *s)
 {

@@ -26,9 +26,12 @@ test_throttle*.py); the audit, retention and telemetry tests use it too.
     accounts_available(base)           does authd serve the account API yet?
     json_error(r, code, status)        the checked JSON error body of r
 """
+import base64
 import hashlib
+import hmac
 import json
 import re
+import struct
 import urllib.parse
 import uuid
 
@@ -313,6 +316,15 @@ def post_token(base, email, password, device_name="it device", source=None, head
         return c._send("POST", "/api/tokens", {"email": email, "password": password,
                                                "device_name": device_name},
                        headers, None, "application/json", 30)
+
+
+def totp(secret_b32, t, digits=6):
+    """RFC 6238 code (HMAC-SHA-1, 30 s steps) of a base32 secret at unix time t,
+    computed with Python's hmac: a reference independent of authd's totp.c."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(t) // 30), hashlib.sha1).digest()
+    off = mac[19] & 15
+    return "%0*d" % (digits, (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 10 ** digits)
 
 
 def make_team(base, team_name=None):

@@ -241,6 +241,7 @@ class Secrets:
         for k, v in self.passwords.items():
             self.files[k] = self._write("db-%s-password" % k, v + "\n")
         self.files["csrf"] = self._write("csrf-key", secrets.token_hex(32) + "\n")
+        self.files["totp"] = self._write("totp-key", secrets.token_hex(32) + "\n")
 
     def _write(self, name, text):
         path = os.path.join(self.dir, name)
@@ -394,7 +395,7 @@ def config_text(pg, sec, port, rundir, extra=None):
             "client_rate_limit": "0",
             "static_dir": WEB_DIR,
         },
-        "auth": {"bcrypt_cost": "4"},
+        "auth": {"bcrypt_cost": "4", "totp_key_file": sec.files["totp"]},
         "logs": {"level": "info", "flush_ms": "50"},
         "database": {
             "host": pg.sock,

@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -29,7 +30,7 @@ import jsonschema
 import pytest
 
 import sembark
-from client import PASSWORD, Bearer, Browser, invite_code, new_email, post_token
+from client import PASSWORD, Bearer, Browser, invite_code, new_email, post_token, totp
 
 DOC_PATH = os.path.join(sembark.REPO_ROOT, "docs", "openapi.json")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -337,6 +338,32 @@ def test_telemetry_and_audit_answers(shared_stack, check):
     check("GET", "/api/audit", owner.get("/api/audit?limit=1&before=" + r.json()["next"]), 200)
     check("GET", "/api/audit", owner.get("/api/audit?limit=0"), 422)
     check("GET", "/api/audit", member.get("/api/audit"), 403)
+
+
+def test_two_factor_answers(shared_stack, check):
+    b = Browser(shared_stack)
+    b.signup()
+    check("GET", "/api/me/totp", b.get("/api/me/totp"), 200)
+    check("POST", "/api/me/totp", b.post("/api/me/totp", {"password": "wrong" * 3}), 422)
+    check("POST", "/api/me/totp/confirm", b.post("/api/me/totp/confirm", {"code": "123456"}), 409)
+    r = check("POST", "/api/me/totp", b.post("/api/me/totp", {"password": b.password}), 200)
+    secret, t0 = r.json()["secret"], time.time()
+    check("POST", "/api/me/totp/confirm", b.post("/api/me/totp/confirm", {"code": "12"}), 422)
+    check("POST", "/api/me/totp/confirm",
+          b.post("/api/me/totp/confirm", {"code": totp(secret, t0)}), 200)
+    with Browser(shared_stack) as c:
+        r = check("POST", "/api/login", c.post("/api/login", {"email": b.email,
+                                                            "password": b.password}), 202)
+        ticket = r.json()["ticket"]
+        check("POST", "/api/login/totp",
+              c.post("/api/login/totp", {"ticket": ticket, "code": totp(secret, t0)}), 401)
+        check("POST", "/api/login/totp", c.post("/api/login/totp", {"ticket": ticket}), 422)
+        check("POST", "/api/login/totp",
+              c.post("/api/login/totp", {"ticket": ticket, "code": totp(secret, t0 + 30)}), 200)
+    check("POST", "/api/tokens", post_token(shared_stack, b.email, b.password), 401)
+    check("DELETE", "/api/me/totp", b.request("DELETE", "/api/me/totp", {"password": b.password}),
+          204)
+    shared_stack.pg.query("DELETE FROM login_failures")
 
 
 def test_every_operation_answered_as_documented(check):

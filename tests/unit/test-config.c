@@ -152,6 +152,8 @@ static const struct key_case s_keys[] = {
 	I(auth, bcrypt_cost, 4, 31, 12),
 	S(auth, password_hash, "bcrypt"),
 	I(auth, hash_threads, 1, 64, 2),
+	S(auth, totp_key_file, ""),
+	S(auth, totp_issuer, "sembark"),
 	I(auth, session_cache_max, 0, 10000000, 100000),
 	I(auth, session_cache_ttl, 1, 3600, 60),
 	S(auth, user, ""),
@@ -374,6 +376,8 @@ static const struct file_error_case s_file_errors[] = {
 	{ "[ingress]\npublic_origin = https://example.com/\n", 2,
 	  { "[ingress] public_origin", "trailing slash" } },
 	{ "[ipc]\nlogd = udp://x\n", 2, { "[ipc] logd", "ipc://, tcp:// or inproc://" } },
+	{ "[auth]\ntotp_issuer = Acme:Corp\n", 2, { "[auth] totp_issuer", "without ':'" } },
+	{ "[auth]\ntotp_issuer =\n", 2, { "[auth] totp_issuer", "1 to 64 printable" } },
 	/* the first error wins even when a later line is also wrong */
 	{ "[auth]\nbcrypt_cost\nfoo = 1\n", 2, { "expected [section] or key = value" } },
 	{ "[auth]\nfoo = 1\nbcrypt_cost\n", 2, { "unknown key [auth] foo" } },
