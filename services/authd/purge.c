@@ -1,7 +1,8 @@
 /*
  * purge.c - authd's own retention rule: expired sessions (past their
  * absolute lifetime, or idle past [auth] session_idle_timeout when that
- * is set) and login-throttling rows older than an hour are deleted at
+ * is set), expired second-factor tickets (two_factor.c) and
+ * login-throttling rows older than an hour are deleted at
  * start and every hour, through authd's role (it has DELETE on both
  * tables). Both statements run on the asynchronous pool, one after the
  * other; the loop never waits for them. A run that fails (PostgreSQL
@@ -19,7 +20,9 @@
 #define PURGE_EVERY_S 3600
 #define PURGE_RETRY_S 60
 
+/* expired second-factor tickets go with the sessions (the count is the sessions') */
 static const char s_sessions_sql[] =
+	"WITH tickets AS (DELETE FROM login_challenges WHERE expires_at <= now()) "
 	"DELETE FROM sessions WHERE expires_at <= now() "
 	"OR ($1::int > 0 AND last_used_at <= now() - make_interval(secs => $1::int))";
 

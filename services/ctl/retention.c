@@ -11,6 +11,7 @@
  *                       (sembark_drop_telemetry_partitions, migrations 0004
  *                       and 0006); all three through db_partitions_drop
  *   sessions            rows with expires_at before now are deleted
+ *   login_challenges    second-factor tickets past their 5 minutes, the same
  *   login_failures      rows older than an hour (the throttle's window)
  *   telemetry_seen      dedupe rows older than 8 days (telemetryd's window)
  *
@@ -64,6 +65,8 @@ struct delete_rule {
 static const struct delete_rule s_delete_rules[] = {
 	{ "sessions", "expires_at", "DELETE FROM public.sessions WHERE expires_at < $1::timestamptz",
 	  0, "expired" },
+	{ "login_challenges", "expires_at",
+	  "DELETE FROM public.login_challenges WHERE expires_at < $1::timestamptz", 0, "expired" },
 	{ "login_failures", "at", "DELETE FROM public.login_failures WHERE at < $1::timestamptz",
 	  HOUR_US, "older than 1 hour" },
 	{ "telemetry_seen", "seen_at",

@@ -16,6 +16,7 @@ import urllib.parse
 
 import pytest
 
+import sembark
 from client import HEX40, PASSWORD, RFC3339, Browser, json_error, post_token, set_cookies, totp
 
 RECOVERY = re.compile(r"^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$")
@@ -279,3 +280,17 @@ def test_without_a_key_two_factor_is_off(make_stack):
     b.signup()
     assert b.get("/api/me/totp").json()["available"] is False
     json_error(b.post("/api/me/totp", {"password": b.password}), "service_unavailable", 503)
+
+
+def test_expired_tickets_are_purged(st):
+    owner, secret, codes, t0 = enrolled(st)
+    b, body = password_step(st.url(), owner.email)
+    th = hashlib.sha256(body["ticket"].encode()).hexdigest()
+    st.pg.query("UPDATE login_challenges SET created_at = now() - interval '10 minutes', "
+                "expires_at = now() - interval '6 minutes' WHERE ticket_hash = decode(%s, 'hex')", (th,))
+    r = sembark.run_ctl(st.config, "retention")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "login_challenges" in r.stdout, r.stdout
+    assert st.pg.query("SELECT count(*) FROM login_challenges WHERE ticket_hash = decode(%s, 'hex')",
+                       (th,))[0][0] == 0
+    clear_failures(st)
