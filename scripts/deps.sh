@@ -28,7 +28,7 @@ wrk curl
 "
 TEST_PACKAGES="
 chromium chromium-driver python3-selenium nodejs
-python3-h11 valgrind
+python3-h11 valgrind zbar-tools
 npm python3-jsonschema
 clang libclang-rt-14-dev
 man-db groff-base

@@ -1,10 +1,12 @@
-// views/account.js - "Account": who you are, and a new password (the
-// current one is needed; every other session ends).
+// views/account.js - "Account": who you are, a new password (the current
+// one is needed; every other session ends), and two-factor login
+// (views/two_factor.js).
 
 import { api, ApiError } from '../api.js';
 import { field, h } from '../dom.js';
 import { form, onSubmit, success } from '../forms.js';
 import { feature } from '../telemetry.js';
+import { twoFactorCard } from './two_factor.js';
 
 const ROLE_WORDS = { owner: 'Owner', admin: 'Admin', member: 'Member' };
 
@@ -41,5 +43,6 @@ export async function accountView(panel, me) {
         h('div', null, h('dt', null, 'Role'), h('dd', null, ROLE_WORDS[me.user.role] || me.user.role)))),
     h('section', { class: 'card', 'aria-labelledby': 'password-title' },
       h('h2', { id: 'password-title' }, 'Change password'),
-      passwordForm()));
+      passwordForm()),
+    twoFactorCard());
 }

@@ -17,6 +17,8 @@ const EVENT_WORDS = {
   member_removed: 'Member removed',
   session_revoked: 'Session revoked',
   password_changed: 'Password changed',
+  two_factor_enabled: 'Two-factor login turned on',
+  two_factor_disabled: 'Two-factor login turned off',
 };
 
 function person(p) {

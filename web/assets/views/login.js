@@ -1,11 +1,13 @@
-// views/login.js - "/login": email and password. Wrong credentials, the
-// throttle's wait and a stale CSRF token (api.js retries once) are
+// views/login.js - "/login": email and password, and for an account with
+// two-factor login on the code (views/two_factor.js). Wrong credentials,
+// the throttle's wait and a stale CSRF token (api.js retries once) are
 // handled in words; afterwards the dashboard, or the page that asked.
 
 import { api } from '../api.js';
 import { field, h, showAlert } from '../dom.js';
 import { form, onSubmit } from '../forms.js';
 import { device, loadMe, navigate, safeNext, signedIn, takeFlash } from '../state.js';
+import { secondStep } from './two_factor.js';
 
 function loginForm(next) {
   const email = field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'username' });
@@ -13,16 +15,26 @@ function loginForm(next) {
   const f = form({ 'aria-labelledby': 'login-title', class: 'stack' },
     email.wrap, password.wrap,
     h('button', { type: 'submit', class: 'primary' }, 'Log in'));
+  const finish = async (r) => {
+    signedIn({ user: r.user, team: r.team });
+    await navigate(next, { replaceState: true });
+  };
   onSubmit(f, 'Logging in…', async (v) => {
+    let r;
     try {
-      const r = await api('POST', '/api/login', { ...v, device_name: device() });
-      signedIn({ user: r.user, team: r.team });
+      r = await api('POST', '/api/login', { ...v, device_name: device() });
     } catch (e) {
       password.input.value = '';
       password.input.focus();
       throw e;
     }
-    await navigate(next, { replaceState: true });
+    if (r.two_factor_required) {
+      const step = secondStep(r.ticket, finish);
+      f.replaceWith(step.form);
+      step.focus();
+      return;
+    }
+    await finish(r);
   });
   return f;
 }
