@@ -40,6 +40,7 @@ enum ipc_op_flags {
 	IPC_OPF_ANON_CSRF = 1 << 4, /* CSRF token required even without a session */
 	IPC_OPF_NATIVE = 1 << 5,    /* native clients: no CSRF, sets no cookie */
 	IPC_OPF_ACCEPTED = 1 << 6,  /* a 202 reply passes to the client */
+	IPC_OPF_BEFORE_2FA = 1 << 7, /* allowed to a session that must turn two-factor login on first */
 };
 
 /* One operation. */

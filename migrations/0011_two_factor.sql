@@ -43,3 +43,32 @@ CREATE INDEX login_challenges_user_idx ON login_challenges (user_id);
 CREATE INDEX login_challenges_expires_idx ON login_challenges (expires_at);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON totp_recovery_codes, login_challenges TO sembark_authd;
+
+-- The owner may require two-factor login of the whole team: a member
+-- without it then has a session that can do nothing but turn it on
+-- (services/authd/README.md, "Two-factor login").
+ALTER TABLE teams ADD COLUMN require_two_factor boolean NOT NULL DEFAULT false;
+
+-- What a cached session says now includes whether its user has two-factor
+-- login on and whether the team requires it (migrations/0007): those
+-- changes are announced too.
+CREATE OR REPLACE FUNCTION sembark_users_changed() RETURNS trigger
+	LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM sembark_notify_rows('u', ARRAY(
+		SELECT n.id::text FROM now_rows n JOIN old_rows o ON o.id = n.id
+		 WHERE (n.role, n.name, n.email, n.team_id, n.totp_secret IS NULL)
+		       IS DISTINCT FROM (o.role, o.name, o.email, o.team_id, o.totp_secret IS NULL)));
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION sembark_teams_changed() RETURNS trigger
+	LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM sembark_notify_rows('t', ARRAY(
+		SELECT n.id::text FROM now_rows n JOIN old_rows o ON o.id = n.id
+		 WHERE (n.name, n.require_two_factor) IS DISTINCT FROM (o.name, o.require_two_factor)));
+	RETURN NULL;
+END
+$$;

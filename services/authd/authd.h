@@ -64,6 +64,7 @@ enum authd_stmt {
 	AUTHD_STMT_CHALLENGE_MISS,
 	AUTHD_STMT_CHALLENGE_CODE,
 	AUTHD_STMT_CHALLENGE_RECOVERY,
+	AUTHD_STMT_TEAM_TWO_FACTOR,
 	_AUTHD_STMT_MAX,
 };
 
@@ -216,6 +217,8 @@ struct authd_session {
 	char team_name[AUTHD_NAME_MAX_BYTES + 1];
 	char created_at[AUTHD_TIME_MAX];
 	char expires_at[AUTHD_TIME_MAX];
+	bool two_factor_required; /* the team requires two-factor login */
+	bool two_factor_pending;  /* ... and this user has not turned it on */
 };
 
 /* ---- session_cache.c: live sessions in memory, coherent through NOTIFY ---- */
@@ -518,6 +521,7 @@ void authd_op_totp_status(struct authd_ctx *c);
 void authd_op_totp_begin(struct authd_ctx *c);
 void authd_op_totp_confirm(struct authd_ctx *c);
 void authd_op_totp_disable(struct authd_ctx *c);
+void authd_op_team_update(struct authd_ctx *c);
 
 /* ---- reauth.c: a signed-in caller proves their password again ------------ */
 

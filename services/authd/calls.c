@@ -88,6 +88,11 @@ static bool s_admit(struct authd_ctx *c, int r)
 				  "the service is temporarily unavailable, try again");
 		return false;
 	}
+	if (c->s.two_factor_pending && !(c->op->flags & IPC_OPF_BEFORE_2FA)) {
+		authd_reply_error(&c->req, 403, "two_factor_enrolment_required",
+				  "your team requires two-factor login: turn it on in your account first");
+		return false;
+	}
 	if (!ipc_op_allows(c->op->who, c->s.role)) {
 		log_info("access denied", LOG_S("op", c->op->wire), LOG_S("user_id", c->s.user_id),
 			 LOG_S("role", c->s.role));
@@ -183,6 +188,8 @@ static void s_checked(int r, const struct authd_session *s, void *userdata)
 
 	if (r == -ENOENT)
 		(void)rpc_reply_error(req, "unauthenticated", "no live session for this token");
+	else if (r == 0 && s->two_factor_pending)
+		(void)rpc_reply_error(req, "two_factor_pending", "two-factor login must be turned on first");
 	else if (r < 0)
 		(void)rpc_reply_error(req, "unavailable", "the database is unavailable");
 	else

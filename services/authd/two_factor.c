@@ -4,7 +4,10 @@
  * /api/me/totp, POST /api/me/totp/confirm), the second step of a browser
  * login (POST /api/login/totp with the ticket the password step answered)
  * and the code a native client sends with POST /api/tokens. totp.c holds
- * the primitives, qr.c the QR code; each secret is sealed under the key
+ * the primitives, qr.c the QR code; the owner may require it of the
+ * whole team (PATCH /api/team {require_two_factor}): a member without it
+ * then has a session that can do nothing but turn it on (calls.c, the
+ * ops flagged IPC_OPF_BEFORE_2FA). Each secret is sealed under the key
  * of [auth] totp_key_file (credential totp-key), which only authd reads.
  * migrations/0011_two_factor.sql says what is stored.
  *
@@ -90,6 +93,15 @@ static const char s_challenge_code_sql[] =
 	"           AND totp_last_step < $2::bigint RETURNING id), "
 	"c AS (DELETE FROM login_challenges WHERE ticket_hash = $1::bytea AND EXISTS (SELECT FROM u)) "
 	"SELECT id FROM u";
+/* $3: the owner, who must have it on to require it */
+static const char s_team_two_factor_sql[] =
+	"WITH t AS (UPDATE teams SET require_two_factor = $2::boolean WHERE id = $1::uuid "
+	"           AND (NOT $2::boolean OR EXISTS (SELECT FROM users WHERE id = $3::uuid "
+	"                                           AND totp_secret IS NOT NULL)) "
+	"           RETURNING id, name, require_two_factor), "
+	"u AS (SELECT u.id, u.team_id, u.email FROM users u, t WHERE u.id = $3::uuid), "
+	AUDIT_SELF("CASE WHEN $2::boolean THEN 'two_factor_required' ELSE 'two_factor_optional' END")
+	" SELECT id, name FROM t";
 static const char s_challenge_recovery_sql[] =
 	"WITH r AS (DELETE FROM totp_recovery_codes WHERE code_hash = $2::bytea "
 	"           AND user_id = (" LIVE_CHALLENGE ") RETURNING user_id), "
@@ -111,6 +123,7 @@ int authd_two_factor_prepare(struct authd *a)
 		{ AUTHD_STMT_CHALLENGE_MISS, s_challenge_miss_sql, 1 },
 		{ AUTHD_STMT_CHALLENGE_CODE, s_challenge_code_sql, 2 },
 		{ AUTHD_STMT_CHALLENGE_RECOVERY, s_challenge_recovery_sql, 2 },
+		{ AUTHD_STMT_TEAM_TWO_FACTOR, s_team_two_factor_sql, 3 },
 	};
 
 	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
@@ -271,9 +284,10 @@ static void s_status_read(struct authd_task *t, int r, const PGresult *res)
 	if (!s_state_read(c, r, res, "two-factor status"))
 		return;
 	authd_reply(&c->req, 200,
-		    json_pack("{s:b, s:s?, s:I, s:b}", "enabled", c->tf.on[0] == 't', "enabled_at",
-			      c->tf.enabled_at[0] ? c->tf.enabled_at : NULL, "recovery_codes_left",
-			      (json_int_t)atoll(c->tf.codes_left), "available", c->a->totp_key != NULL),
+		    json_pack("{s:b, s:s?, s:I, s:b, s:b}", "enabled", c->tf.on[0] == 't',
+			      "enabled_at", c->tf.enabled_at[0] ? c->tf.enabled_at : NULL,
+			      "recovery_codes_left", (json_int_t)atoll(c->tf.codes_left), "available",
+			      c->a->totp_key != NULL, "required", c->s.two_factor_required),
 		    NULL);
 }
 
@@ -454,7 +468,53 @@ static void s_disable_proven(struct authd_pw_job *j)
 /* authd_op_totp_disable - {password}: two-factor login off, its recovery codes gone */
 void authd_op_totp_disable(struct authd_ctx *c)
 {
+	if (c->s.two_factor_required) {
+		authd_reply_error(&c->req, 409, "two_factor_required_by_team",
+				  "your team requires two-factor login: it cannot be turned off");
+		return;
+	}
 	authd_reauth_body(c, "two-factor removal", s_disable_proven);
+}
+
+/* ---- PATCH /api/team {require_two_factor}: the owner's policy ------------------ */
+
+static void s_team_policy_set(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_ctx *c = (struct authd_ctx *)t;
+	const struct authd_col cols[] = { AUTHD_COL(c->s.team_id), AUTHD_COL(c->s.team_name) };
+
+	if (r < 0) {
+		authd_reply_db(&c->req, r, t->sqlstate, "team update");
+		return;
+	}
+	if (authd_one_row(res, cols, ELEMENTSOF(cols)) < 0) {
+		authd_reply_error(&c->req, 409, "two_factor_off",
+				  "turn on two-factor login for yourself before requiring it of the team");
+		return;
+	}
+	log_info("team two-factor policy changed", LOG_S("team_id", c->s.team_id),
+		 LOG_S("require_two_factor", c->tf.on[0] == 't' ? "true" : "false"));
+	authd_reply(&c->req, 200,
+		    json_pack("{s:o, s:b}", "team", authd_json_team(&c->s), "require_two_factor",
+			      c->tf.on[0] == 't'),
+		    NULL);
+}
+
+/* authd_op_team_update - the owner's team settings: {require_two_factor: bool} */
+void authd_op_team_update(struct authd_ctx *c)
+{
+	json_t *v = json_object_get(c->body, "require_two_factor");
+
+	if (!json_is_boolean(v)) {
+		authd_reply_invalid(&c->req, json_pack("{s:s}", "require_two_factor",
+						       v ? "must be true or false" : "is required"));
+		return;
+	}
+	snprintf(c->tf.on, sizeof(c->tf.on), "%s", json_is_true(v) ? "t" : "f");
+	authd_task_query(&c->t, AUTHD_STMT_TEAM_TWO_FACTOR, 3,
+			 (const char *const[]){ c->s.team_id, json_is_true(v) ? "true" : "false",
+						c->s.user_id },
+			 s_team_policy_set);
 }
 
 /* ---- the password step of a login ------------------------------------------------ */

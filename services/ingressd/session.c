@@ -238,19 +238,27 @@ struct identity_call {
 	void *userdata;
 };
 
-/* s_identity_error - an error reply: "unauthenticated" is 401, anything else 503 */
+/*
+ * s_identity_error - an error reply: "unauthenticated" is 401,
+ * "two_factor_pending" 403 (the team requires two-factor login first),
+ * anything else 503
+ */
 static void s_identity_error(struct http_exchange *ex, const void *buf, size_t len)
 {
 	struct ipc_error err;
 	uint64_t id;
-	bool unauth = false;
+	bool unauth = false, pending = false;
 
 	if (ipc_decode_error(buf, len, &id, &err) == 0) {
 		unauth = strcmp(err.code, "unauthenticated") == 0;
+		pending = strcmp(err.code, "two_factor_pending") == 0;
 		ipc_free_error(&err);
 	}
 	if (unauth)
 		http_respond_error(ex, 401, "unauthenticated", "the session has ended: log in again");
+	else if (pending)
+		http_respond_error(ex, 403, "two_factor_enrolment_required",
+				   "your team requires two-factor login: turn it on in your account first");
 	else
 		http_respond_error(ex, 503, "service_unavailable", "accounts did not answer in time");
 }

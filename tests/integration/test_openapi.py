@@ -343,6 +343,11 @@ def test_telemetry_and_audit_answers(shared_stack, check):
 def test_two_factor_answers(shared_stack, check):
     b = Browser(shared_stack)
     b.signup()
+    m = Browser(shared_stack)
+    m.join(b.invite_url)
+    check("PATCH", "/api/team", b.patch("/api/team", {"require_two_factor": True}), 409)
+    check("PATCH", "/api/team", b.patch("/api/team", {"require_two_factor": 1}), 422)
+    check("PATCH", "/api/team", m.patch("/api/team", {"require_two_factor": True}), 403)
     check("GET", "/api/me/totp", b.get("/api/me/totp"), 200)
     check("POST", "/api/me/totp", b.post("/api/me/totp", {"password": "wrong" * 3}), 422)
     check("POST", "/api/me/totp/confirm", b.post("/api/me/totp/confirm", {"code": "123456"}), 409)
@@ -361,6 +366,11 @@ def test_two_factor_answers(shared_stack, check):
         check("POST", "/api/login/totp",
               c.post("/api/login/totp", {"ticket": ticket, "code": totp(secret, t0 + 30)}), 200)
     check("POST", "/api/tokens", post_token(shared_stack, b.email, b.password), 401)
+    check("PATCH", "/api/team", b.patch("/api/team", {"require_two_factor": True}), 200)
+    check("GET", "/api/team", m.get("/api/team"), 403)
+    check("POST", "/api/telemetry/events", m.post("/api/telemetry/events", {
+        "client": CLIENT, "events": [event()]}), 403)
+    check("PATCH", "/api/team", b.patch("/api/team", {"require_two_factor": False}), 200)
     check("DELETE", "/api/me/totp", b.request("DELETE", "/api/me/totp", {"password": b.password}),
           204)
     shared_stack.pg.query("DELETE FROM login_failures")

@@ -64,7 +64,7 @@ def test_enrolment_needs_the_password_and_a_code(st):
     r = b.get("/api/me/totp")
     assert r.status_code == 200, r.text
     assert r.json() == {"enabled": False, "enabled_at": None, "recovery_codes_left": 0,
-                        "available": True}
+                        "available": True, "required": False}
 
     json_error(b.post("/api/me/totp", {"password": b.password}, csrf=False), "csrf_mismatch", 419)
     j = json_error(b.post("/api/me/totp", {"password": "not the password at all"}),
@@ -235,7 +235,8 @@ def test_turning_it_off(st):
     r = owner.request("DELETE", "/api/me/totp", {"password": owner.password})
     assert r.status_code == 204, r.text
     assert owner.get("/api/me/totp").json() == {"enabled": False, "enabled_at": None,
-                                                 "recovery_codes_left": 0, "available": True}
+                                                 "recovery_codes_left": 0, "available": True,
+                                                 "required": False}
     assert st.pg.query("SELECT count(*) FROM totp_recovery_codes WHERE user_id = %s",
                        (owner.user["id"],))[0][0] == 0
     json_error(b.post("/api/login/totp", {"ticket": body["ticket"], "code": totp(secret, t0 + 30)}),
@@ -293,4 +294,51 @@ def test_expired_tickets_are_purged(st):
     assert "login_challenges" in r.stdout, r.stdout
     assert st.pg.query("SELECT count(*) FROM login_challenges WHERE ticket_hash = decode(%s, 'hex')",
                        (th,))[0][0] == 0
+    clear_failures(st)
+
+
+def test_the_owner_may_require_it_of_the_team(st):
+    owner = Browser(st.url())
+    owner.signup()
+    member = Browser(st.url())
+    member.join(owner.invite_url)
+    json_error(member.patch("/api/team", {"require_two_factor": True}), "forbidden", 403)
+    json_error(owner.patch("/api/team", {"require_two_factor": "yes"}), "validation_failed", 422)
+    json_error(owner.patch("/api/team", {}), "validation_failed", 422)
+    # only an owner who has it on may require it
+    json_error(owner.patch("/api/team", {"require_two_factor": True}), "two_factor_off", 409)
+    secret, codes, t0 = enrol(owner)
+    r = owner.patch("/api/team", {"require_two_factor": True})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"team": owner.team, "require_two_factor": True}
+    assert owner.get("/api/me/totp").json()["required"] is True
+    json_error(owner.request("DELETE", "/api/me/totp", {"password": owner.password}),
+               "two_factor_required_by_team", 409)
+
+    # the member's session (cached in authd or not) can now only turn it on
+    json_error(member.get("/api/team"), "two_factor_enrolment_required", 403)
+    json_error(member.get("/api/audit"), "two_factor_enrolment_required", 403)
+    ev = {"client": {"app_version": "1", "os_version": "x", "display": {"width": 1, "height": 1}},
+          "events": [{"id": "0b5c6a8e-4a43-4c43-9a3e-6f1c1b9d2f10", "type": "crash",
+                      "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}
+    json_error(member.post("/api/telemetry/events", ev), "two_factor_enrolment_required", 403)
+    assert member.me().status_code == 200
+    status = member.get("/api/me/totp").json()
+    assert status["required"] is True and status["enabled"] is False
+    # a fresh login is the same: a session, restricted
+    again = Browser(st.url())
+    again.login(email=member.email, password=member.password, expect=200)
+    json_error(again.get("/api/team"), "two_factor_enrolment_required", 403)
+    secret_m, codes_m, t0_m = enrol(member)
+    assert member.get("/api/team").status_code == 200
+    assert again.get("/api/team").status_code == 200
+
+    # optional again: a member may turn it off
+    r = owner.patch("/api/team", {"require_two_factor": False})
+    assert r.status_code == 200 and r.json()["require_two_factor"] is False
+    assert member.request("DELETE", "/api/me/totp", {"password": member.password}).status_code == 204
+    events = [e for (e,) in st.pg.query(
+        "SELECT event FROM audit_outbox WHERE team_id = %s UNION ALL "
+        "SELECT event FROM audit_events WHERE team_id = %s", (owner.team["id"], owner.team["id"]))]
+    assert "two_factor_required" in events and "two_factor_optional" in events, events
     clear_failures(st)
