@@ -1,5 +1,5 @@
 """test_web_two_factor.py - two-factor login in the browser, end to end, in
-real Chromium against the real daemons: Ada turns it on from her Account
+real Chromium against the real daemons: Katherine turns it on from her Account
 page (her password, then the QR code, which zbarimg must read back as the
 otpauth:// URI of the secret the page shows, then the first code from her
 "app", computed here with Python's hmac), keeps her recovery codes, logs
@@ -41,67 +41,112 @@ def log_in(b, email):
 
 
 def test_two_factor_story(stack, browsers):
-    ada = browsers(stack.url("/"))
-    signup(ada, "Acme Rockets", "Ada Owner", "ada@acme.test")
-    ada.link("Account").click()
-    ada.wait_text("Two-factor login")
-    ada.wait_text("Off. With it on")
+    kat = browsers(stack.url("/"))
+    signup(kat, "Langley Flight", "Katherine Owner", "katherine@langley.test")
+    kat.link("Account").click()
+    kat.wait_text("Two-factor login")
+    kat.wait_text("Off. With it on")
 
     # on: the password, the QR code and the first code
-    ada.fill({"Your password": "not my password at all"})
-    ada.click("Set up two-factor login")
-    ada.wait(lambda: ada.field_error("Your password"), "the wrong password's message")
-    ada.fill({"Your password": PASSWORD})
-    ada.click("Set up two-factor login")
-    ada.wait_text("Scan this code with your authenticator app")
-    secret = ada.d.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", "")
-    ada.screenshot("two-factor-setup")
-    uri = urllib.parse.urlparse(read_qr(ada))
+    kat.fill({"Your password": "not my password at all"})
+    kat.click("Set up two-factor login")
+    kat.wait(lambda: kat.field_error("Your password"), "the wrong password's message")
+    kat.fill({"Your password": PASSWORD})
+    kat.click("Set up two-factor login")
+    kat.wait_text("Scan this code with your authenticator app")
+    secret = kat.d.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", "")
+    kat.screenshot("two-factor-setup")
+    uri = urllib.parse.urlparse(read_qr(kat))
     assert (uri.scheme, uri.netloc, urllib.parse.unquote(uri.path)) == \
-        ("otpauth", "totp", "/sembark:ada@acme.test")
+        ("otpauth", "totp", "/sembark:katherine@langley.test")
     assert dict(urllib.parse.parse_qsl(uri.query))["secret"] == secret
     t0 = time.time()
-    ada.fill({"Code from your app": totp(secret, t0)})
-    ada.click("Turn on")
-    ada.wait_text("Keep these recovery codes somewhere safe")
-    codes = [li.text for li in ada.d.find_elements(By.CSS_SELECTOR, ".recovery-codes li")]
+    kat.fill({"Code from your app": totp(secret, t0)})
+    kat.click("Turn on")
+    kat.wait_text("Keep these recovery codes somewhere safe")
+    codes = [li.text for li in kat.d.find_elements(By.CSS_SELECTOR, ".recovery-codes li")]
     assert len(codes) == 10, codes
-    ada.screenshot("two-factor-recovery-codes")
-    ada.click("I have saved them")
-    ada.wait_text("10 of 10 recovery codes left")
-    ada.click("Log out")
-    ada.wait_path("/login")
+    kat.screenshot("two-factor-recovery-codes")
+    kat.click("I have saved them")
+    kat.wait_text("10 of 10 recovery codes left")
+    kat.click("Log out")
+    kat.wait_path("/login")
 
     # the password, then the code (a wrong one first)
-    log_in(ada, "ada@acme.test")
-    ada.wait_text("Enter the code from your authenticator app.")
-    assert ada.path() == "/login" and ada.cookie("sembark_session") is None
-    ada.screenshot("two-factor-login")
+    log_in(kat, "katherine@langley.test")
+    kat.wait_text("Enter the code from your authenticator app.")
+    assert kat.path() == "/login" and kat.cookie("sembark_session") is None
+    kat.screenshot("two-factor-login")
     wrong = "%06d" % ((int(totp(secret, time.time())) + 500000) % 1000000)
-    ada.fill({"Code from your app": wrong})
-    ada.click("Log in")
-    ada.wait(lambda: "That code is not right" in ada.alert_text(), "the wrong code's message")
-    ada.fill({"Code from your app": totp(secret, t0 + 30)})  # the next step's: the first is spent
-    ada.click("Log in")
-    ada.wait_path("/app")
-    ada.wait_text("Members (1)")
-    ada.click("Log out")
-    ada.wait_path("/login")
+    kat.fill({"Code from your app": wrong})
+    kat.click("Log in")
+    kat.wait(lambda: "That code is not right" in kat.alert_text(), "the wrong code's message")
+    kat.fill({"Code from your app": totp(secret, t0 + 30)})  # the next step's: the first is spent
+    kat.click("Log in")
+    kat.wait_path("/app")
+    kat.wait_text("Members (1)")
+    kat.click("Log out")
+    kat.wait_path("/login")
 
     # a recovery code instead
-    log_in(ada, "ada@acme.test")
-    ada.click("Use a recovery code instead")
-    ada.fill({"Recovery code": codes[0]})
-    ada.click("Log in")
-    ada.wait_path("/app")
+    log_in(kat, "katherine@langley.test")
+    kat.wait_text("Enter the code from your authenticator app.")
+    kat.click("Use a recovery code instead")
+    kat.fill({"Recovery code": codes[0]})
+    kat.click("Log in")
+    kat.wait_path("/app")
 
     # off again, with the password
-    ada.link("Account").click()
-    ada.wait_text("9 of 10 recovery codes left")
-    ada.fill({"Your password": PASSWORD})
-    ada.click("Turn off two-factor login")
-    ada.wait_text("Two-factor login is off.")
-    ada.click("Log out")
-    ada.wait_path("/login")
-    log_in(ada, "ada@acme.test")
-    ada.wait_path("/app")
+    kat.link("Account").click()
+    kat.wait_text("9 of 10 recovery codes left")
+    kat.fill({"Your password": PASSWORD})
+    kat.click("Turn off two-factor login")
+    kat.wait_text("Two-factor login is off.")
+    kat.click("Log out")
+    kat.wait_path("/login")
+    log_in(kat, "katherine@langley.test")
+    kat.wait_path("/app")
+
+
+def turn_on(b, password=PASSWORD):
+    """From the Account page: two-factor login on; the secret."""
+    b.fill({"Your password": password})
+    b.click("Set up two-factor login")
+    b.wait_text("Scan this code with your authenticator app")
+    secret = b.d.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", "")
+    b.fill({"Code from your app": totp(secret, time.time())})
+    b.click("Turn on")
+    b.wait_text("Keep these recovery codes somewhere safe")
+    b.click("I have saved them")
+    return secret
+
+
+def test_the_team_requires_it(stack, browsers):
+    kat = browsers(stack.url("/"))
+    signup(kat, "Hopper Labs", "Grace Owner", "grace@hopper.test")
+    link = kat.wait(lambda: kat.field("Invite link").get_attribute("value"), "the invite link")
+    kat.wait_text("Security")
+    kat.click("Require two-factor login")
+    kat.wait(lambda: "Turn on two-factor login for yourself" in kat.alert_text(), "the owner's 409")
+    kat.link("Account").click()
+    kat.wait_text("Off. With it on")
+    turn_on(kat)
+    kat.link("Team").click()
+    kat.click("Require two-factor login")
+    kat.wait_text("Everyone must now turn on two-factor login before anything else.")
+    kat.screenshot("two-factor-team-policy")
+
+    # Bob joins: his dashboard sends him to his Account until he turns it on
+    bob = browsers(stack.url("/"))
+    bob.go(link[len(stack.url("")):])
+    bob.fill({"Your name": "Alan Member", "Email": "alan@hopper.test", "Password": PASSWORD})
+    bob.click("Join team")
+    bob.wait_path("/app/account")
+    bob.wait_text("Your team requires two-factor login. Turn it on below to continue.")
+    bob.link("Team").click()
+    bob.wait_path("/app/account")
+    turn_on(bob)
+    bob.wait_text("as your team requires")
+    bob.link("Team").click()
+    bob.wait_path("/app")
+    bob.wait_text("Members (2)")

@@ -30,7 +30,7 @@ ROUTES = [
     ("POST", "/api/logout", False, "POST"),
     ("GET", "/api/me", False, "GET"),
     ("POST", "/api/password", True, "POST"),
-    ("GET", "/api/team", False, "GET"),
+    ("GET", "/api/team", False, "GET, PATCH"),
     ("GET", "/api/team/invite", False, "GET"),
     ("POST", "/api/team/invite/rotate", False, "POST"),
     ("PATCH", "/api/team/members/{id}", True, "PATCH, DELETE"),

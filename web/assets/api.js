@@ -139,6 +139,8 @@ const WORDS = {
   csrf_mismatch: 'This page was open too long. Reload it and try again.',
   validation_failed: 'Check the fields marked below.',
   service_unavailable: 'sembark is busy or restarting. Try again in a moment.',
+  two_factor_enrolment_required: 'Your team requires two-factor login. Turn it on under Account first.',
+  two_factor_off: 'Turn on two-factor login for yourself (under Account) before requiring it of the team.',
 };
 
 // errorText - an ApiError (or anything thrown) in words for a person

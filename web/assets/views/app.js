@@ -6,12 +6,13 @@
 
 import { ApiError } from '../api.js';
 import { h, showAlert, formAlert } from '../dom.js';
-import { loadMe, state, takeFlash, toLogin } from '../state.js';
+import { loadMe, navigate, state, takeFlash, toLogin } from '../state.js';
 import { teamView } from './team.js';
 import { sessionsView } from './sessions.js';
 import { accountView } from './account.js';
 import { insightsView } from './insights.js';
 import { auditView } from './audit.js';
+import { twoFactorPending } from './two_factor.js';
 
 const PARTS = [
   { path: '/app', label: 'Team', view: teamView },
@@ -57,5 +58,9 @@ export async function app(main) {
   const f = takeFlash();
   if (f) showAlert(flash, f.text, f.kind);
   if (!part) return notFound(panel);
+  if (part.path !== '/app/account' && part.path !== '/app/sessions' && await twoFactorPending()) {
+    return navigate('/app/account', { replaceState: true, flash: { kind: 'info',
+      text: 'Your team requires two-factor login. Turn it on below to continue.' } });
+  }
   return part.view(panel, me);
 }

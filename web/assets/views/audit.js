@@ -19,6 +19,8 @@ const EVENT_WORDS = {
   password_changed: 'Password changed',
   two_factor_enabled: 'Two-factor login turned on',
   two_factor_disabled: 'Two-factor login turned off',
+  two_factor_required: 'Two-factor login required for the team',
+  two_factor_optional: 'Two-factor login made optional',
 };
 
 function person(p) {

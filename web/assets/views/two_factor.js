@@ -2,8 +2,11 @@
 // "Two-factor login" card: turn it on (the password, then the QR code
 // drawn from the path authd answers and the secret for typing, then the
 // first code from the app, then the ten recovery codes shown once), or
-// turn it off (the password). And the login's second step: the code, or a
-// recovery code, sent with the ticket the password step answered.
+// turn it off (the password). The owner's team card: require it of
+// everyone. Whether this person must turn it on before anything else
+// (twoFactorPending, asked once per page load). And the login's second
+// step: the code, or a recovery code, sent with the ticket the password
+// step answered.
 
 import { api } from '../api.js';
 import { field, fmtTime, h, replace, s, showAlert } from '../dom.js';
@@ -11,6 +14,17 @@ import { form, onSubmit, success } from '../forms.js';
 import { feature } from '../telemetry.js';
 
 const QUIET = 4; // modules of white around a QR code
+
+let pending = null; // must this person turn it on first? (null: not asked yet)
+
+// twoFactorPending - the team requires two-factor login and this person has not turned it on
+export async function twoFactorPending() {
+  if (pending === null) {
+    const st = await api('GET', '/api/me/totp', undefined, { session: true });
+    pending = st.required && !st.enabled;
+  }
+  return pending;
+}
 
 // qrCode - the enrolment QR code as SVG: the path of its dark modules on white
 export function qrCode(qr) {
@@ -58,6 +72,7 @@ function confirmStep(card, enrolment) {
     h('button', { type: 'submit', class: 'primary' }, 'Turn on'));
   onSubmit(f, 'Checking…', async (v) => {
     const r = await api('POST', '/api/me/totp/confirm', { code: v.code.trim() }, { session: true });
+    pending = false;
     feature('two_factor.enable');
     recoveryList(card, r.recovery_codes);
   });
@@ -85,6 +100,13 @@ function offCard(card) {
 }
 
 function onCard(card, state) {
+  if (state.required) {
+    replace(card,
+      h('h2', { id: 'tf-title' }, 'Two-factor login'),
+      h('p', null, `On since ${fmtTime(state.enabled_at)}, as your team requires. ` +
+        `${state.recovery_codes_left} of 10 recovery codes left.`));
+    return;
+  }
   const password = passwordField();
   const f = form({ 'aria-labelledby': 'tf-title', class: 'stack' }, password.wrap,
     h('button', { type: 'submit', class: 'danger' }, 'Turn off two-factor login'));
@@ -119,6 +141,35 @@ export function twoFactorCard() {
     h('h2', { id: 'tf-title' }, 'Two-factor login'), h('p', { class: 'muted' }, 'Loading…'));
   render(card).catch(() => replace(card, h('h2', { id: 'tf-title' }, 'Two-factor login'),
     h('p', { class: 'muted' }, 'Could not load. Reload the page to try again.')));
+  return card;
+}
+
+// teamPolicyCard - the owner's switch: require two-factor login of everyone
+export function teamPolicyCard() {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'policy-title' });
+  const draw = (required) => {
+    const f = form({ 'aria-labelledby': 'policy-title', class: 'stack' },
+      h('button', { type: 'submit', class: required ? 'secondary' : 'primary' },
+        required ? 'Make two-factor login optional' : 'Require two-factor login'));
+    onSubmit(f, 'Saving…', async () => {
+      const r = await api('PATCH', '/api/team', { require_two_factor: !required }, { session: true });
+      feature(r.require_two_factor ? 'team.require_two_factor' : 'team.optional_two_factor');
+      draw(r.require_two_factor);
+      success(card.querySelector('form'), r.require_two_factor
+        ? 'Everyone must now turn on two-factor login before anything else.'
+        : 'Two-factor login is optional again.');
+    });
+    replace(card,
+      h('h2', { id: 'policy-title' }, 'Security'),
+      h('p', null, required
+        ? 'Two-factor login is required: members without it can only turn it on.'
+        : 'Two-factor login is optional. Require it, and members without it can do nothing until they turn it on. Turn it on for yourself first.'),
+      f);
+  };
+  api('GET', '/api/me/totp', undefined, { session: true })
+    .then((st) => draw(st.required))
+    .catch(() => replace(card, h('h2', { id: 'policy-title' }, 'Security'),
+      h('p', { class: 'muted' }, 'Could not load. Reload the page to try again.')));
   return card;
 }
 
