@@ -12,10 +12,12 @@
  *                "XSRF-TOKEN=..."), "password=", "passwd=", "secret=",
  *                "token=" values, and "Bearer <token>": the value becomes
  *                "[redacted]", the name stays;
- *   IPv6         a maximal run of [0-9A-Fa-f:.] that holds "::" and a hex
- *                digit, or seven colons or more, or that inet_pton()
- *                accepts with at least two colons: "[ip]" (so
- *                ::ffff:10.0.0.1 and fe80::1 are one redaction each);
+ *   IPv6         a maximal run of [0-9A-Fa-f:.], not starting with '.',
+ *                that holds "::" and a hex digit, or seven colons or
+ *                more, or that inet_pton() accepts with at least two
+ *                colons: "[ip]" (so ::ffff:10.0.0.1 and fe80::1 are one
+ *                redaction each; in "x.::1" the run is "::1", as it is
+ *                once a credential pass took the '.' away);
  *   IPv4         four dot-separated runs of 1-3 digits, not preceded by a
  *                digit or '.': "[ip]";
  *   hex tokens   a run of 32 or more hex digits (session tokens, their
@@ -255,8 +257,8 @@ static bool s_match_ipv6(const char *in, size_t i, struct match *m)
 
 	while (s_v6_char(in[j]))
 		j++;
-	if (j == i || (j > i + 1 && in[i] == ':' && in[i + 1] != ':'))
-		return false; /* "addr:2001:db8::1": the ':' is the text's */
+	if (j == i || in[i] == '.' || (j > i + 1 && in[i] == ':' && in[i + 1] != ':'))
+		return false; /* "addr:2001:db8::1": the ':' is the text's; ".::1": so is the '.' */
 	*m = (struct match){ .from = i, .to = j, .next = j,
 			     .mark = s_ipv6_like(in + i, j - i) ? IP_MARK : NULL };
 	return true;

@@ -38,6 +38,10 @@ static const struct redact_case s_changed[] = {
 	{ "[2001:db8::1]:443", "[[ip]]:443", 1 },
 	{ "::1", "[ip]", 1 },
 	{ "bind :: ok", "bind [ip] ok", 1 }, /* the unspecified address */
+	{ "x.::1 .::", "x.[ip] .[ip]", 2 }, /* the '.' is not the address's */
+	/* found by fuzz-redact: the last credential pass took the '.', then "::" stood alone */
+	{ "J\xc3\xa9r\xc3\xb4me 1.2.31.4Bearer .::/.+=:f-TO",
+	  "J\xc3\xa9r\xc3\xb4me [ip]Bearer [redacted][ip]/.+=:f-TO", 3 },
 	{ "fe80::1ff:fe23:4567:890a%eth0", "[ip]%eth0", 1 },
 	{ "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "[ip]", 1 },
 	{ "2001:DB8:85A3:0:0:8A2E:370:7334", "[ip]", 1 },
