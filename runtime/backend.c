@@ -151,6 +151,10 @@ static void s_dispatch(struct rpc_request *req, enum ipc_msg_type type, const vo
 		backend_handle_ping(b, req, buf, len);
 		return;
 	}
+	if (type == IPC_MSG_METRICS) {
+		backend_handle_metrics(b, req, buf, len);
+		return;
+	}
 	log_debug("request of unknown type", LOG_I("type", type));
 	(void)rpc_reply_error(req, "unknown_type", "this daemon does not handle this type");
 }

@@ -30,6 +30,16 @@ struct backend;
  */
 typedef void (*backend_queues_fn)(const struct backend *b, struct ipc_pong *pong);
 
+struct sbuf;
+
+/*
+ * A daemon's own metrics (NULL: none): families whose names start with
+ * prefix ("sembark_authd") and "_", appended to out (metrics.h).
+ * backend_metrics.c writes the common ones (build, uptime, pool) first.
+ */
+typedef void (*backend_metrics_fn)(const struct backend *b, const char *prefix,
+				   struct sbuf *out);
+
 /* A request handler: decode buf strictly, reply exactly once. */
 typedef void (*backend_handler_fn)(struct backend *b, struct rpc_request *req, const void *buf,
 				   size_t len);
@@ -55,6 +65,7 @@ struct backend {
 	enum ipc_peer self;          /* which daemon this is */
 	void *owner;                 /* the daemon's own state */
 	backend_queues_fn queues;    /* its queue depths in pong, or NULL */
+	backend_metrics_fn metrics;  /* its own metrics, or NULL */
 	bool accepting;              /* false once stopping: new requests refused */
 };
 
@@ -75,6 +86,15 @@ int backend_run(struct backend *b, const char *user, void (*on_stop)(void *),
 
 /* backend_pong_queue - add "name" = n to pong's queues (a ninth is left out) */
 void backend_pong_queue(struct ipc_pong *pong, const char *name, uint64_t n);
+
+/*
+ * backend_handle_metrics - answer "metrics" with metrics.text: the
+ * common families, then b->metrics's (backend_metrics.c)
+ */
+void backend_handle_metrics(struct backend *b, struct rpc_request *req, const void *buf,
+			    size_t len);
+/* backend_metrics_pgq - a pgq pool's families, names starting with prefix "_db_" */
+void backend_metrics_pgq(const struct pgq *q, const char *prefix, struct sbuf *out);
 
 /* backend_stop_accepting - refuse new requests from now on */
 void backend_stop_accepting(struct backend *b);

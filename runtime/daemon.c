@@ -35,6 +35,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "log_sink.h"
+#include "util.h"
 #include "zmq_ev.h"
 
 #define STOP_POLL_US (50 * 1000)
@@ -515,8 +516,5 @@ int64_t now_us(void)
 /* mono_us - CLOCK_MONOTONIC in microseconds */
 int64_t mono_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return util_mono_us();
 }

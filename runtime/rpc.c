@@ -51,6 +51,7 @@
 #include "ipc.h"
 #include "macro.h"
 #include "rpc.h"
+#include "util.h"
 #include "zmq_ev.h"
 
 #define RPC_HWM_DEFAULT 1000
@@ -67,6 +68,7 @@ struct rpc_call {
 	struct rpc_client *c;
 	uint64_t id;
 	int err; /* the send failed: deliver this when the timer fires */
+	int64_t sent_us; /* util_mono_us() at rpc_call */
 	size_t link; /* which link it went through */
 	struct event *timer;
 	rpc_reply_fn cb;
@@ -94,6 +96,7 @@ struct rpc_client {
 	size_t npending;
 	uint64_t last_id;
 	uint64_t dropped;
+	struct rpc_client_stats stats;
 	bool closing;
 };
 
@@ -185,6 +188,10 @@ static void s_on_deadline(evutil_socket_t fd, short what, void *arg)
 	struct rpc_call *call = arg;
 	int r = call->err ? call->err : -ETIMEDOUT;
 
+	if (r == -ETIMEDOUT)
+		call->c->stats.timeouts++;
+	else if (r != -ECANCELED)
+		call->c->stats.failures++;
 	s_take(call->c, call->id);
 	s_finish(call, r, _IPC_MSG_INVALID, NULL, 0);
 }
@@ -206,6 +213,8 @@ static void s_on_reply(struct zev *z, const struct zev_msg *msg, void *userdata)
 		return;
 	}
 	s_take(c, id);
+	c->stats.replies++;
+	metrics_hist_observe(&c->stats.seconds, (double)(util_mono_us() - call->sent_us) / 1e6);
 	s_finish(call, 0, type, msg->data[0], msg->size[0]);
 }
 
@@ -355,6 +364,7 @@ int rpc_client_new(struct event_base *base, void *zctx, const char *endpoint,
 	if (!c)
 		return -ENOMEM;
 	c->base = base;
+	metrics_hist_init(&c->stats.seconds, metrics_seconds_bounds, metrics_seconds_n);
 	c->nbuckets = RPC_BUCKETS_MIN;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 	if (!c->buckets)
@@ -402,7 +412,9 @@ static int s_call_new(struct rpc_client *c, uint64_t id, rpc_reply_fn cb, void *
 
 	if (!call)
 		return -ENOMEM;
-	*call = (struct rpc_call){ .c = c, .id = id, .cb = cb, .userdata = userdata };
+	*call = (struct rpc_call){
+		.c = c, .id = id, .cb = cb, .userdata = userdata, .sent_us = util_mono_us(),
+	};
 	call->timer = evtimer_new(c->base, s_on_deadline, call);
 	if (!call->timer) {
 		free(call);
@@ -487,6 +499,12 @@ size_t rpc_pending(const struct rpc_client *c)
 uint64_t rpc_resets(const struct rpc_client *c)
 {
 	return c->resets;
+}
+
+/* rpc_client_get_stats - the client's counts so far */
+const struct rpc_client_stats *rpc_client_get_stats(const struct rpc_client *c)
+{
+	return &c->stats;
 }
 
 /* rpc_late_replies - replies dropped: unknown id (late, cancelled) or invalid */

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "ipc.h"
+#include "metrics.h"
 
 struct event_base;
 struct rpc_client;
@@ -59,6 +60,17 @@ size_t rpc_pending(const struct rpc_client *c);
 uint64_t rpc_late_replies(const struct rpc_client *c);
 /* rpc_resets - calls failed with -ECONNRESET (their backend's connection closed) */
 uint64_t rpc_resets(const struct rpc_client *c);
+
+/* What a client's calls came to, for metrics (cancelled calls are not counted). */
+struct rpc_client_stats {
+	uint64_t replies;  /* answered */
+	uint64_t timeouts; /* -ETIMEDOUT */
+	uint64_t failures; /* not sent (-EAGAIN), or the connection closed (-ECONNRESET) */
+	struct metrics_hist seconds; /* round trip of the answered ones */
+};
+
+/* rpc_client_get_stats - the client's counts so far */
+const struct rpc_client_stats *rpc_client_get_stats(const struct rpc_client *c);
 
 typedef void (*rpc_handler_fn)(struct rpc_request *req, enum ipc_msg_type type, const void *buf,
 			       size_t len, void *userdata);

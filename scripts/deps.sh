@@ -11,7 +11,8 @@
 #                               for the OpenAPI tests, clang and its libFuzzer
 #                               runtime for the fuzz targets, man-db/groff-base
 #                               for the man pages' checks (what `make test`
-#                               runs), valgrind for `make test-valgrind`
+#                               runs), valgrind for `make test-valgrind`,
+#                               prometheus for promtool (the metrics test)
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
 set -eu
@@ -32,6 +33,7 @@ python3-h11 valgrind zbar-tools
 npm python3-jsonschema
 clang libclang-rt-14-dev
 man-db groff-base
+prometheus
 "
 DEB_PACKAGES="
 debhelper dpkg-dev fakeroot lintian

@@ -8,7 +8,8 @@
 # credentials and order as sembark-ingressd.service and accept on the same
 # socket: Sockets=sembark-ingressd.socket hands each instance that socket's
 # descriptor (sd_listen_fds, name "http"), and the kernel gives each new
-# connection to one of the processes accepting on it. Used by
+# connection to one of the processes accepting on it (not the metrics
+# socket: sembark-ingressd.service serves that alone). Used by
 # scripts/check-units.sh (make check-units) and debian/rules.
 set -eu
 
@@ -27,6 +28,7 @@ cat <<'HEAD'
 # description follows. See docs/deploy-systemd.md.
 #
 HEAD
-sed -e 's/^Description=sembark HTTP ingress$/Description=sembark HTTP ingress, instance %i/' \
+sed -e '/^Sockets=/d' \
+	-e 's/^Description=sembark HTTP ingress$/Description=sembark HTTP ingress, instance %i/' \
 	-e 's/^\[Service\]$/[Service]\nSockets=sembark-ingressd.socket/' \
 	-e 's/^# sembark-ingressd\.service - /# sembark-ingressd.service: /' "$unit"

@@ -64,6 +64,7 @@ struct cfg_key {
 };
 
 static bool s_valid_listen(const char *s);
+static bool s_valid_listen_or_off(const char *s);
 static bool s_valid_origin(const char *s);
 static bool s_valid_endpoint(const char *s);
 static bool s_valid_z85_key(const char *s);
@@ -76,6 +77,7 @@ static const char *const s_sslmode_names[] = {
 };
 
 #define LISTEN_WHAT "must be host:port with a port from 1 to 65535"
+#define LISTEN_OFF_WHAT "must be host:port with a port from 1 to 65535, or empty (off)"
 #define ORIGIN_WHAT "must be http:// or https:// and a host[:port], with no path or trailing slash"
 #define Z85_WHAT "must be empty or a 40-character Z85 key (sembarkctl keygen)"
 #define ENDPOINT_WHAT "must start with ipc://, tcp:// or inproc://"
@@ -116,6 +118,7 @@ static const struct cfg_key s_schema[] = {
 	K_STR(ingress, tls_key_file, ""),
 	K_STR(ingress, static_dir, ""),
 	K_STR(ingress, user, ""),
+	K_CHK(ingress, metrics_listen, "127.0.0.1:9464", s_valid_listen_or_off, LISTEN_OFF_WHAT),
 
 	K_INT(auth, session_lifetime, 1, 31536000, 86400),
 	K_INT(auth, session_idle_timeout, 0, 31536000, 0),
@@ -344,6 +347,12 @@ static bool s_valid_port(const char *s)
 	long long v;
 
 	return *s != '-' && s_parse_int(s, &v) && v >= 1 && v <= 65535;
+}
+
+/* s_valid_listen_or_off - "" or s_valid_listen */
+static bool s_valid_listen_or_off(const char *s)
+{
+	return !*s || s_valid_listen(s);
 }
 
 /* s_valid_listen - host:port, host a name, IPv4 or [IPv6] */

@@ -62,6 +62,7 @@ struct sembark_config {
 		char tls_key_file[CONFIG_STR_MAX];   /* PEM private key (credential tls-key) */
 		char static_dir[CONFIG_STR_MAX];     /* directory of the browser client (index.html and its files), read into memory at start; empty: no browser client */
 		char user[CONFIG_STR_MAX];           /* user to switch to when started as root; empty: stay (systemd's User= is better) */
+		char metrics_listen[CONFIG_STR_MAX]; /* admin listener for Prometheus (GET /metrics), host:port, never the public address; keep it on loopback or a private network; empty: off. Instances on one host need one each (a taken address is warned about and skipped) */
 	} ingress;
 
 	struct {

@@ -24,6 +24,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "util.h"
 
 #define DB_RETRY_US (1000 * 1000) /* at most one connect attempt a second */
 #define DB_ERROR_MAX 256
@@ -49,14 +50,6 @@ struct db {
 	char options[64];
 	char appname[64];
 };
-
-static int64_t s_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int s_copy(char *dst, size_t size, const char *src)
 {
@@ -260,7 +253,7 @@ int db_ensure(struct db *db)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	s_close(db);
-	now = s_mono_us();
+	now = util_mono_us();
 	if (now < db->next_try_us)
 		return -ENOTCONN;
 	db->next_try_us = now + DB_RETRY_US;

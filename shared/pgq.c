@@ -39,6 +39,7 @@
 #include "log.h"
 #include "macro.h"
 #include "pgq.h"
+#include "util.h"
 
 #define PGQ_RETRY_MIN_MS 200
 #define PGQ_RETRY_MAX_MS 1000 /* service is back within ~1 s of PostgreSQL (the fault campaign: 5 s) */
@@ -55,6 +56,7 @@ struct pgq_job {
 	struct pgq_job *prev, *next; /* the queue, while queued */
 	struct pgq *q;
 	uint64_t id;
+	int64_t start_us; /* util_mono_us() at pgq_run */
 	int stmt;
 	int nparams;
 	const char *params[PGQ_PARAMS_MAX];
@@ -101,6 +103,7 @@ struct pgq {
 	char listen_sql[PGQ_CHANNEL_MAX + 16];
 	pgq_notify_fn notify_cb;
 	void *notify_userdata;
+	struct pgq_stats stats;
 };
 
 static void s_conn_fail(struct pgq_conn *c, const char *why);
@@ -131,11 +134,26 @@ static void s_queue_remove(struct pgq *q, struct pgq_job *j)
 }
 
 /* s_job_end - answer and free a job that is in no list any more */
+static void s_job_count(struct pgq_stats *st, const struct pgq_job *j, int r)
+{
+	if (r == 0 || r == -EIO)
+		metrics_hist_observe(&st->seconds, (double)(util_mono_us() - j->start_us) / 1e6);
+	if (r == 0)
+		st->ok++;
+	else if (r == -EIO)
+		st->sql_errors++;
+	else if (r == -ETIMEDOUT)
+		st->timeouts++;
+	else if (r == -ENOTCONN)
+		st->unavailable++;
+}
+
 static void s_job_end(struct pgq_job *j, int r, const PGresult *res, const char *sqlstate)
 {
 	pgq_fn cb = j->cb;
 	void *userdata = j->userdata;
 
+	s_job_count(&j->q->stats, j, r);
 	s_job_free(j);
 	if (cb)
 		cb(r, res, sqlstate ? sqlstate : "", userdata);
@@ -499,6 +517,8 @@ static void s_conn_fail(struct pgq_conn *c, const char *why)
 	struct timeval tv;
 
 	db_error_line(why, line, sizeof(line));
+	if (c->state != C_CONNECTING)
+		c->q->stats.connection_losses++;
 	s_conn_close(c);
 	c->retry_ms = c->retry_ms ? MIN(c->retry_ms * 2, PGQ_RETRY_MAX_MS) : PGQ_RETRY_MIN_MS;
 	tv = (struct timeval){ c->retry_ms / 1000, (c->retry_ms % 1000) * 1000 };
@@ -594,6 +614,7 @@ int pgq_run(struct pgq *q, int stmt, int nparams, const char *const *params, int
 	j->cb = cb;
 	j->userdata = userdata;
 	j->id = ++q->next_id;
+	j->start_us = util_mono_us();
 	j->deadline = evtimer_new(q->base, s_deadline_cb, j);
 	if (!j->deadline || evtimer_add(j->deadline, &tv) < 0) {
 		s_job_free(j);
@@ -647,6 +668,7 @@ int pgq_new(struct event_base *base, const struct db *db, int conns, struct pgq 
 	if (!q)
 		return -ENOMEM;
 	*q = (struct pgq){ .base = base, .db = db, .nconns = conns };
+	metrics_hist_init(&q->stats.seconds, metrics_seconds_bounds, metrics_seconds_n);
 	q->pump = event_new(base, -1, 0, s_pump_cb, q);
 	for (int i = 0; i < conns; i++) {
 		q->conns[i] = (struct pgq_conn){ .q = q, .state = C_DOWN };
@@ -764,4 +786,10 @@ bool pgq_is_up(const struct pgq *q)
 size_t pgq_queued(const struct pgq *q)
 {
 	return q ? q->queued : 0;
+}
+
+/* pgq_get_stats - the pool's counts so far */
+const struct pgq_stats *pgq_get_stats(const struct pgq *q)
+{
+	return &q->stats;
 }

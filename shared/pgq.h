@@ -28,6 +28,8 @@
 
 #include <libpq-fe.h>
 
+#include "metrics.h"
+
 struct event_base;
 struct db;
 struct pgq;
@@ -91,6 +93,19 @@ int pgq_listen(struct pgq *q, const char *channel, pgq_notify_fn cb, void *userd
 void pgq_listen_poll(struct pgq *q);
 /* pgq_listening - is the LISTEN in force (between PGQ_LISTEN_UP and _DOWN)? */
 bool pgq_listening(const struct pgq *q);
+
+/* What the pool has done since it was made, for metrics (loop thread only). */
+struct pgq_stats {
+	uint64_t ok;          /* queries answered with a result */
+	uint64_t sql_errors;  /* -EIO: PostgreSQL refused the statement */
+	uint64_t timeouts;    /* -ETIMEDOUT: the deadline passed, queued or running */
+	uint64_t unavailable; /* -ENOTCONN: no connection could be had */
+	uint64_t connection_losses; /* connections that failed or were dropped */
+	struct metrics_hist seconds; /* from pgq_run to the answer, of those answered */
+};
+
+/* pgq_get_stats - the pool's counts so far */
+const struct pgq_stats *pgq_get_stats(const struct pgq *q);
 
 /* pgq_is_up - is at least one connection ready or working? */
 bool pgq_is_up(const struct pgq *q);

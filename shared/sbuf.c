@@ -3,7 +3,9 @@
  * doubles (at least SBUF_MIN bytes), and a failed realloc leaves what was
  * built in place, marked oom, until sbuf_take or sbuf_done frees it.
  */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,36 @@ void sbuf_put(struct sbuf *b, const char *s, size_t n)
 void sbuf_puts(struct sbuf *b, const char *s)
 {
 	sbuf_put(b, s, strlen(s));
+}
+
+/* sbuf_printf - append printf's text (a failure to format marks the buffer oom) */
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char small[256];
+	char *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		sbuf_put(b, small, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&big, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	sbuf_put(b, big, (size_t)n);
+	free(big);
 }
 
 /* sbuf_take - the string, now the caller's ("" when nothing was put); NULL after oom; b is emptied */

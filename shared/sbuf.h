@@ -21,6 +21,8 @@ struct sbuf {
 void sbuf_put(struct sbuf *b, const char *s, size_t n);
 /* sbuf_puts - append the string s */
 void sbuf_puts(struct sbuf *b, const char *s);
+/* sbuf_printf - append printf's text (a failure to format marks the buffer oom) */
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* sbuf_take - the string, now the caller's ("" when nothing was put); NULL after oom; b is emptied */
 char *sbuf_take(struct sbuf *b);
 /* sbuf_done - free the string; b is emptied */

@@ -455,3 +455,12 @@ size_t util_edit_distance(const char *a, const char *b)
 	}
 	return row[la % 3][lb];
 }
+
+/* util_mono_us - CLOCK_MONOTONIC in microseconds */
+int64_t util_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -26,6 +26,9 @@
 /* util_format_time_flags flags */
 #define UTIL_TIME_SHORT (1u << 0)     /* leave out a fraction of zero: "...T05:00:00Z" */
 
+/* util_mono_us - CLOCK_MONOTONIC in microseconds */
+int64_t util_mono_us(void);
+
 /* util_hexval - the value of the hex digit c (either case), -1 when c is none */
 int util_hexval(char c);
 /* An origin (RFC 6454): scheme, host and port, the default port filled in. */

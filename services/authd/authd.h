@@ -144,6 +144,17 @@ int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn
 int64_t authd_pool_wait_us(struct authd_pool *p, size_t coming);
 /* authd_pool_pending - jobs queued or running or waiting for done */
 size_t authd_pool_pending(const struct authd_pool *p);
+/* What the pool did, for metrics: updated when done runs, on the loop thread. */
+struct authd_pool_stats {
+	uint64_t done;    /* work ran */
+	uint64_t skipped; /* the deadline had passed when a worker took it: not run */
+	struct metrics_hist wait; /* queued until a worker took it */
+	struct metrics_hist work; /* the work itself (a bcrypt hash or check) */
+};
+/* authd_pool_get_stats - what the workers did so far (loop thread) */
+const struct authd_pool_stats *authd_pool_get_stats(const struct authd_pool *p);
+/* authd_pool_threads - how many workers hash */
+int authd_pool_threads(const struct authd_pool *p);
 /* authd_pool_free - finish queued jobs, run their done, join; accepts NULL */
 struct authd_pool *authd_pool_free(struct authd_pool *p);
 

@@ -12,6 +12,7 @@
  * at most). Request handling is in ipc.c and the feature files.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "authd.h"
@@ -90,6 +91,34 @@ static void s_queues(const struct backend *b, struct ipc_pong *pong)
 	backend_pong_queue(pong, "hash_pending", authd_pool_pending(x->pool));
 }
 
+/* s_metrics - the hash pool: queue, wait, work */
+static void s_metrics(const struct backend *b, const char *prefix, struct sbuf *out)
+{
+	const struct authd *x = b->owner;
+	const struct authd_pool_stats *st = authd_pool_get_stats(x->pool);
+	char n[128], labels[METRICS_LABELS_MAX] = "";
+
+	snprintf(n, sizeof(n), "%s_hash_threads", prefix);
+	metrics_one(out, n, "gauge", "password hashing threads", authd_pool_threads(x->pool));
+	snprintf(n, sizeof(n), "%s_hash_pending", prefix);
+	metrics_one(out, n, "gauge", "password jobs queued, running or finishing",
+		    (double)authd_pool_pending(x->pool));
+	snprintf(n, sizeof(n), "%s_hash_jobs_total", prefix);
+	metrics_family(out, n, "counter",
+		       "password jobs by outcome (skipped: its caller had stopped waiting)");
+	(void)metrics_label(labels, sizeof(labels), "result", "done");
+	metrics_sample(out, n, labels, (double)st->done);
+	labels[0] = '\0';
+	(void)metrics_label(labels, sizeof(labels), "result", "skipped");
+	metrics_sample(out, n, labels, (double)st->skipped);
+	snprintf(n, sizeof(n), "%s_hash_wait_seconds", prefix);
+	metrics_family(out, n, "histogram", "time a password job waited for a hashing thread");
+	metrics_hist_write(out, n, NULL, &st->wait);
+	snprintf(n, sizeof(n), "%s_hash_work_seconds", prefix);
+	metrics_family(out, n, "histogram", "time a password hash or check took");
+	metrics_hist_write(out, n, NULL, &st->work);
+}
+
 static int s_run(struct authd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -119,6 +148,7 @@ static int s_run(struct authd *x)
 	if (r < 0)
 		return log_error_errno(r, "cannot start the session purge");
 	x->b.queues = s_queues;
+	x->b.metrics = s_metrics;
 	r = backend_serve(&x->b, cfg->ipc.authd, IPC_PEER_AUTHD, authd_handlers, x);
 	if (r < 0)
 		return r;

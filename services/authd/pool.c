@@ -42,6 +42,8 @@ struct pool_job {
 	authd_done_fn done;
 	void *job;
 	int64_t deadline_us; /* mono_us(); 0: none */
+	int64_t submit_us, start_us; /* mono_us(): queued, taken by a worker */
+	int64_t took_us;     /* work's duration; 0: skipped (set by the worker) */
 	struct pool_job *next;
 };
 
@@ -62,6 +64,7 @@ struct authd_pool {
 	struct event *ev;
 	pthread_t *threads;
 	int n_threads;
+	struct authd_pool_stats stats; /* loop thread only (run_done) */
 };
 
 static void queue_push(struct job_queue *q, struct pool_job *j)
@@ -111,6 +114,7 @@ static int64_t run_work(struct pool_job *j)
 {
 	int64_t t0 = mono_us();
 
+	j->start_us = t0;
 	if (j->deadline_us && t0 > j->deadline_us)
 		return 0;
 	j->work(j->job);
@@ -142,6 +146,7 @@ static void *worker_main(void *userdata)
 		p->running++;
 		pthread_mutex_unlock(&p->lock);
 		took = run_work(j);
+		j->took_us = took;
 		pthread_mutex_lock(&p->lock);
 		p->running--;
 		if (took > 0) /* an average over the last eight or so */
@@ -153,12 +158,26 @@ static void *worker_main(void *userdata)
 	return NULL;
 }
 
+/* count_done - a finished job in the stats (loop thread) */
+static void count_done(struct authd_pool_stats *st, const struct pool_job *j)
+{
+	if (j->start_us)
+		metrics_hist_observe(&st->wait, (double)(j->start_us - j->submit_us) / 1e6);
+	if (j->took_us > 0) {
+		st->done++;
+		metrics_hist_observe(&st->work, (double)j->took_us / 1e6);
+	} else {
+		st->skipped++;
+	}
+}
+
 /* run_done - run done for a list of jobs on this (the loop) thread */
 static void run_done(struct authd_pool *p, struct pool_job *j)
 {
 	while (j) {
 		struct pool_job *next = j->next;
 
+		count_done(&p->stats, j);
 		j->done(j->job);
 		free(j);
 		atomic_fetch_sub(&p->pending, 1);
@@ -221,6 +240,8 @@ int authd_pool_new(struct event_base *base, int threads, struct authd_pool **ret
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	atomic_init(&p->pending, 0);
+	metrics_hist_init(&p->stats.wait, metrics_seconds_bounds, metrics_seconds_n);
+	metrics_hist_init(&p->stats.work, metrics_seconds_bounds, metrics_seconds_n);
 	p->threads = calloc((size_t)threads, sizeof(*p->threads));
 	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!p->threads || p->efd < 0) {
@@ -260,7 +281,10 @@ int authd_pool_submit_by(struct authd_pool *p, authd_work_fn work, authd_done_fn
 	j = malloc(sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	*j = (struct pool_job){ .work = work, .done = done, .job = job, .deadline_us = deadline_us };
+	*j = (struct pool_job){
+		.work = work, .done = done, .job = job, .deadline_us = deadline_us,
+		.submit_us = mono_us(),
+	};
 	pthread_mutex_lock(&p->lock);
 	if (p->stopping) {
 		r = -ESHUTDOWN;
@@ -297,6 +321,18 @@ int64_t authd_pool_wait_us(struct authd_pool *p, size_t coming)
 size_t authd_pool_pending(const struct authd_pool *p)
 {
 	return p ? atomic_load(&p->pending) : 0;
+}
+
+/* authd_pool_get_stats - what the workers did so far (loop thread) */
+const struct authd_pool_stats *authd_pool_get_stats(const struct authd_pool *p)
+{
+	return &p->stats;
+}
+
+/* authd_pool_threads - how many workers hash */
+int authd_pool_threads(const struct authd_pool *p)
+{
+	return p->n_threads;
 }
 
 /* authd_pool_free - finish queued jobs, run their done, join; accepts NULL */

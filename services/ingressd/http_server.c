@@ -111,6 +111,7 @@ struct http_server {
 	bool stopping;
 	int64_t last_limit_warn_us, last_cap_warn_us, last_accept_warn_us;
 	struct access_log *access;
+	struct http_server_stats stats;
 };
 
 static const char s_security_headers[] =
@@ -284,9 +285,15 @@ static void s_add_head(struct evbuffer *out, const struct http_conn *c, int stat
 static void s_log_access(const struct http_exchange *ex, int status, size_t bytes)
 {
 	const struct http_request *req = ex->req;
+	const struct http_server *s = ex->conn->srv;
+	int64_t us = mono_us() - ex->start_us;
 
-	access_log_answer(ex->conn->srv->access, req ? req->method : NULL, ex->route_name,
-			  req ? req->path : NULL, status, (mono_us() - ex->start_us) / 1000, bytes);
+	if (s->hooks.answered)
+		s->hooks.answered(ex, status, us, s->hooks.userdata);
+	if (s->lim.quiet)
+		return;
+	access_log_answer(s->access, req ? req->method : NULL, ex->route_name,
+			  req ? req->path : NULL, status, us / 1000, bytes);
 }
 
 static bool s_must_close(const struct http_conn *c)
@@ -724,6 +731,10 @@ static void s_refuse(struct http_server *s, int fd, const struct refusal *why)
 	bool answer = !s->lim.tls && s->n_rejecting < REJECT_MAX;
 	bool per_address = why == &s_over_cap;
 
+	if (per_address)
+		s->stats.refused_per_address++;
+	else
+		s->stats.refused_max++;
 	if (s_warn_due(per_address ? &s->last_cap_warn_us : &s->last_limit_warn_us))
 		log_warning(why->warning, LOG_I(why->reason, per_address ?
 						s->lim.max_connections_per_address :
@@ -748,10 +759,12 @@ static void s_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct soc
 		return;
 	}
 	why = s_admit(s, sa, socklen, &key);
-	if (why)
+	if (why) {
 		s_refuse(s, fd, why);
-	else
+	} else {
+		s->stats.accepted++;
 		s_conn_new(s, fd, &key, NULL);
+	}
 }
 
 static void s_accept_error_cb(struct evconnlistener *l, void *userdata)
@@ -841,6 +854,12 @@ size_t http_server_inflight(const struct http_server *s)
 size_t http_server_connections(const struct http_server *s)
 {
 	return s->n_conns;
+}
+
+/* http_server_get_stats - the listener's counts so far */
+const struct http_server_stats *http_server_get_stats(const struct http_server *s)
+{
+	return &s->stats;
 }
 
 /* http_server_set_tls_ctx - the context new connections get; open ones keep theirs */

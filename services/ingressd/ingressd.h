@@ -53,6 +53,8 @@ struct ingress {
 	struct ingress_ratelimit *ratelimit; /* [ingress] client_rate_limit; NULL: off */
 	struct ssl_ctx_st *tls;              /* [ingress] tls_cert_file set; NULL: plain HTTP */
 	struct ingress_web *web;             /* [ingress] static_dir's files; NULL: no browser client */
+	struct ingress_metrics *metrics;     /* answers counted by route (metrics.c) */
+	struct http_server *admin;           /* [ingress] metrics_listen; NULL: none */
 };
 
 /* ---- routes.c ---------------------------------------------------------- */
@@ -120,6 +122,7 @@ struct http_server_limits {
 	int idle_timeout_ms;       /* keep-alive: wait for the next request, then close */
 	int request_timeout_ms;    /* a whole request from its first byte, else 408 */
 	bool tls;                  /* connections are TLS: send Strict-Transport-Security */
+	bool quiet;                /* no access log (the admin listener's scrapes) */
 	struct ssl_ctx_st *tls_ctx; /* with tls: the server context (not owned; see
 				     * http_server_set_tls_ctx) */
 };
@@ -144,7 +147,16 @@ struct http_server_hooks {
 	uint64_t (*head)(struct http_exchange *ex, void *userdata);
 	/* request - the request is complete: answer now or later, exactly once */
 	void (*request)(struct http_exchange *ex, void *userdata);
+	/* answered - (may be NULL) ex was answered status after us microseconds */
+	void (*answered)(const struct http_exchange *ex, int status, int64_t us, void *userdata);
 	void *userdata;
+};
+
+/* What a server's listener did, for metrics. */
+struct http_server_stats {
+	uint64_t accepted;            /* connections taken */
+	uint64_t refused_max;         /* over max_connections */
+	uint64_t refused_per_address; /* over max_connections_per_address */
 };
 
 struct http_out_header {
@@ -179,6 +191,8 @@ void http_server_stop(struct http_server *s);
 size_t http_server_inflight(const struct http_server *s);
 /* http_server_connections - open client connections (without rejected ones) */
 size_t http_server_connections(const struct http_server *s);
+/* http_server_get_stats - the listener's counts so far */
+const struct http_server_stats *http_server_get_stats(const struct http_server *s);
 /* http_server_set_tls_ctx - the context new connections get (not owned); open ones keep theirs */
 void http_server_set_tls_ctx(struct http_server *s, struct ssl_ctx_st *ctx);
 
@@ -212,6 +226,69 @@ int http_exchange_peer(const struct http_exchange *ex, uint8_t out[static 16], s
 const char *http_status_reason(int status);
 /* http_format_date - IMF-fixdate of a wall-clock time, for the Date header */
 void http_format_date(int64_t time_us, char buf[static 32]);
+
+/* ---- ask.c: one question to the three backends at once ------------------ */
+
+#define INGRESS_BACKENDS 3
+extern const char *const ingress_backend_names[INGRESS_BACKENDS]; /* authd, telemetryd, logd */
+
+struct ingress_ask;
+
+/* What an asker does with the question (the ask is the first member of its struct). */
+struct ingress_ask_ops {
+	/* encode - the request, with this id */
+	int (*encode)(struct ipc_buf *b, uint64_t id);
+	/* reply - backend i answered (r == 0) or did not (r < 0: type invalid, no buf) */
+	void (*reply)(struct ingress_ask *a, size_t i, int r, enum ipc_msg_type type,
+		      const void *buf, size_t len);
+	/* done - all have answered or failed: answer a->ex */
+	void (*done)(struct ingress_ask *a);
+	/* release - (may be NULL) free what the asker's struct holds; the struct is freed after */
+	void (*release)(struct ingress_ask *a);
+};
+
+struct ingress_ask_slot {
+	struct ingress_ask *ask;
+	size_t index;
+	struct rpc_client *client;
+	uint64_t id;
+	bool waiting;
+};
+
+struct ingress_ask {
+	struct http_exchange *ex;
+	const struct ingress_ask_ops *ops;
+	struct ingress_ask_slot slots[INGRESS_BACKENDS];
+	size_t waiting;
+	bool sending; /* still sending: do not answer yet */
+};
+
+/*
+ * ingress_ask_start - ask authd, telemetryd and logd at once for ex, each
+ * within timeout_ms; a is the first member of a calloc'ed struct, freed
+ * here after done (or after the client left)
+ */
+void ingress_ask_start(struct ingress *app, struct http_exchange *ex, struct ingress_ask *a,
+		       const struct ingress_ask_ops *ops, int timeout_ms);
+
+/* ---- metrics.c: the numbers, and the admin listener serving them -------- */
+
+struct ingress_metrics;
+struct sbuf;
+
+/* ingress_metrics_new - zeroed counts for every route */
+int ingress_metrics_new(struct ingress_metrics **ret);
+/* ingress_metrics_free - accepts NULL; returns NULL */
+struct ingress_metrics *ingress_metrics_free(struct ingress_metrics *m);
+/* ingress_metrics_answered - the public server's answered hook (userdata: the ingress) */
+void ingress_metrics_answered(const struct http_exchange *ex, int status, int64_t us,
+			      void *userdata);
+/* ingress_metrics_write - ingressd's own families, Prometheus text */
+void ingress_metrics_write(const struct ingress *app, struct sbuf *out);
+/* ingress_metrics_listen - bind [ingress] metrics_listen: *ret_fd, -1 when off or taken */
+int ingress_metrics_listen(const struct sembark_config *cfg, int *ret_fd);
+/* ingress_metrics_serve - GET /metrics on fd (taken over; -1: nothing to do) */
+int ingress_metrics_serve(struct ingress *app, int fd);
 
 /* ---- health.c ---------------------------------------------------------- */
 
@@ -660,8 +737,12 @@ void ingress_handle_web(struct ingress *app, struct http_exchange *ex);
 /* ingress_listen_split - "host:port" or "[v6]:port" into host ("" = any) and port */
 int ingress_listen_split(const char *spec, char *host, size_t host_size, char *port,
 			 size_t port_size);
-/* ingress_listen_systemd - the one socket systemd passed: 0, -ENOENT when none, -errno */
-int ingress_listen_systemd(int *ret_fd);
+/*
+ * ingress_listen_systemd - the sockets systemd passed: the public one and
+ * the one named "metrics" (*ret_metrics_fd -1 when none); 0, -ENOENT when
+ * none came, -E2BIG when two of a kind, -EBADF when only "metrics", -errno
+ */
+int ingress_listen_systemd(int *ret_fd, int *ret_metrics_fd);
 /* ingress_listen_open - bind and listen on spec: 0 and *ret_fd, or -errno */
 int ingress_listen_open(const char *spec, bool reuse_port, int *ret_fd);
 /* ingress_listen_port - the local port of a socket, or -errno */

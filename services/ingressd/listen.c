@@ -1,6 +1,7 @@
 /*
- * listen.c - sembark-ingressd's listening socket: the one systemd passed
- * (socket activation, checked with sd_is_socket_inet), else one bound to
+ * listen.c - sembark-ingressd's listening sockets: those systemd passed
+ * (socket activation, checked with sd_is_socket_inet: the public one, and
+ * the metrics one when a socket named "metrics" came too), else one bound to
  * [ingress] listen ("host:port", "[v6]:port", "*:port"; port 0 = any
  * free port) with SO_REUSEADDR and, when [ingress] reuse_port is set,
  * SO_REUSEPORT so that several ingressd processes can share the port.
@@ -68,23 +69,42 @@ int ingress_listen_split(const char *spec, char *host, size_t host_size, char *p
 	return s_copy(port, port_size, colon + 1, strlen(colon + 1));
 }
 
-/* ingress_listen_systemd - the one socket systemd passed: 0, -ENOENT when none, -errno */
-int ingress_listen_systemd(int *ret_fd)
+/*
+ * ingress_listen_systemd - the sockets systemd passed: the public one
+ * (exactly one not named "metrics"), and the one named "metrics" (-1 when
+ * none); 0, -ENOENT when none came, -E2BIG when two public ones, -errno
+ */
+int ingress_listen_systemd(int *ret_fd, int *ret_metrics_fd)
 {
-	int n = sd_listen_fds(1), r;
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names), r = 0;
+	int fd = -1, metrics = -1;
 
+	for (int i = 0; i < n && r >= 0; i++) {
+		int s = SD_LISTEN_FDS_START + i;
+		bool is_metrics = names && names[i] && strcmp(names[i], "metrics") == 0;
+
+		r = sd_is_socket_inet(s, AF_UNSPEC, SOCK_STREAM, 1, 0);
+		if (r == 0)
+			r = -ENOTSOCK;
+		else if (r > 0 && (is_metrics ? metrics : fd) >= 0)
+			r = -E2BIG;
+		else if (r > 0 && is_metrics)
+			metrics = s;
+		else if (r > 0)
+			fd = s;
+	}
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
 	if (n < 0)
 		return n;
-	if (n == 0)
-		return -ENOENT;
-	if (n > 1)
-		return -E2BIG;
-	r = sd_is_socket_inet(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1, 0);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return -ENOTSOCK;
-	*ret_fd = SD_LISTEN_FDS_START;
+	if (fd < 0)
+		return n == 0 ? -ENOENT : -EBADF;
+	*ret_fd = fd;
+	*ret_metrics_fd = metrics;
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  * [ingress] tls_cert_file is set (key: credential tls-key or [ingress]
  * tls_key_file), the browser client's files ([ingress] static_dir, read
  * into memory), the per-client rate table, the listening socket (from
- * systemd, else bound here), the RPC clients, drop root to [ingress]
+ * systemd, else bound here), the metrics listener ([ingress]
+ * metrics_listen, metrics.c), the RPC clients, drop root to [ingress]
  * user, READY=1, loop. On SIGTERM: stop accepting, close idle
  * connections, answer every request already under way, then exit. On
  * SIGHUP (`systemctl reload`): the TLS certificate and key are read again
@@ -41,6 +42,8 @@ static void s_on_stop(void *userdata)
 	struct ingress *app = userdata;
 
 	http_server_stop(app->srv);
+	if (app->admin)
+		http_server_stop(app->admin);
 }
 
 static int s_drain(void *userdata)
@@ -148,18 +151,26 @@ static int s_open_ratelimit(struct ingress *app, struct event **ret_sweep)
 	return 0;
 }
 
-static int s_open_listener(const struct sembark_config *cfg, int *ret_fd)
+/*
+ * s_open_listeners - the public socket and the metrics one: both from
+ * systemd (no metrics unless sembark-ingressd-metrics.socket came), else
+ * bound here to [ingress] listen and metrics_listen
+ */
+static int s_open_listeners(const struct sembark_config *cfg, int *ret_fd, int *ret_admin_fd)
 {
-	int r = ingress_listen_systemd(ret_fd);
+	int r = ingress_listen_systemd(ret_fd, ret_admin_fd);
 
-	if (r == 0)
+	if (r == 0) {
+		if (*ret_admin_fd < 0 && cfg->ingress.metrics_listen[0])
+			log_info("no metrics listener: systemd passed no socket named \"metrics\"");
 		return 0;
+	}
 	if (r != -ENOENT)
-		return log_error_errno(r, "Failed to use the socket passed by systemd");
+		return log_error_errno(r, "Failed to use the sockets passed by systemd");
 	r = ingress_listen_open(cfg->ingress.listen, cfg->ingress.reuse_port, ret_fd);
 	if (r < 0)
 		return log_error_errno(r, "Failed to listen on [ingress] listen");
-	return 0;
+	return ingress_metrics_listen(cfg, ret_admin_fd);
 }
 
 static int s_open_client(struct daemon *d, const char *name, const char *endpoint,
@@ -207,12 +218,13 @@ static void s_limits(const struct ingress *app, struct http_server_limits *lim)
 	};
 }
 
-static int s_serve(struct ingress *app, int fd)
+static int s_serve(struct ingress *app, int fd, int admin_fd)
 {
 	struct daemon *d = app->d;
 	const struct http_server_hooks hooks = {
 		.head = ingress_on_head,
 		.request = ingress_on_request,
+		.answered = ingress_metrics_answered,
 		.userdata = app,
 	};
 	struct http_server_limits lim;
@@ -221,8 +233,14 @@ static int s_serve(struct ingress *app, int fd)
 
 	s_limits(app, &lim);
 	r = http_server_new(d->base, fd, &lim, &hooks, &app->srv);
-	if (r < 0)
+	if (r < 0) {
+		if (admin_fd >= 0)
+			close(admin_fd);
 		return log_error_errno(r, "Failed to start the HTTP server");
+	}
+	r = ingress_metrics_serve(app, admin_fd);
+	if (r < 0)
+		return r;
 	daemon_on_stop(d, s_on_stop, s_drain, app);
 	daemon_on_reload(d, s_on_reload, app);
 	printf("sembark-ingressd: listening on port %d\n", port);
@@ -237,7 +255,7 @@ static int s_run(struct daemon *d)
 {
 	struct ingress app = { .d = d, .cfg = &d->cfg };
 	struct event *sweep = NULL;
-	int fd = -1, r;
+	int fd = -1, admin_fd = -1, r;
 
 	r = s_load_csrf_key(&app);
 	if (r >= 0)
@@ -247,17 +265,22 @@ static int s_run(struct daemon *d)
 	if (r >= 0)
 		r = s_open_ratelimit(&app, &sweep);
 	if (r >= 0)
-		r = s_open_listener(&d->cfg, &fd);
+		r = s_open_listeners(&d->cfg, &fd, &admin_fd);
+	if (r >= 0)
+		r = ingress_metrics_new(&app.metrics);
 	if (r >= 0)
 		r = s_open_backends(&app);
 	if (r >= 0)
 		r = daemon_drop_privileges(d, d->cfg.ingress.user); /* logs why not */
 	if (r >= 0) {
-		r = s_serve(&app, fd); /* takes fd */
-		fd = -1;
+		r = s_serve(&app, fd, admin_fd); /* takes both */
+		fd = admin_fd = -1;
 	}
 	if (fd >= 0)
 		close(fd);
+	if (admin_fd >= 0)
+		close(admin_fd);
+	app.admin = http_server_free(app.admin);
 	app.srv = http_server_free(app.srv);
 	app.authd = rpc_client_free(app.authd);
 	app.telemetryd = rpc_client_free(app.telemetryd);
@@ -268,6 +291,7 @@ static int s_run(struct daemon *d)
 	app.csrf = ingress_csrf_free(app.csrf);
 	app.tls = ingress_tls_free(app.tls);
 	app.web = ingress_web_free(app.web);
+	app.metrics = ingress_metrics_free(app.metrics);
 	return r;
 }
 

@@ -152,6 +152,9 @@ struct logd_retention {
 	size_t rule;            /* the rule in flight */
 	char cutoff[32];        /* RFC 3339 */
 	int64_t next_us;        /* monotonic time of the next run */
+	uint64_t runs_ok, runs_failed; /* runs ended, for metrics */
+	uint64_t dropped;       /* partitions dropped by all runs */
+	int64_t last_ok_us;     /* wall clock of the last run without a failure; 0: none */
 };
 
 /* What GET /api/audit asked for (audit_list.c). */

@@ -61,6 +61,47 @@ static void s_queues(const struct backend *b, struct ipc_pong *pong)
 	backend_pong_queue(pong, "audit_dropped", l->audit.buf.dropped);
 }
 
+static void s_stream_metrics(const struct logd *l, const char *prefix, const char *what,
+			     const char *type, const char *help, struct sbuf *out, bool dropped)
+{
+	char n[128];
+
+	snprintf(n, sizeof(n), "%s_%s", prefix, what);
+	metrics_family(out, n, type, help);
+	metrics_sample(out, n, "stream=\"logs\"",
+		       (double)(dropped ? l->logs.buf.dropped : l->logs.buf.count));
+	metrics_sample(out, n, "stream=\"audit\"",
+		       (double)(dropped ? l->audit.buf.dropped : l->audit.buf.count));
+}
+
+/* s_metrics - queues and drops of both streams, redactions, retention runs */
+static void s_metrics(const struct backend *b, const char *prefix, struct sbuf *out)
+{
+	const struct logd *l = b->owner;
+	const struct logd_retention *t = &l->retention;
+	char n[128];
+
+	s_stream_metrics(l, prefix, "buffered", "gauge",
+			 "records waiting in memory for PostgreSQL", out, false);
+	s_stream_metrics(l, prefix, "dropped_total", "counter",
+			 "records dropped for room (audit events stay in authd's outbox)", out, true);
+	snprintf(n, sizeof(n), "%s_garbage_total", prefix);
+	metrics_one(out, n, "counter", "log records refused as undecodable", (double)l->garbage);
+	snprintf(n, sizeof(n), "%s_redactions_total", prefix);
+	metrics_one(out, n, "counter", "secrets and addresses redacted from log records",
+		    (double)logd_redactions());
+	snprintf(n, sizeof(n), "%s_retention_runs_total", prefix);
+	metrics_family(out, n, "counter", "retention runs by outcome");
+	metrics_sample(out, n, "result=\"ok\"", (double)t->runs_ok);
+	metrics_sample(out, n, "result=\"failed\"", (double)t->runs_failed);
+	snprintf(n, sizeof(n), "%s_retention_partitions_dropped_total", prefix);
+	metrics_one(out, n, "counter", "daily partitions of logs and audit events deleted",
+		    (double)t->dropped);
+	snprintf(n, sizeof(n), "%s_retention_last_success_timestamp_seconds", prefix);
+	metrics_one(out, n, "gauge", "when the last retention run without a failure ended (0: none)",
+		    (double)t->last_ok_us / 1e6);
+}
+
 static int s_run(struct logd *l)
 {
 	const struct sembark_config *cfg = &l->b.d.cfg;
@@ -82,6 +123,7 @@ static int s_run(struct logd *l)
 	if (r < 0)
 		return r;
 	l->b.queues = s_queues;
+	l->b.metrics = s_metrics;
 	r = logd_ipc_open(l);
 	if (r < 0)
 		return r;

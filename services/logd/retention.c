@@ -85,6 +85,12 @@ static void s_next_rule(struct logd *l)
 	}
 	t->running = false;
 	t->next_us = mono_us() + (t->failed ? LOGD_RETENTION_RETRY_US : LOGD_RETENTION_EVERY_US);
+	if (t->failed) {
+		t->runs_failed++;
+	} else {
+		t->runs_ok++;
+		t->last_ok_us = now_us();
+	}
 }
 
 /* s_logged - what one rule dropped, in the log */
@@ -116,6 +122,7 @@ static void s_dropped(int r, const PGresult *res, const char *sqlstate, void *us
 				  LOG_S("cutoff", t->cutoff), LOG_S("sqlstate", sqlstate));
 		t->failed = true;
 	} else {
+		t->dropped += (uint64_t)PQntuples(res);
 		s_logged(table, t->cutoff, res);
 	}
 	t->rule++;

@@ -405,9 +405,13 @@ static void s_batch_end(struct telemetryd_batch *b, int r, const char *sqlstate,
 	struct telemetryd_pending *next;
 
 	s_note(x, r, sqlstate ? sqlstate : "", b->events);
+	if (r < 0)
+		x->q.failed++;
 	if (r == 0) {
 		x->q.committed += stored;
 		x->q.batches++;
+		metrics_hist_observe(&x->q.batch_events, (double)b->events);
+		metrics_hist_observe(&x->q.commit_seconds, (double)(mono_us() - b->t0) / 1e6);
 		log_debug("telemetry batch committed", LOG_I("events", b->events),
 			  LOG_I("stored", stored), LOG_I("us", mono_us() - b->t0));
 	}
@@ -647,6 +651,10 @@ int telemetryd_ingest_signal(struct telemetryd *x, struct rpc_request *req,
 /* telemetryd_ingest_start - the group commit timer */
 int telemetryd_ingest_start(struct telemetryd *x)
 {
+	static const double sizes[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 };
+
+	metrics_hist_init(&x->q.batch_events, sizes, ELEMENTSOF(sizes));
+	metrics_hist_init(&x->q.commit_seconds, metrics_seconds_bounds, metrics_seconds_n);
 	if (sodium_init() < 0)
 		return log_error_errno(-EIO, "cannot initialise libsodium");
 	x->q.timer = event_new(x->b.d.base, -1, 0, s_on_timer, x);

@@ -8,6 +8,7 @@
  * pool is freed last (backend_done), answering what still waits 503. Request handling is in
  * ipc.c and the feature files.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -56,6 +57,32 @@ static void s_queues(const struct backend *b, struct ipc_pong *pong)
 	backend_pong_queue(pong, "batches_inflight", (uint64_t)x->q.inflight);
 }
 
+/* s_metrics - the group commit: what waits, what was stored, batch sizes and commit times */
+static void s_metrics(const struct backend *b, const char *prefix, struct sbuf *out)
+{
+	const struct telemetryd *x = b->owner;
+	char n[128];
+
+	snprintf(n, sizeof(n), "%s_queued_events", prefix);
+	metrics_one(out, n, "gauge", "accepted events waiting for their batch",
+		    (double)x->q.n_events);
+	snprintf(n, sizeof(n), "%s_batches_inflight", prefix);
+	metrics_one(out, n, "gauge", "batches on their way to PostgreSQL", x->q.inflight);
+	snprintf(n, sizeof(n), "%s_events_stored_total", prefix);
+	metrics_one(out, n, "counter", "events committed (duplicates not counted)",
+		    (double)x->q.committed);
+	snprintf(n, sizeof(n), "%s_batches_total", prefix);
+	metrics_family(out, n, "counter", "batches by outcome (failed: answered 503)");
+	metrics_sample(out, n, "result=\"committed\"", (double)x->q.batches);
+	metrics_sample(out, n, "result=\"failed\"", (double)x->q.failed);
+	snprintf(n, sizeof(n), "%s_batch_events", prefix);
+	metrics_family(out, n, "histogram", "events per committed batch");
+	metrics_hist_write(out, n, NULL, &x->q.batch_events);
+	snprintf(n, sizeof(n), "%s_commit_seconds", prefix);
+	metrics_family(out, n, "histogram", "a batch from its making to its commit");
+	metrics_hist_write(out, n, NULL, &x->q.commit_seconds);
+}
+
 static int s_run(struct telemetryd *x)
 {
 	const struct sembark_config *cfg = &x->b.d.cfg;
@@ -76,6 +103,7 @@ static int s_run(struct telemetryd *x)
 		return r;
 	x->b.ops = telemetryd_ops;
 	x->b.queues = s_queues;
+	x->b.metrics = s_metrics;
 	r = backend_serve(&x->b, cfg->ipc.telemetryd, IPC_PEER_TELEMETRYD, telemetryd_handlers, x);
 	if (r < 0)
 		return r;

@@ -149,6 +149,9 @@ struct telemetryd_queue {
 	int inflight;          /* batches on their way (<= TELEMETRYD_INFLIGHT) */
 	uint64_t committed;    /* events stored */
 	uint64_t batches;      /* transactions committed */
+	uint64_t failed;       /* batches answered 503 */
+	struct metrics_hist batch_events;   /* events per committed batch */
+	struct metrics_hist commit_seconds; /* a batch from made to committed */
 };
 
 struct telemetryd {

@@ -394,6 +394,7 @@ def config_text(pg, sec, port, rundir, extra=None):
             "csrf_key_file": sec.files["csrf"],
             "client_rate_limit": "0",
             "static_dir": WEB_DIR,
+            "metrics_listen": "",  # on (a free port) where a test asks: see test_metrics.py
         },
         "auth": {"bcrypt_cost": "4", "totp_key_file": sec.files["totp"]},
         "logs": {"level": "info", "flush_ms": "50"},

@@ -30,6 +30,7 @@ PROGRAMS = ["sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-
 USERS = ["sembark-ingress", "sembark-auth", "sembark-telemetry", "sembark-log"]
 UNIT_DIR = "/lib/systemd/system"
 UNITS = ["sembark-ingressd.service", "sembark-ingressd@.service", "sembark-ingressd.socket",
+         "sembark-ingressd-metrics.socket",
          "sembark-authd.service", "sembark-telemetryd.service", "sembark-logd.service",
          "sembark-migrate.service", "sembark.target"]
 CONF = "/etc/sembark/sembark.conf"

@@ -147,6 +147,7 @@ static const struct key_case s_keys[] = {
 	S(ingress, tls_key_file, ""),
 	S(ingress, static_dir, ""),
 	S(ingress, user, ""),
+	S(ingress, metrics_listen, "127.0.0.1:9464"),
 	I(auth, session_lifetime, 1, 31536000, 86400),
 	I(auth, session_idle_timeout, 0, 31536000, 0),
 	I(auth, bcrypt_cost, 4, 31, 12),
@@ -377,6 +378,7 @@ static const struct file_error_case s_file_errors[] = {
 	  { "[ingress] public_origin", "trailing slash" } },
 	{ "[ipc]\nlogd = udp://x\n", 2, { "[ipc] logd", "ipc://, tcp:// or inproc://" } },
 	{ "[auth]\ntotp_issuer = Acme:Corp\n", 2, { "[auth] totp_issuer", "without ':'" } },
+	{ "[ingress]\nmetrics_listen = 9464\n", 2, { "[ingress] metrics_listen", "or empty (off)" } },
 	{ "[auth]\ntotp_issuer =\n", 2, { "[auth] totp_issuer", "1 to 64 printable" } },
 	/* the first error wins even when a later line is also wrong */
 	{ "[auth]\nbcrypt_cost\nfoo = 1\n", 2, { "expected [section] or key = value" } },

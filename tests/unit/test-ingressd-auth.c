@@ -230,7 +230,7 @@ static void s_start(struct fixture *f)
 		.idle_timeout_ms = 2000,
 		.request_timeout_ms = 2000,
 	};
-	const struct http_server_hooks hooks = { s_on_head, s_on_request, &f->app };
+	const struct http_server_hooks hooks = { .head = s_on_head, .request = s_on_request, .userdata = &f->app };
 	int fd = -1;
 
 	assert_int_equal(rpc_server_new(f->base, f->zctx, "inproc://auth-test", IPC_PEER_AUTHD, &opts,

@@ -1100,7 +1100,9 @@ static void s_server_start(struct srv_fx *f)
 		.idle_timeout_ms = 2000,
 		.request_timeout_ms = 2000,
 	};
-	const struct http_server_hooks hooks = { ingress_on_head, ingress_on_request, &f->app };
+	const struct http_server_hooks hooks = {
+		.head = ingress_on_head, .request = ingress_on_request, .userdata = &f->app,
+	};
 	int fd = -1;
 
 	assert_int_equal(ingress_listen_open("127.0.0.1:0", false, &fd), 0);

@@ -2,8 +2,9 @@
  * test-sbuf.c - unit tests of shared/sbuf.c: a table of puts and the
  * string they build (empty, binary-safe lengths, growth across many
  * reallocations), sbuf_take handing the string over and emptying the
- * buffer, "" from an untouched buffer, and a buffer marked out of memory
- * staying so (later puts ignored, take NULL, nothing leaked: ASan).
+ * buffer, "" from an untouched buffer, a buffer marked out of memory
+ * staying so (later puts ignored, take NULL, nothing leaked: ASan), and
+ * sbuf_printf below and above its stack buffer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,12 +84,29 @@ static void test_oom_sticky(void **state)
 	assert_false(b.oom);
 }
 
+/* sbuf_printf: short text in one go, text longer than its stack buffer through vasprintf */
+static void test_printf(void **state)
+{
+	struct sbuf b = { 0 };
+	char want[1200], *s;
+
+	sbuf_printf(&b, "%s=%d;", "a", 42);
+	sbuf_printf(&b, "%0*d", 1000, 7);
+	s = sbuf_take(&b);
+	assert_non_null(s);
+	snprintf(want, sizeof(want), "a=42;%0*d", 1000, 7);
+	assert_string_equal(s, want);
+	assert_int_equal(strlen(s), 1005);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_puts),
 		cmocka_unit_test(test_put_and_grow),
 		cmocka_unit_test(test_oom_sticky),
+		cmocka_unit_test(test_printf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
