@@ -65,6 +65,9 @@ enum authd_stmt {
 	AUTHD_STMT_CHALLENGE_CODE,
 	AUTHD_STMT_CHALLENGE_RECOVERY,
 	AUTHD_STMT_TEAM_TWO_FACTOR,
+	AUTHD_STMT_EXPORT,          /* privacy.c */
+	AUTHD_STMT_ERASE,
+	AUTHD_STMT_ERASURE_SWEEP,   /* purge.c */
 	_AUTHD_STMT_MAX,
 };
 
@@ -190,6 +193,8 @@ size_t authd_common_passwords_count(void);
 int authd_purge_prepare(struct authd *a);
 /* authd_purge_start - run it soon after start, then every hour */
 int authd_purge_start(struct authd *a);
+/* authd_purge_soon - the next run in `seconds` (after an erasure: its sweep comes soon) */
+void authd_purge_soon(struct authd *a, int seconds);
 /* authd_purge_stop - cancel the timer */
 void authd_purge_stop(struct authd *a);
 
@@ -504,6 +509,17 @@ int authd_pw_job_submit(struct authd_pw_job *j);
 void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
 
 /* ---- two_factor.c: two-factor login (TOTP), enrolment and second step ---- */
+
+/* ---- privacy.c: export and erasure ------------------------------------------ */
+
+/* authd_privacy_prepare - declare this file's statements on the async pool */
+int authd_privacy_prepare(struct authd *a);
+/* authd_op_me_export - everything stored about the caller, one JSON document */
+void authd_op_me_export(struct authd_ctx *c);
+/* authd_op_me_delete - {password}: the caller's account erased (an owner alone: the team too) */
+void authd_op_me_delete(struct authd_ctx *c);
+/* authd_op_team_delete - {password}: the owner erases the team and every member */
+void authd_op_team_delete(struct authd_ctx *c);
 
 /* authd_two_factor_prepare - declare this file's statements on the async pool */
 int authd_two_factor_prepare(struct authd *a);

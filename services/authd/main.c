@@ -73,6 +73,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_two_factor_prepare(x);
 	if (r >= 0)
+		r = authd_privacy_prepare(x);
+	if (r >= 0)
 		r = authd_audit_prepare(x);
 	if (r >= 0)
 		r = authd_sessions_listen(x);

@@ -4,8 +4,11 @@
  * is set), expired second-factor tickets (two_factor.c) and
  * login-throttling rows older than an hour are deleted at
  * start and every hour, through authd's role (it has DELETE on both
- * tables). Both statements run on the asynchronous pool, one after the
- * other; the loop never waits for them. A run that fails (PostgreSQL
+ * tables); then sembark_erasure_sweep() erases again what a write under
+ * way at an erasure brought back (privacy.c, migrations/0012) and forgets
+ * erased ids older than a day (an erasure brings the next run forward to
+ * privacy.c's ERASE_SWEEP_DELAY_S later, authd_purge_soon). The statements run on the asynchronous
+ * pool, one after the other; the loop never waits for them. A run that fails (PostgreSQL
  * away) is tried again a minute later. `sembarkctl retention` applies the
  * same rules as the owner.
  */
@@ -26,6 +29,8 @@ static const char s_sessions_sql[] =
 	"DELETE FROM sessions WHERE expires_at <= now() "
 	"OR ($1::int > 0 AND last_used_at <= now() - make_interval(secs => $1::int))";
 
+static const char s_sweep_sql[] = "SELECT sembark_erasure_sweep()::text";
+
 static long long s_sessions_purged; /* by the run under way */
 
 /* authd_purge_prepare - declare this file's statement on the async pool */
@@ -33,6 +38,7 @@ int authd_purge_prepare(struct authd *a)
 {
 	static const struct authd_stmt_def defs[] = {
 		{ AUTHD_STMT_PURGE_SESSIONS, s_sessions_sql, 1 },
+		{ AUTHD_STMT_ERASURE_SWEEP, s_sweep_sql, 0 },
 	};
 
 	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
@@ -63,13 +69,27 @@ static void s_ended(struct authd *a, int r, const char *sqlstate)
 	s_schedule(a, r < 0 ? PURGE_RETRY_S : PURGE_EVERY_S);
 }
 
+static void s_swept(int r, const PGresult *res, const char *sqlstate, void *userdata)
+{
+	struct authd *a = userdata;
+
+	if (r == 0 && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) > 0)
+		log_info("erasure sweep", LOG_I("erased_ids", atoi(PQgetvalue(res, 0, 0))));
+	s_ended(a, r, sqlstate);
+}
+
 static void s_failures_purged(int r, const PGresult *res, const char *sqlstate, void *userdata)
 {
 	struct authd *a = userdata;
 
-	if (r == 0)
+	if (r == 0) {
 		log_info("purged expired sessions", LOG_I("sessions", s_sessions_purged),
 			 LOG_I("login_failures", s_count(res)));
+		r = pgq_run(a->b.pgq, a->stmt[AUTHD_STMT_ERASURE_SWEEP], 0, NULL,
+			    a->b.d.cfg.database.statement_timeout_ms, s_swept, a, NULL);
+		if (r == 0)
+			return;
+	}
 	s_ended(a, r, sqlstate);
 }
 
@@ -113,6 +133,13 @@ int authd_purge_start(struct authd *a)
 		return -ENOMEM;
 	s_schedule(a, 0);
 	return 0;
+}
+
+/* authd_purge_soon - the next run in `seconds` (after an erasure: its sweep comes soon) */
+void authd_purge_soon(struct authd *a, int seconds)
+{
+	if (a->purge_timer)
+		s_schedule(a, seconds);
 }
 
 /* authd_purge_stop - cancel the timer; accepts a never-started purge */

@@ -14,6 +14,7 @@
  *   login_challenges    second-factor tickets past their 5 minutes, the same
  *   login_failures      rows older than an hour (the throttle's window)
  *   telemetry_seen      dedupe rows older than 8 days (telemetryd's window)
+ *   erased_users        ids of erased accounts older than a day (migration 0012)
  *
  * A rule whose function or table does not exist (an older schema) is
  * skipped with a note. --dry-run runs each rule inside a transaction that
@@ -72,6 +73,9 @@ static const struct delete_rule s_delete_rules[] = {
 	{ "telemetry_seen", "seen_at",
 	  "DELETE FROM public.telemetry_seen WHERE seen_at < $1::timestamptz",
 	  SEEN_DAYS * DAY_US, "older than 8 days" },
+	{ "erased_users", "erased_at",
+	  "DELETE FROM public.erased_users WHERE erased_at < $1::timestamptz", DAY_US,
+	  "older than 1 day" },
 };
 
 static void s_usage(FILE *f)

@@ -50,12 +50,15 @@
  * inserts take exactly the new rows; the answer names them by position. A
  * concurrent telemetryd storing the same id at the same moment makes our
  * seen insert fail with 23505 once its commit is visible; we retry, and the
- * retry sees it and counts a duplicate.
+ * retry sees it and counts a duplicate. An event of a user erased within
+ * the day (erased_users, migrations/0012) is never new: a batch validated
+ * just before the erasure stores nothing of them.
  */
 static const char INGEST_SQL[] =
 	"WITH b AS MATERIALIZED ("
 	" SELECT x.*, NOT EXISTS (SELECT 1 FROM telemetry_seen s"
-	"  WHERE s.user_id = x.user_id AND s.event_id = x.id) AS new"
+	"  WHERE s.user_id = x.user_id AND s.event_id = x.id)"
+	"  AND NOT EXISTS (SELECT 1 FROM erased_users r WHERE r.user_id = x.user_id) AS new"
 	" FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[],"
 	"  $6::text[], $7::text[], $8::int[], $9::int[], $10::jsonb[]) WITH ORDINALITY"
 	"  AS x(id, team_id, user_id, type, occurred_at, app_version, os_version,"

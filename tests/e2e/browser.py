@@ -87,8 +87,8 @@ class Browser:
                 v = pred()
                 if v:
                     return v
-            except (StaleElementReferenceException, WebDriverException) as e:
-                last = e
+            except (StaleElementReferenceException, WebDriverException, AssertionError) as e:
+                last = e  # e.g. field() before the page drew that label: try again
             time.sleep(0.05)
         raise AssertionError("timed out after %.0f s waiting for %s (url %s, last error %r)\n%s"
                              % (timeout, what, self.d.current_url, last, self.text()[:1500]))

@@ -31,6 +31,13 @@ def signup(b, team, name, email):
     b.wait_text("Members (1)")
 
 
+def join(b, stack, link, name, email):
+    """b opens the invite link and joins with its form."""
+    b.go(link[len(stack.url("")):])
+    b.fill({"Your name": name, "Email": email, "Password": PASSWORD})
+    b.click("Join team")
+
+
 def member_row(b, name):
     for li in b.d.find_elements(By.CSS_SELECTOR, "li.member"):
         if li.text.startswith(name):

@@ -17,7 +17,7 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 
 from client import totp
-from test_web_story import PASSWORD, signup
+from test_web_story import PASSWORD, join, signup
 
 
 def read_qr(b):
@@ -138,9 +138,7 @@ def test_the_team_requires_it(stack, browsers):
 
     # Bob joins: his dashboard sends him to his Account until he turns it on
     bob = browsers(stack.url("/"))
-    bob.go(link[len(stack.url("")):])
-    bob.fill({"Your name": "Alan Member", "Email": "alan@hopper.test", "Password": PASSWORD})
-    bob.click("Join team")
+    join(bob, stack, link, "Alan Member", "alan@hopper.test")
     bob.wait_path("/app/account")
     bob.wait_text("Your team requires two-factor login. Turn it on below to continue.")
     bob.link("Team").click()

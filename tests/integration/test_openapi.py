@@ -376,6 +376,23 @@ def test_two_factor_answers(shared_stack, check):
     shared_stack.pg.query("DELETE FROM login_failures")
 
 
+def test_privacy_answers(shared_stack, check):
+    b = Browser(shared_stack)
+    b.signup()
+    m, m2 = Browser(shared_stack), Browser(shared_stack)
+    m.join(b.invite_url)
+    m2.join(b.invite_url)
+    check("GET", "/api/me/export", m.get("/api/me/export"), 200)
+    check("GET", "/api/me/export", Browser(shared_stack).get("/api/me/export"), 401)
+    check("DELETE", "/api/me", m.request("DELETE", "/api/me", {"password": "wrong" * 3}), 422)
+    check("DELETE", "/api/me", b.request("DELETE", "/api/me", {"password": b.password}), 409)
+    check("DELETE", "/api/me", m.request("DELETE", "/api/me", {"password": m.password}), 204)
+    check("DELETE", "/api/team", m2.request("DELETE", "/api/team", {"password": m2.password}),
+          403)
+    check("DELETE", "/api/team", b.request("DELETE", "/api/team", {"password": b.password}), 204)
+    shared_stack.pg.query("DELETE FROM login_failures")
+
+
 def test_every_operation_answered_as_documented(check):
     """Runs after the tests above (file order): each operation had a
     documented 2xx answer, and the tests saw its errors too."""

@@ -141,6 +141,8 @@ const WORDS = {
   service_unavailable: 'sembark is busy or restarting. Try again in a moment.',
   two_factor_enrolment_required: 'Your team requires two-factor login. Turn it on under Account first.',
   two_factor_off: 'Turn on two-factor login for yourself (under Account) before requiring it of the team.',
+  team_has_members: 'As the owner you cannot leave a team with members. Delete the team on the Team page instead.',
+  export_too_large: 'Your data is too large for one download. Ask the operator of this server for it.',
 };
 
 // errorText - an ApiError (or anything thrown) in words for a person

@@ -1,11 +1,12 @@
 // views/account.js - "Account": who you are, a new password (the current
-// one is needed; every other session ends), and two-factor login
-// (views/two_factor.js).
+// one is needed; every other session ends), two-factor login
+// (views/two_factor.js), and your data: export and erasure (views/privacy.js).
 
 import { api, ApiError } from '../api.js';
 import { field, h } from '../dom.js';
 import { form, onSubmit, success } from '../forms.js';
 import { feature } from '../telemetry.js';
+import { yourDataCard } from './privacy.js';
 import { twoFactorCard } from './two_factor.js';
 
 const ROLE_WORDS = { owner: 'Owner', admin: 'Admin', member: 'Member' };
@@ -44,5 +45,6 @@ export async function accountView(panel, me) {
     h('section', { class: 'card', 'aria-labelledby': 'password-title' },
       h('h2', { id: 'password-title' }, 'Change password'),
       passwordForm()),
-    twoFactorCard());
+    twoFactorCard(),
+    yourDataCard(me));
 }

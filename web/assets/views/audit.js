@@ -21,6 +21,8 @@ const EVENT_WORDS = {
   two_factor_disabled: 'Two-factor login turned off',
   two_factor_required: 'Two-factor login required for the team',
   two_factor_optional: 'Two-factor login made optional',
+  account_erased: 'Account erased',
+  team_erased: 'Team erased',
 };
 
 function person(p) {

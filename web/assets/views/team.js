@@ -7,6 +7,7 @@ import { api, errorText } from '../api.js';
 import { confirmDialog, h, nextId, replace, timeEl, toast } from '../dom.js';
 import { feature } from '../telemetry.js';
 import { isAdmin } from './app.js';
+import { deleteTeamCard } from './privacy.js';
 import { teamPolicyCard } from './two_factor.js';
 
 const ROLE_WORDS = { owner: 'Owner', admin: 'Admin', member: 'Member' };
@@ -129,7 +130,8 @@ export async function teamView(panel, me) {
   panel.replaceChildren(
     h('h1', { tabindex: '-1' }, me.team.name),
     h('p', { class: 'muted' }, `You are ${me.user.role === 'owner' ? 'the owner' : `${me.user.role === 'admin' ? 'an admin' : 'a member'}`} of this team.`),
-    inviteCard(me, me.team), members.card, me.user.role === 'owner' ? teamPolicyCard() : null);
+    inviteCard(me, me.team), members.card, me.user.role === 'owner' ? teamPolicyCard() : null,
+    me.user.role === 'owner' ? deleteTeamCard(me.team) : null);
   try {
     await members.load();
   } catch (e) {
