@@ -68,6 +68,9 @@ enum authd_stmt {
 	AUTHD_STMT_EXPORT,          /* privacy.c */
 	AUTHD_STMT_ERASE,
 	AUTHD_STMT_ERASURE_SWEEP,   /* purge.c */
+	AUTHD_STMT_RESET_REQUEST,   /* recovery.c */
+	AUTHD_STMT_RESET_FIND,
+	AUTHD_STMT_RESET_APPLY,
 	_AUTHD_STMT_MAX,
 };
 
@@ -398,6 +401,7 @@ struct authd_ctx {
 		char new_password[AUTHD_PASSWORD_MAX_BYTES + 1];
 		size_t new_password_len;
 	} reauth;
+	uint8_t reset_hash[AUTHD_HASH_BYTES]; /* recovery.c: the reset link's token hash */
 	struct {                 /* two_factor.c */
 		struct authd_second_factor f;
 		char sealed[AUTHD_TOTP_SEALED_HEX + 1]; /* hex: a secret or a pending one */
@@ -485,6 +489,7 @@ struct authd_pw_job {
 	char device[AUTHD_NAME_MAX_BYTES + 1];
 	char team_name[AUTHD_NAME_MAX_BYTES + 1];
 	uint8_t invite_hash[AUTHD_HASH_BYTES]; /* invite.accept */
+	uint8_t reset_hash[AUTHD_HASH_BYTES];  /* password.reset: the link's token hash */
 	char token[AUTHD_TOKEN_HEX + 1];     /* the new session's, until answered */
 	char code[AUTHD_INVITE_HEX + 1];     /* sign-up: the team's first invite code */
 	struct authd_second_factor factor;  /* token op: the code sent with the password */
@@ -509,6 +514,15 @@ int authd_pw_job_submit(struct authd_pw_job *j);
 void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
 
 /* ---- two_factor.c: two-factor login (TOTP), enrolment and second step ---- */
+
+/* ---- recovery.c: a forgotten password ---------------------------------------- */
+
+/* authd_recovery_prepare - declare this file's statements on the async pool */
+int authd_recovery_prepare(struct authd *a);
+/* authd_op_password_forgot - {email}: a reset link mailed if an account has it; 202 either way */
+void authd_op_password_forgot(struct authd_ctx *c);
+/* authd_op_password_reset - {token, new_password}: the link's account gets the new password */
+void authd_op_password_reset(struct authd_ctx *c);
 
 /* ---- privacy.c: export and erasure ------------------------------------------ */
 

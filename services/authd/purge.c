@@ -23,9 +23,11 @@
 #define PURGE_EVERY_S 3600
 #define PURGE_RETRY_S 60
 
-/* expired second-factor tickets go with the sessions (the count is the sessions') */
+/* expired second-factor tickets and reset links (an hour after they expired) go with the
+ * sessions (the count is the sessions') */
 static const char s_sessions_sql[] =
-	"WITH tickets AS (DELETE FROM login_challenges WHERE expires_at <= now()) "
+	"WITH tickets AS (DELETE FROM login_challenges WHERE expires_at <= now()), "
+	"resets AS (DELETE FROM password_resets WHERE expires_at <= now() - interval '1 hour') "
 	"DELETE FROM sessions WHERE expires_at <= now() "
 	"OR ($1::int > 0 AND last_used_at <= now() - make_interval(secs => $1::int))";
 

@@ -31,6 +31,8 @@ ROUTES = [
     ("GET", "/api/me", False, "GET, DELETE"),
     ("GET", "/api/me/export", False, "GET"),
     ("POST", "/api/password", True, "POST"),
+    ("POST", "/api/password/forgot", True, "POST"),
+    ("POST", "/api/password/reset", True, "POST"),
     ("GET", "/api/team", False, "GET, PATCH, DELETE"),
     ("GET", "/api/team/invite", False, "GET"),
     ("POST", "/api/team/invite/rotate", False, "POST"),

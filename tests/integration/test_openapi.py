@@ -393,6 +393,22 @@ def test_privacy_answers(shared_stack, check):
     shared_stack.pg.query("DELETE FROM login_failures")
 
 
+def test_recovery_answers(shared_stack, check):
+    b = Browser(shared_stack)
+    b.signup()
+    c = Browser(shared_stack)
+    check("POST", "/api/password/forgot", c.post("/api/password/forgot", {"email": b.email}), 202)
+    check("POST", "/api/password/forgot", c.post("/api/password/forgot", {"email": "x"}), 422)
+    link = shared_stack.pg.query("SELECT params->>'link' FROM mail_outbox WHERE to_addr = %s",
+                                 (b.email,))[0][0]
+    token = link.rsplit("=", 1)[1]
+    check("POST", "/api/password/reset",
+          c.post("/api/password/reset", {"token": "0" * 40, "new_password": "x" * 20}), 422)
+    check("POST", "/api/password/reset",
+          c.post("/api/password/reset", {"token": token, "new_password": "another long one 7"}),
+          204)
+
+
 def test_every_operation_answered_as_documented(check):
     """Runs after the tests above (file order): each operation had a
     documented 2xx answer, and the tests saw its errors too."""

@@ -1,0 +1,61 @@
+"""test_web_recovery.py - a forgotten password in the browser, end to end, in real Chromium
+against the real daemons and PostgreSQL: Hedy logs out, asks for a link from the login page
+("Forgot your password?"), and opens the link of the mail that sembark queued (read from
+mail_outbox: the mail daemon that sends it is not built yet); the token leaves the address bar
+at once; a mismatched repeat is refused on its field; the new password is set, the login page
+says so, the old password no longer works and the new one does; the same link a second time
+is refused in words. Screenshots: recovery-forgot, recovery-reset."""
+
+from test_web_story import PASSWORD, signup
+from test_web_two_factor import log_in
+
+NEW = "tuned frequency hopping 1942"
+
+
+def test_forgotten_password(stack, browsers):
+    hedy = browsers(stack.url("/"))
+    signup(hedy, "Frequency Hopping", "Hedy Owner", "hedy@lamarr.test")
+    hedy.click("Log out")
+    hedy.wait_path("/login")
+
+    hedy.link("Forgot your password?").click()
+    hedy.wait_text("Enter the email you log in with")
+    hedy.fill({"Email": "hedy@lamarr.test"})
+    hedy.click("Send me a link")
+    hedy.wait_text("If an account uses this email, a link to choose a new password is on its way.")
+    hedy.screenshot("recovery-forgot")
+    link = stack.pg.query("SELECT params->>'link' FROM mail_outbox WHERE to_addr = %s "
+                          "AND template = 'password_reset'", ("hedy@lamarr.test",))[0][0]
+    assert link.startswith(stack.url("/login#reset="))
+
+    hedy.go(link[len(stack.url("")):])
+    hedy.wait_text("Choose a new password")
+    assert "reset=" not in hedy.d.current_url  # out of the address bar and history at once
+    hedy.fill({"New password": NEW, "Repeat the new password": NEW + "x"})
+    hedy.click("Set new password")
+    hedy.wait(lambda: hedy.field_error("Repeat the new password"), "the mismatch on its field")
+    hedy.fill({"New password": NEW, "Repeat the new password": NEW})
+    hedy.screenshot("recovery-reset")
+    hedy.click("Set new password")
+    hedy.wait_text("Your password was changed and every session of yours ended.")
+    assert hedy.path() == "/login"
+
+    # the old password is gone, the new one works
+    log_in(hedy, "hedy@lamarr.test")  # with PASSWORD, the old one
+    hedy.wait(lambda: "do not match an account" in hedy.alert_text(), "the old password refused")
+    hedy.expect_fault("401")
+    hedy.fill({"Email": "hedy@lamarr.test", "Password": NEW})
+    hedy.click("Log in")
+    hedy.wait_path("/app")
+    hedy.click("Log out")
+    hedy.wait_path("/login")
+
+    # the link was good once
+    hedy.go(link[len(stack.url("")):])
+    hedy.wait_text("Choose a new password")
+    hedy.fill({"New password": NEW + " again", "Repeat the new password": NEW + " again"})
+    hedy.click("Set new password")
+    hedy.wait(lambda: "This link does not work any more" in hedy.alert_text(), "the used link")
+    hedy.expect_fault("422")
+    assert PASSWORD != NEW
+    hedy.assert_clean()
