@@ -25,7 +25,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS := libevent libevent_pthreads libzmq msgpack libpq libsodium libsystemd \
-        libcrypt jansson inih openssl zlib libqrencode
+        libcrypt jansson inih openssl zlib libqrencode libcurl
 
 # pkg-config is asked lazily: on a fresh machine it runs after deps.sh.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -53,8 +53,8 @@ CFLAGS  = $(CFLAGS_BASE) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
 LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS_MODE) $(EXTRA_LDFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm
 
-SERVICES  := ingressd authd telemetryd logd ctl
-BIN_NAMES := sembark-ingressd sembark-authd sembark-telemetryd sembark-logd sembarkctl
+SERVICES  := ingressd authd telemetryd logd maild ctl
+BIN_NAMES := sembark-ingressd sembark-authd sembark-telemetryd sembark-logd sembark-maild sembarkctl
 
 # three floors, each using only those below it: shared/ (generic C, knows
 # no message), ipc/ (the message and operation tables, codecs), runtime/
@@ -70,7 +70,7 @@ svc_lib_objs = $(filter-out %/main.o,$(call svc_objs,$(1)))
 
 BINS := $(BUILD)/bin/sembark-ingressd $(BUILD)/bin/sembark-authd \
         $(BUILD)/bin/sembark-telemetryd $(BUILD)/bin/sembark-logd \
-        $(BUILD)/bin/sembarkctl
+        $(BUILD)/bin/sembark-maild $(BUILD)/bin/sembarkctl
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/unit/lib/*.c)))

@@ -12,7 +12,8 @@
 #                               runtime for the fuzz targets, man-db/groff-base
 #                               for the man pages' checks (what `make test`
 #                               runs), valgrind for `make test-valgrind`,
-#                               prometheus for promtool (the metrics test)
+#                               prometheus for promtool (the metrics test),
+#                               aiosmtpd for the mail tests' SMTP relay
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
 set -eu
@@ -21,7 +22,7 @@ PACKAGES="
 build-essential pkg-config
 libevent-dev libzmq3-dev libmsgpack-dev libpq-dev libsodium-dev
 libsystemd-dev libcrypt-dev libjansson-dev libinih-dev libssl-dev zlib1g-dev
-libcmocka-dev libqrencode-dev
+libcmocka-dev libqrencode-dev libcurl4-openssl-dev
 postgresql
 python3 python3-pytest python3-requests python3-psycopg2 python3-zmq python3-msgpack
 systemd util-linux procps
@@ -33,7 +34,7 @@ python3-h11 valgrind zbar-tools
 npm python3-jsonschema
 clang libclang-rt-14-dev
 man-db groff-base
-prometheus
+prometheus python3-aiosmtpd
 "
 DEB_PACKAGES="
 debhelper dpkg-dev fakeroot lintian

@@ -55,6 +55,7 @@ owner_password_file = $VAR/secrets/db-owner-password
 authd_password_file = $VAR/secrets/db-authd-password
 telemetryd_password_file = $VAR/secrets/db-telemetryd-password
 logd_password_file = $VAR/secrets/db-logd-password
+maild_password_file = $VAR/secrets/db-maild-password
 
 [ipc]
 authd = ipc://$VAR/run/authd.sock

@@ -30,7 +30,8 @@ import sys
 from config_schema import (ROOT, field_comments, file_rules, read, schema, secret_rule,
                            tool_variables)
 
-DAEMONS = ("sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-logd")
+DAEMONS = ("sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-logd",
+           "sembark-maild")
 PROGRAMS = DAEMONS + ("sembarkctl",)
 CONF = "sembark.conf"
 SRC = os.path.join("docs", "man", "src")

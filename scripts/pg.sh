@@ -10,7 +10,7 @@
 #   var/pg/                    the cluster (owned by `postgres` when run as root)
 #   var/run/pg/.s.PGSQL.5432   its only listener: a Unix socket, no TCP at all
 #   var/log/postgresql.log     its log
-#   var/secrets/               0700: db-owner-password, db-{authd,telemetryd,logd}-password,
+#   var/secrets/               0700: db-owner-password, db-{authd,telemetryd,logd,maild}-password,
 #                              csrf-key, totp-key; 0600 each, made once from /dev/urandom
 # The bootstrap superuser is sembark_owner, with the generated password and
 # scram-sha-256 for every local connection. PostgreSQL refuses to run as
@@ -75,7 +75,8 @@ init_dirs() {
 	chmod 0640 "$LOG_FILE"
 	chown_pg "$LOG_FILE"
 	local s
-	for s in db-owner-password db-authd-password db-telemetryd-password db-logd-password csrf-key totp-key; do
+	for s in db-owner-password db-authd-password db-telemetryd-password db-logd-password \
+		db-maild-password csrf-key totp-key; do
 		new_secret "$s"
 	done
 	if [ "$(id -u)" -eq 0 ] && ! as_pg test -x "$VAR"; then

@@ -6,7 +6,7 @@
 # 1. scripts/pg.sh start: the private PostgreSQL under var/ (Unix socket only)
 # 2. scripts/genconf.sh: var/sembark.conf for this PORT (rewritten every run)
 # 3. sembarkctl migrate: schema up to date, daemon role passwords set
-# 4. sembark-logd, -authd, -telemetryd, -ingressd with --config var/sembark.conf,
+# 4. sembark-logd, -authd, -telemetryd, -maild, -ingressd with --config var/sembark.conf,
 #    supervised like systemd's Restart=on-failure: a daemon that exits is
 #    started again after 1 s, unless it was started 5 times within 10 s
 #    (systemd's default StartLimitBurst=5 in StartLimitIntervalSec=10s).
@@ -30,7 +30,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$ROOT/$BUILD/bin ;; esac
 PORT=${PORT:-8080}
 PIDFILE=$VAR/run/run.pid
-START_ORDER=(logd authd telemetryd ingressd)
+START_ORDER=(logd authd telemetryd maild ingressd)
 RESTART_BURST=5    # starts ...
 RESTART_WINDOW=10  # ... within this many seconds: give up on the daemon
 STOP_TIMEOUT=15    # s before SIGKILL
@@ -47,7 +47,7 @@ die() { say "$*"; exit 1; }
 
 preflight() {
 	local d
-	for d in sembarkctl sembark-logd sembark-authd sembark-telemetryd sembark-ingressd; do
+	for d in sembarkctl sembark-logd sembark-authd sembark-telemetryd sembark-maild sembark-ingressd; do
 		[ -x "$BIN/$d" ] || die "$BIN/$d is missing: build first (make)"
 	done
 	case $PORT in '' | *[!0-9]*) die "PORT must be a number, not '$PORT'" ;; esac
@@ -192,7 +192,7 @@ shutdown() {
 	say "stopping"
 	[ -n "$HEALTH_PID" ] && kill "$HEALTH_PID" 2>/dev/null
 	[ -n "$TICK_PID" ] && kill "$TICK_PID" 2>/dev/null
-	stop_group ingressd authd telemetryd
+	stop_group ingressd authd telemetryd maild
 	stop_group logd
 	bash "$ROOT/scripts/pg.sh" stop
 	rm -f "$PIDFILE"

@@ -65,6 +65,8 @@ struct cfg_key {
 
 static bool s_valid_listen(const char *s);
 static bool s_valid_listen_or_off(const char *s);
+static bool s_valid_relay(const char *s);
+static bool s_valid_from(const char *s);
 static bool s_valid_origin(const char *s);
 static bool s_valid_endpoint(const char *s);
 static bool s_valid_z85_key(const char *s);
@@ -77,6 +79,8 @@ static const char *const s_sslmode_names[] = {
 };
 
 #define LISTEN_WHAT "must be host:port with a port from 1 to 65535"
+#define RELAY_WHAT "must be smtp://host[:port] or smtps://host[:port], or empty (off)"
+#define FROM_WHAT "must be one address local@domain, without blanks, quotes or angle brackets"
 #define LISTEN_OFF_WHAT "must be host:port with a port from 1 to 65535, or empty (off)"
 #define ORIGIN_WHAT "must be http:// or https:// and a host[:port], with no path or trailing slash"
 #define Z85_WHAT "must be empty or a 40-character Z85 key (sembarkctl keygen)"
@@ -154,6 +158,16 @@ static const struct cfg_key s_schema[] = {
 	K_STR(database, authd_password_file, ""),
 	K_STR(database, telemetryd_password_file, ""),
 	K_STR(database, logd_password_file, ""),
+	K_STR(database, maild_password_file, ""),
+
+	K_CHK(mail, relay, "", s_valid_relay, RELAY_WHAT),
+	K_CHK(mail, from, "sembark@localhost", s_valid_from, FROM_WHAT),
+	K_BOOL(mail, require_tls, true),
+	K_STR(mail, ca_file, ""),
+	K_STR(mail, username, ""),
+	K_STR(mail, password_file, ""),
+	K_INT(mail, max_attempts, 1, 100, 8),
+	K_STR(mail, user, ""),
 
 	K_CHK(ipc, authd, "ipc:///run/sembark/authd/authd.sock", s_valid_endpoint, ENDPOINT_WHAT),
 	K_CHK(ipc, telemetryd, "ipc:///run/sembark/telemetryd/telemetryd.sock", s_valid_endpoint, ENDPOINT_WHAT),
@@ -347,6 +361,33 @@ static bool s_valid_port(const char *s)
 	long long v;
 
 	return *s != '-' && s_parse_int(s, &v) && v >= 1 && v <= 65535;
+}
+
+/* s_valid_relay - "", or smtp(s)://host[:port] with nothing after */
+static bool s_valid_relay(const char *s)
+{
+	const char *host;
+
+	if (!*s)
+		return true;
+	if (strncmp(s, "smtp://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "smtps://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	return *host && strcspn(host, "/?#@ \t") == strlen(host);
+}
+
+/* s_valid_from - local@domain, printable ASCII, no blank, quote, bracket, comma or ';' */
+static bool s_valid_from(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"<>(),;:[]\\", *p))
+			return false;
+	return at && at > s && at[1] && !strchr(at + 1, '@');
 }
 
 /* s_valid_listen_or_off - "" or s_valid_listen */

@@ -106,7 +106,19 @@ struct sembark_config {
 		char authd_password_file[CONFIG_STR_MAX];    /* password of role sembark_authd (credential db-authd-password) */
 		char telemetryd_password_file[CONFIG_STR_MAX]; /* password of role sembark_telemetryd (credential db-telemetryd-password) */
 		char logd_password_file[CONFIG_STR_MAX];     /* password of role sembark_logd (credential db-logd-password) */
+		char maild_password_file[CONFIG_STR_MAX];    /* password of role sembark_maild (credential db-maild-password) */
 	} database;
+
+	struct {
+		char relay[CONFIG_STR_MAX];   /* SMTP relay maild hands mail to: smtp://host[:port] (STARTTLS) or smtps://host[:port]; empty: mail stays queued */
+		char from[CONFIG_STR_MAX];    /* From: address of sembark's mails */
+		bool require_tls;             /* refuse a relay (smtp://) that does not offer STARTTLS */
+		char ca_file[CONFIG_STR_MAX]; /* CA certificates (PEM) the relay's certificate must chain to; empty: the system's */
+		char username[CONFIG_STR_MAX]; /* SMTP AUTH user; empty: no AUTH */
+		char password_file[CONFIG_STR_MAX]; /* SMTP AUTH password (credential mail-password) */
+		int max_attempts;             /* tries of one mail before it is given up (with backoff, 30 s doubling to 1 h) */
+		char user[CONFIG_STR_MAX];    /* user to switch to when started as root */
+	} mail;
 
 	struct {
 		/* One directory per daemon under /run/sembark, whose group
@@ -131,7 +143,7 @@ const char *config_default_path(void);
 
 /* what the warning about an ignored SEMBARK_* variable says after its name */
 #define CONFIG_ENV_IGNORED_WHY "names no config section (INGRESS, AUTH, TELEMETRY, LOGS, " \
-	"DATABASE, IPC), so it is not a setting: ignored"
+	"DATABASE, MAIL, IPC), so it is not a setting: ignored"
 
 /* config_env_ignored - the i-th ignored variable (of the first
  * CONFIG_ENV_IGNORED_MAX), NULL past the last */

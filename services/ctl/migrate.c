@@ -374,6 +374,9 @@ static int s_set_passwords(struct migrate_run *m)
 	if (r >= 0)
 		r = s_set_password(m, "sembark_logd", "db-logd-password",
 				   c->database.logd_password_file);
+	if (r >= 0)
+		r = s_set_password(m, "sembark_maild", "db-maild-password",
+				   c->database.maild_password_file);
 	return r;
 }
 

@@ -52,7 +52,8 @@ STOP_TIMEOUT = 10.0 * SLOW
 
 DAEMONS = ("logd", "authd", "telemetryd", "ingressd")  # start order
 BACKENDS = ("authd", "telemetryd", "logd")
-ROLES = {"authd": "sembark_authd", "telemetryd": "sembark_telemetryd", "logd": "sembark_logd"}
+ROLES = {"authd": "sembark_authd", "telemetryd": "sembark_telemetryd", "logd": "sembark_logd",
+         "maild": "sembark_maild"}
 OWNER = "sembark_owner"
 DBNAME = "sembark"
 SECURITY_CONTACT = "mailto:security@example.com"
@@ -408,6 +409,7 @@ def config_text(pg, sec, port, rundir, extra=None):
             "authd_password_file": sec.files["authd"],
             "telemetryd_password_file": sec.files["telemetryd"],
             "logd_password_file": sec.files["logd"],
+            "maild_password_file": sec.files["maild"],
         },
         "ipc": {
             "authd": "ipc://%s/authd.sock" % rundir,
@@ -763,6 +765,17 @@ class Stack:
             d.notify.close()
         self.http.close()
         return self.problems
+
+    def add_maild(self, start=True):
+        """sembark-maild for this stack (not one of DAEMONS: only the mail tests run it),
+        with the stack's config; its [mail] settings come from the stack's config. Stopped
+        before the others at teardown."""
+        assert "maild" not in self.daemons
+        self.daemons["maild"] = Daemon(self, "maild")
+        self.extra.append("maild")
+        if start:
+            self.start("maild")
+        return self.daemons["maild"]
 
     def add_ingress(self, name="ingressd2", config=None, env=None, start=True):
         """A second sembark-ingressd (daemon `name`) on a free port of its

@@ -26,12 +26,14 @@ import sembark
 pytestmark = pytest.mark.skipif(os.environ.get("SEMBARK_TEST_DEB") != "1" or os.geteuid() != 0,
                                 reason="set SEMBARK_TEST_DEB=1 and run as root (make test-deb)")
 
-PROGRAMS = ["sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-logd", "sembarkctl"]
-USERS = ["sembark-ingress", "sembark-auth", "sembark-telemetry", "sembark-log"]
+PROGRAMS = ["sembark-ingressd", "sembark-authd", "sembark-telemetryd", "sembark-logd",
+            "sembark-maild", "sembarkctl"]
+USERS = ["sembark-ingress", "sembark-auth", "sembark-telemetry", "sembark-log", "sembark-mail"]
 UNIT_DIR = "/lib/systemd/system"
 UNITS = ["sembark-ingressd.service", "sembark-ingressd@.service", "sembark-ingressd.socket",
          "sembark-ingressd-metrics.socket",
          "sembark-authd.service", "sembark-telemetryd.service", "sembark-logd.service",
+         "sembark-maild.service",
          "sembark-migrate.service", "sembark.target"]
 CONF = "/etc/sembark/sembark.conf"
 BUILD_TIMEOUT = 1800

@@ -35,6 +35,7 @@ def test_configuration_reference_names_every_key():
 
 MAN_DIR = os.path.join(ROOT, "docs", "man")
 PAGES = ("sembark-ingressd.8", "sembark-authd.8", "sembark-telemetryd.8", "sembark-logd.8",
+         "sembark-maild.8",
          "sembarkctl.8", "sembark.conf.5")
 
 
