@@ -1,18 +1,32 @@
 """test_web_recovery.py - a forgotten password in the browser, end to end, in real Chromium
-against the real daemons and PostgreSQL: Hedy logs out, asks for a link from the login page
-("Forgot your password?"), and opens the link of the mail that sembark queued (read from
-mail_outbox: the mail daemon that sends it is not built yet); the token leaves the address bar
-at once; a mismatched repeat is refused on its field; the new password is set, the login page
+against the real daemons (sembark-maild included), PostgreSQL and a real SMTP server with
+STARTTLS (aiosmtpd, tests/integration/smtp_relay.py): Hedy logs out, asks for a link from the
+login page ("Forgot your password?"), and opens the link of the mail that arrived at the relay;
+the token leaves the address bar at once; a mismatched repeat is refused on its field; the new password is set, the login page
 says so, the old password no longer works and the new one does; the same link a second time
 is refused in words. Screenshots: recovery-forgot, recovery-reset."""
 
+import re
+
+from smtp_relay import Relay, mail_config, make_tls_files
 from test_web_story import PASSWORD, signup
 from test_web_two_factor import log_in
 
 NEW = "tuned frequency hopping 1942"
 
 
-def test_forgotten_password(stack, browsers):
+def test_forgotten_password(make_stack, browsers, tmp_path):
+    tls = make_tls_files(tmp_path)
+    relay = Relay(tls).start()
+    try:
+        stack = make_stack(config=mail_config(relay.port, tls))
+        stack.add_maild()
+        story(stack, browsers, relay)
+    finally:
+        relay.stop()
+
+
+def story(stack, browsers, relay):
     hedy = browsers(stack.url("/"))
     signup(hedy, "Frequency Hopping", "Hedy Owner", "hedy@lamarr.test")
     hedy.click("Log out")
@@ -24,9 +38,10 @@ def test_forgotten_password(stack, browsers):
     hedy.click("Send me a link")
     hedy.wait_text("If an account uses this email, a link to choose a new password is on its way.")
     hedy.screenshot("recovery-forgot")
-    link = stack.pg.query("SELECT params->>'link' FROM mail_outbox WHERE to_addr = %s "
-                          "AND template = 'password_reset'", ("hedy@lamarr.test",))[0][0]
-    assert link.startswith(stack.url("/login#reset="))
+    _, rcpts, mail, _ = relay.inbox.wait(1)[0]
+    assert rcpts == ["hedy@lamarr.test"] and mail["Subject"] == "Choose a new password for sembark"
+    link = re.search(re.escape(stack.url("/login#reset=")) + r"[0-9a-f]{40}",
+                     mail.get_content()).group(0)
 
     hedy.go(link[len(stack.url("")):])
     hedy.wait_text("Choose a new password")
@@ -39,6 +54,7 @@ def test_forgotten_password(stack, browsers):
     hedy.click("Set new password")
     hedy.wait_text("Your password was changed and every session of yours ended.")
     assert hedy.path() == "/login"
+    assert relay.inbox.wait(2)[1][2]["Subject"] == "Your sembark password was changed"
 
     # the old password is gone, the new one works
     log_in(hedy, "hedy@lamarr.test")  # with PASSWORD, the old one

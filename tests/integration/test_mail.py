@@ -10,12 +10,8 @@ with its failure in words (no host, no address) and goes out once the relay is b
 leased by a maild that died goes out when the lease ends. A relay without STARTTLS gets nothing
 while [mail] require_tls is on; a 5xx refusal gives the mail up at once."""
 
-import email
-import email.policy
 import os
 import re
-import ssl
-import subprocess
 import time
 
 import pytest
@@ -23,72 +19,20 @@ import pytest
 import sembark
 from client import Browser, make_team
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="python3-aiosmtpd missing")
+pytest.importorskip("aiosmtpd.controller", reason="python3-aiosmtpd missing")
+from smtp_relay import Inbox, Relay, mail_config, make_tls_files  # noqa: E402
 
 NEW_PASSWORD = "mail arrived safely 2026"
 IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 
 
-class Inbox:
-    """What the relay accepted: (mail from, rcpt tos, parsed message)."""
-
-    def __init__(self, refuse=None):
-        self.mails = []
-        self.refuse = refuse  # an SMTP reply for RCPT TO, e.g. "550 no such user"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse:
-            return self.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg, session.ssl))
-        return "250 Message accepted"
-
-    def wait(self, n=1, timeout=20):
-        sembark.wait_until(lambda: len(self.mails) >= n, timeout=timeout,
-                           what="%d mail(s) at the relay" % n)
-        return self.mails
-
-
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("smtp-tls")
-    key, cert = str(d / "key.pem"), str(d / "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    return key, cert
-
-
-class Relay:
-    def __init__(self, tls_files, inbox=None, starttls=True):
-        self.inbox = inbox or Inbox()
-        self.port = sembark.free_port()
-        ctx = None
-        if starttls:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(tls_files[1], tls_files[0])
-        self.ctl = aiosmtpd.Controller(self.inbox, hostname="127.0.0.1", port=self.port,
-                                       tls_context=ctx, require_starttls=starttls)
-
-    def start(self):
-        self.ctl.start()
-        return self
-
-    def stop(self):
-        self.ctl.stop()
+    return make_tls_files(tmp_path_factory.mktemp("smtp-tls"))
 
 
 def mail_stack(make_stack, tls_files, port, **mail):
-    conf = {"relay": "smtp://127.0.0.1:%d" % port, "from": "accounts@sembark.test",
-            "ca_file": tls_files[1]}
-    conf.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in mail.items()})
-    st = make_stack(config={"mail": conf})
-    return st
+    return make_stack(config=mail_config(port, tls_files, **mail))
 
 
 def outbox(pg, email_addr):
