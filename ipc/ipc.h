@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 9
+#define IPC_VERSION 10
 #define IPC_FRAME_MAX (2u * 1024 * 1024) /* ZMQ_MAXMSGSIZE default, see [ipc] max_msg_bytes */
 
 enum ipc_peer {

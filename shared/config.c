@@ -133,6 +133,7 @@ static const struct cfg_key s_schema[] = {
 	K_INT(auth, hash_threads, 1, 64, 2),
 	K_STR(auth, totp_key_file, ""),
 	K_CHK(auth, totp_issuer, "sembark", s_valid_issuer, ISSUER_WHAT),
+	K_BOOL(auth, require_verified_email, false),
 	K_STR(auth, user, ""),
 
 	K_INT(telemetry, retention_days, 1, 3650, 30),

@@ -75,6 +75,7 @@ struct sembark_config {
 		int hash_threads;         /* worker threads that hash passwords */
 		char totp_key_file[CONFIG_STR_MAX]; /* key sealing two-factor secrets (credential totp-key); empty: two-factor login off */
 		char totp_issuer[CONFIG_STR_MAX]; /* the name authenticator apps show for sembark's codes */
+		bool require_verified_email; /* refuse login (403 email_not_verified, a new link mailed) until the email is verified */
 		char user[CONFIG_STR_MAX]; /* user to switch to when started as root */
 	} auth;
 

@@ -36,7 +36,8 @@ static const char s_email_taken_sql[] = "SELECT 1 FROM users WHERE email = $1";
 static const char s_signup_sql[] =
 	"WITH t AS (INSERT INTO teams (name) VALUES ($1) RETURNING id), "
 	"u AS (INSERT INTO users (team_id, email, name, password_hash, role) "
-	"      SELECT id, $2, $3, $4, 'owner' FROM t RETURNING id), "
+	"      SELECT id, $2, $3, $4, 'owner' FROM t RETURNING id, email, name), "
+	AUTHD_SQL_VERIFY_MAIL("u", "$10", "$11") ", "
 	"i AS (INSERT INTO invites (team_id, code, code_hash) SELECT id, $5, $6::bytea FROM t), "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
 	"      SELECT $7::bytea, id, now() + make_interval(secs => $8::float8), $9 FROM u "
@@ -52,7 +53,8 @@ static const char s_invite_team_sql[] =
 static const char s_accept_sql[] =
 	"WITH i AS (SELECT team_id FROM invites WHERE code_hash = $1::bytea), "
 	"u AS (INSERT INTO users (team_id, email, name, password_hash, role) "
-	"      SELECT team_id, $2, $3, $4, 'member' FROM i RETURNING id, team_id), "
+	"      SELECT team_id, $2, $3, $4, 'member' FROM i RETURNING id, team_id, email, name), "
+	AUTHD_SQL_VERIFY_MAIL("u", "$8", "$9") ", "
 	"s AS (INSERT INTO sessions (token_hash, user_id, expires_at, device_name) "
 	"      SELECT $5::bytea, id, now() + make_interval(secs => $6::float8), $7 FROM u "
 	"      RETURNING id, created_at, expires_at), "
@@ -62,7 +64,8 @@ static const char s_accept_sql[] =
 
 static const char s_login_account_sql[] =
 	"SELECT u.id, u.team_id, u.name, u.role, t.name, u.password_hash, "
-	"coalesce(encode(u.totp_secret, 'hex'), ''), u.totp_last_step::text FROM users u "
+	"coalesce(encode(u.totp_secret, 'hex'), ''), u.totp_last_step::text, "
+	"CASE WHEN u.email_verified_at IS NULL THEN 'f' ELSE 't' END FROM users u "
 	"JOIN teams t ON t.id = u.team_id WHERE u.email = $1";
 
 static const char s_rehash_sql[] =
@@ -73,9 +76,9 @@ int authd_accounts_prepare(struct authd *a)
 {
 	static const struct authd_stmt_def defs[] = {
 		{ AUTHD_STMT_EMAIL_TAKEN, s_email_taken_sql, 1 },
-		{ AUTHD_STMT_SIGNUP, s_signup_sql, 9 },
+		{ AUTHD_STMT_SIGNUP, s_signup_sql, 11 },
 		{ AUTHD_STMT_INVITE_TEAM, s_invite_team_sql, 1 },
-		{ AUTHD_STMT_ACCEPT, s_accept_sql, 7 },
+		{ AUTHD_STMT_ACCEPT, s_accept_sql, 9 },
 		{ AUTHD_STMT_LOGIN_ACCOUNT, s_login_account_sql, 1 },
 		{ AUTHD_STMT_REHASH, s_rehash_sql, 3 },
 	};
@@ -262,8 +265,9 @@ static void s_signed_up(struct authd_task *t, int r, const PGresult *res)
 static void s_signup_done(struct authd_pw_job *j)
 {
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
+	char verify_hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
 	const char *params[] = { j->team_name, j->s.email, j->s.name, j->hash,
-				 j->code, code_hash, tok_hash, life, j->device };
+				 j->code, code_hash, tok_hash, life, j->device, verify_hash, link };
 	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (j->hash_r < 0) {
@@ -275,7 +279,9 @@ static void s_signup_done(struct authd_pw_job *j)
 	authd_token_new(j->token, h);
 	authd_bytea(h, tok_hash);
 	s_life(j->a, life);
-	authd_task_query(&j->t, AUTHD_STMT_SIGNUP, 9, params, s_signed_up);
+	authd_verify_link(j->a, verify_hash, link);
+	authd_task_query(&j->t, AUTHD_STMT_SIGNUP, 11, params, s_signed_up);
+	sodium_memzero(link, sizeof(link));
 }
 
 /* authd_op_signup - a team, its owner (logged in) and its invite link */
@@ -373,7 +379,9 @@ static void s_accepted(struct authd_task *t, int r, const PGresult *res)
 static void s_accept_done(struct authd_pw_job *j)
 {
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
-	const char *params[] = { code_hash, j->s.email, j->s.name, j->hash, tok_hash, life, j->device };
+	char verify_hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
+	const char *params[] = { code_hash, j->s.email, j->s.name, j->hash, tok_hash, life,
+				 j->device, verify_hash, link };
 	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (j->hash_r < 0) {
@@ -384,7 +392,9 @@ static void s_accept_done(struct authd_pw_job *j)
 	authd_token_new(j->token, h);
 	authd_bytea(h, tok_hash);
 	s_life(j->a, life);
-	authd_task_query(&j->t, AUTHD_STMT_ACCEPT, 7, params, s_accepted);
+	authd_verify_link(j->a, verify_hash, link);
+	authd_task_query(&j->t, AUTHD_STMT_ACCEPT, 9, params, s_accepted);
+	sodium_memzero(link, sizeof(link));
 }
 
 static void s_invite_found(struct authd_task *t, int r, const PGresult *res)
@@ -516,11 +526,28 @@ static void s_login_passed(struct authd_pw_job *j)
 	authd_throttle_clear(&j->t, j->email_hash, s_login_cleared);
 }
 
+static void s_unverified_cleared(struct authd_task *t, int r, const PGresult *res)
+{
+	struct authd_pw_job *j = (struct authd_pw_job *)t;
+
+	(void)res;
+	if (r < 0)
+		log_warning_errno(r, "cannot clear login failures", LOG_S("user_id", j->s.user_id));
+	authd_verify_resend(j->a, j->s.user_id);
+	log_info("login refused: email not verified", LOG_S("user_id", j->s.user_id));
+	authd_reply_error(&j->req, 403, "email_not_verified",
+			  "confirm your email first: a new link is on its way to it");
+}
+
 /* s_login_done - verified (or not) on the pool; with two-factor on, the code decides */
 static void s_login_done(struct authd_pw_job *j)
 {
 	if (!j->known || j->verify_r != 0) {
 		s_login_failed(j);
+		return;
+	}
+	if (j->a->b.d.cfg.auth.require_verified_email && !j->s.email_verified) {
+		authd_throttle_clear(&j->t, j->email_hash, s_unverified_cleared);
 		return;
 	}
 	if (j->totp_sealed[0]) {
@@ -547,11 +574,11 @@ static void s_login_counted(struct authd_task *t, int r, const PGresult *res)
 static void s_login_account(struct authd_task *t, int r, const PGresult *res)
 {
 	struct authd_pw_job *j = (struct authd_pw_job *)t;
-	char last[24];
+	char last[24], verified[2] = "f";
 	const struct authd_col cols[] = {
 		AUTHD_COL(j->s.user_id), AUTHD_COL(j->s.team_id), AUTHD_COL(j->s.name),
 		AUTHD_COL(j->s.role), AUTHD_COL(j->s.team_name), AUTHD_COL(j->stored),
-		AUTHD_COL(j->totp_sealed), AUTHD_COL(last),
+		AUTHD_COL(j->totp_sealed), AUTHD_COL(last), AUTHD_COL(verified),
 	};
 
 	if (r < 0) {
@@ -560,6 +587,7 @@ static void s_login_account(struct authd_task *t, int r, const PGresult *res)
 	}
 	j->known = authd_one_row(res, cols, ELEMENTSOF(cols)) == 0;
 	j->totp_last_step = j->known ? strtoll(last, NULL, 10) : -1;
+	j->s.email_verified = verified[0] == 't';
 	if (!j->known)
 		snprintf(j->stored, sizeof(j->stored), "%s", authd_password_dummy(&j->policy));
 	authd_throttle_fail(t, j->email_hash, s_login_counted);

@@ -71,6 +71,8 @@ enum authd_stmt {
 	AUTHD_STMT_RESET_REQUEST,   /* recovery.c */
 	AUTHD_STMT_RESET_FIND,
 	AUTHD_STMT_RESET_APPLY,
+	AUTHD_STMT_EMAIL_VERIFY,    /* verify.c */
+	AUTHD_STMT_EMAIL_RESEND,
 	_AUTHD_STMT_MAX,
 };
 
@@ -238,6 +240,7 @@ struct authd_session {
 	char expires_at[AUTHD_TIME_MAX];
 	bool two_factor_required; /* the team requires two-factor login */
 	bool two_factor_pending;  /* ... and this user has not turned it on */
+	bool email_verified;      /* the user proved the email (set by the session lookup and login) */
 };
 
 /* ---- session_cache.c: live sessions in memory, coherent through NOTIFY ---- */
@@ -514,6 +517,37 @@ int authd_pw_job_submit(struct authd_pw_job *j);
 void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_job *j));
 
 /* ---- two_factor.c: two-factor login (TOTP), enrolment and second step ---- */
+
+/* ---- verify.c: proving an email ---------------------------------------------- */
+
+#define AUTHD_LINK_MAX (CONFIG_STR_MAX + 16 + AUTHD_TOKEN_HEX) /* <origin>/login#xxxxx=<token> */
+
+/*
+ * AUTHD_SQL_VERIFY_MAIL - two data-modifying CTEs, "ev" and "em": for each
+ * row (id, email, name) of `from`, an email_verifications row (token hash
+ * `hash`, a bytea parameter; 24 hours) and a verify_email mail carrying
+ * `link` (a text parameter), inside the statement that made the account
+ */
+#define AUTHD_SQL_VERIFY_MAIL(from, hash, link) \
+	"ev AS (INSERT INTO email_verifications (token_hash, user_id, expires_at) "      \
+	"SELECT " hash "::bytea, id, now() + interval '24 hours' FROM " from "), "        \
+	"em AS (INSERT INTO mail_outbox (user_id, to_addr, template, params) "            \
+	"SELECT id, email, 'verify_email', jsonb_build_object('name', name, 'link', "     \
+	link "::text) FROM " from ")"
+
+/* authd_verify_prepare - declare this file's statements on the async pool */
+int authd_verify_prepare(struct authd *a);
+/* authd_verify_link - a fresh token's hash as a parameter, and the link the mail carries */
+void authd_verify_link(const struct authd *a, char hash[AUTHD_BYTEA_MAX + 1],
+		       char link[AUTHD_LINK_MAX]);
+/* authd_verify_resend - a new link for user_id (within the hourly limit), not waited for */
+void authd_verify_resend(struct authd *a, const char *user_id);
+/* authd_op_email_verify - {token}: the link's account has a verified email */
+void authd_op_email_verify(struct authd_ctx *c);
+/* authd_op_email_status - GET /api/me/verification: {email, email_verified} */
+void authd_op_email_status(struct authd_ctx *c);
+/* authd_op_email_resend - a new verification link for the caller (202; none once verified) */
+void authd_op_email_resend(struct authd_ctx *c);
 
 /* ---- recovery.c: a forgotten password ---------------------------------------- */
 

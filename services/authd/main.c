@@ -77,6 +77,8 @@ static int s_open_pool(struct authd *x)
 	if (r >= 0)
 		r = authd_recovery_prepare(x);
 	if (r >= 0)
+		r = authd_verify_prepare(x);
+	if (r >= 0)
 		r = authd_audit_prepare(x);
 	if (r >= 0)
 		r = authd_sessions_listen(x);

@@ -3,7 +3,7 @@
  * stored about the caller, one JSON document), DELETE /api/me (the
  * caller's account erased, password proven again) and DELETE /api/team
  * (the owner erases the team and every member). The work is two SECURITY
- * DEFINER functions of migrations/0012_export_erasure.sql, each one
+ * DEFINER functions of migrations/0014_export_erasure.sql, each one
  * transaction over tables that are not authd's (telemetry, audit): authd
  * only ever passes the id of the session it has just checked. The purge
  * (purge.c) runs sembark_erasure_sweep() for writes that were under way,

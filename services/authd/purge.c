@@ -5,7 +5,7 @@
  * login-throttling rows older than an hour are deleted at
  * start and every hour, through authd's role (it has DELETE on both
  * tables); then sembark_erasure_sweep() erases again what a write under
- * way at an erasure brought back (privacy.c, migrations/0012) and forgets
+ * way at an erasure brought back (privacy.c, migrations/0014) and forgets
  * erased ids older than a day (an erasure brings the next run forward to
  * privacy.c's ERASE_SWEEP_DELAY_S later, authd_purge_soon). The statements run on the asynchronous
  * pool, one after the other; the loop never waits for them. A run that fails (PostgreSQL
@@ -23,11 +23,12 @@
 #define PURGE_EVERY_S 3600
 #define PURGE_RETRY_S 60
 
-/* expired second-factor tickets and reset links (an hour after they expired) go with the
- * sessions (the count is the sessions') */
+/* expired second-factor tickets, reset links (an hour after they expired) and verification
+ * links go with the sessions (the count is the sessions') */
 static const char s_sessions_sql[] =
 	"WITH tickets AS (DELETE FROM login_challenges WHERE expires_at <= now()), "
-	"resets AS (DELETE FROM password_resets WHERE expires_at <= now() - interval '1 hour') "
+	"resets AS (DELETE FROM password_resets WHERE expires_at <= now() - interval '1 hour'), "
+	"verifications AS (DELETE FROM email_verifications WHERE expires_at <= now()) "
 	"DELETE FROM sessions WHERE expires_at <= now() "
 	"OR ($1::int > 0 AND last_used_at <= now() - make_interval(secs => $1::int))";
 

@@ -16,7 +16,7 @@
  * account's other links, sets the password, ends every session and
  * second-step ticket, writes the audit event password_reset and a notice
  * mail (password_changed). 204; nothing is signed in.
- * migrations/0013_password_recovery.sql says what is stored.
+ * migrations/0012_account_mail.sql says what is stored.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +29,6 @@
 #include "log.h"
 
 #define RESETS_PER_HOUR 3
-#define LINK_MAX (CONFIG_STR_MAX + 16 + AUTHD_TOKEN_HEX)
 #define TOKEN_BAD "is invalid or has expired: ask for a new link"
 
 static const char s_forgot_sql[] =
@@ -92,7 +91,7 @@ static void s_forgot_stored(struct authd_task *t, int r, const PGresult *res)
 void authd_op_password_forgot(struct authd_ctx *c)
 {
 	char email[AUTHD_EMAIL_MAX + 1], token[AUTHD_TOKEN_HEX + 1], hash[AUTHD_BYTEA_MAX + 1];
-	char link[LINK_MAX];
+	char link[AUTHD_LINK_MAX];
 	json_t *fields = json_object();
 	const char *v = authd_field_str(c->body, "email", fields, false, NULL), *why = NULL;
 	uint8_t h[AUTHD_HASH_BYTES];

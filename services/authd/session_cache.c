@@ -42,7 +42,7 @@ struct authd_cache_entry {
 	char role[AUTHD_ROLE_MAX + 1];
 	char created_at[AUTHD_TIME_MAX];
 	char expires_at[AUTHD_TIME_MAX];
-	bool two_factor_required, two_factor_pending;
+	bool two_factor_required, two_factor_pending, email_verified;
 	int64_t expires_us; /* mono_us() at which the session dies */
 	int64_t used_us;    /* mono_us() of its last use we know of */
 	int64_t fetched_us; /* mono_us() when PostgreSQL said so */
@@ -182,6 +182,7 @@ int authd_cache_get(struct authd_cache *c, const uint8_t hash[AUTHD_HASH_BYTES],
 	memcpy(s->expires_at, e->expires_at, sizeof(s->expires_at));
 	s->two_factor_required = e->two_factor_required;
 	s->two_factor_pending = e->two_factor_pending;
+	s->email_verified = e->email_verified;
 	s_texts_out(e, s);
 	*touch = now - e->used_us >= t->touch_us;
 	if (*touch)
@@ -206,6 +207,7 @@ static struct authd_cache_entry *s_entry_new(const struct authd_session *s)
 	memcpy(e->expires_at, s->expires_at, sizeof(e->expires_at));
 	e->two_factor_required = s->two_factor_required;
 	e->two_factor_pending = s->two_factor_pending;
+	e->email_verified = s->email_verified;
 	memcpy(e->texts, s->email, le);
 	memcpy(e->texts + le, s->name, ln);
 	memcpy(e->texts + le + ln, s->team_name, lt);

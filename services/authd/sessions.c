@@ -69,7 +69,8 @@ static const char s_lookup_sql[] =
 	"s.last_used_at < now() - make_interval(secs => $3::float8), "
 	"(extract(epoch FROM s.expires_at - now()) * 1000000)::bigint, "
 	"(extract(epoch FROM now() - s.last_used_at) * 1000000)::bigint, "
-	"t.require_two_factor, t.require_two_factor AND u.totp_secret IS NULL "
+	"t.require_two_factor, t.require_two_factor AND u.totp_secret IS NULL, "
+	"u.email_verified_at IS NOT NULL "
 	"FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = u.team_id "
 	"WHERE s.token_hash = $1::bytea";
 
@@ -156,6 +157,8 @@ static int s_check_row(struct session_find *f, const PGresult *res, struct authd
 		r = db_get_bool(res, 0, 14, &s->two_factor_required);
 	if (r == 0)
 		r = db_get_bool(res, 0, 15, &s->two_factor_pending);
+	if (r == 0)
+		r = db_get_bool(res, 0, 16, &s->email_verified);
 	if (r < 0)
 		return -EIO;
 	if (!authd_hash_equal_hex(hex, f->hash))

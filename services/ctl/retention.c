@@ -14,7 +14,7 @@
  *   login_challenges    second-factor tickets past their 5 minutes, the same
  *   login_failures      rows older than an hour (the throttle's window)
  *   telemetry_seen      dedupe rows older than 8 days (telemetryd's window)
- *   erased_users        ids of erased accounts older than a day (migration 0012)
+ *   erased_users        ids of erased accounts older than a day (migration 0014)
  *
  * A rule whose function or table does not exist (an older schema) is
  * skipped with a note. --dry-run runs each rule inside a transaction that

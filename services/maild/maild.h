@@ -3,7 +3,7 @@
  * file that defines them.
  *
  * sembark-maild is the only process that speaks SMTP. It takes the mails
- * authd queued in mail_outbox (migration 0013: each written inside the
+ * authd queued in mail_outbox (migration 0012: each written inside the
  * statement of its action), renders each from a plain-text template of
  * the repository, hands it to the relay of [mail] relay with libcurl
  * (STARTTLS required unless [mail] require_tls is off), and forgets it

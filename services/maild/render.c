@@ -18,6 +18,7 @@
 
 extern const char maild_tpl_password_reset[];
 extern const char maild_tpl_password_changed[];
+extern const char maild_tpl_verify_email[];
 
 static const struct {
 	const char *name;
@@ -25,6 +26,7 @@ static const struct {
 } s_templates[] = {
 	{ "password_reset", maild_tpl_password_reset },
 	{ "password_changed", maild_tpl_password_changed },
+	{ "verify_email", maild_tpl_verify_email },
 };
 
 struct out {

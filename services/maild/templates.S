@@ -21,5 +21,12 @@ maild_tpl_password_changed:
 	.byte 0
 	.size maild_tpl_password_changed, . - maild_tpl_password_changed
 
+	.globl maild_tpl_verify_email
+	.type maild_tpl_verify_email, @object
+maild_tpl_verify_email:
+	.incbin "services/maild/templates/verify_email.txt"
+	.byte 0
+	.size maild_tpl_verify_email, . - maild_tpl_verify_email
+
 	/* no executable stack */
 	.section .note.GNU-stack, "", @progbits

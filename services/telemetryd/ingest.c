@@ -51,7 +51,7 @@
  * concurrent telemetryd storing the same id at the same moment makes our
  * seen insert fail with 23505 once its commit is visible; we retry, and the
  * retry sees it and counts a duplicate. An event of a user erased within
- * the day (erased_users, migrations/0012) is never new: a batch validated
+ * the day (erased_users, migrations/0014) is never new: a batch validated
  * just before the erasure stores nothing of them.
  */
 static const char INGEST_SQL[] =

@@ -148,7 +148,8 @@ class Browser:
         self.wait(lambda: self.button(text, within), "the button %r" % text).click()
 
     def link(self, text):
-        return self.d.find_element(By.LINK_TEXT, text)
+        """The link with this text, once the page has drawn it."""
+        return self.wait(lambda: self.d.find_element(By.LINK_TEXT, text), "the link %r" % text)
 
     def alert_text(self):
         return " ".join(a.text for a in self.d.find_elements(By.CSS_SELECTOR, "main .alert")

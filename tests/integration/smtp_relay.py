@@ -29,6 +29,15 @@ class Inbox:
         self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg, session.ssl))
         return "250 Message accepted"
 
+    def with_subject(self, subject):
+        return [m for m in self.mails if m[2]["Subject"] == subject]
+
+    def wait_for(self, subject, n=1, timeout=20):
+        """The first n mails with this subject, once they arrived."""
+        sembark.wait_until(lambda: len(self.with_subject(subject)) >= n, timeout=timeout,
+                           what="%d mail(s) %r at the relay" % (n, subject))
+        return self.with_subject(subject)
+
     def wait(self, n=1, timeout=20):
         sembark.wait_until(lambda: len(self.mails) >= n, timeout=timeout,
                            what="%d mail(s) at the relay" % n)

@@ -33,6 +33,8 @@ ROUTES = [
     ("POST", "/api/password", True, "POST"),
     ("POST", "/api/password/forgot", True, "POST"),
     ("POST", "/api/password/reset", True, "POST"),
+    ("POST", "/api/email/verify", True, "POST"),
+    ("POST", "/api/me/verification", False, "GET, POST"),
     ("GET", "/api/team", False, "GET, PATCH, DELETE"),
     ("GET", "/api/team/invite", False, "GET"),
     ("POST", "/api/team/invite/rotate", False, "POST"),

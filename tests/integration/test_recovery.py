@@ -9,7 +9,7 @@ field rules as every anonymous form. reset takes a live link once: a weak new pa
 equal to the email, a wrong, used or expired token are 422 on their field; a good one sets the
 password, ends every session, voids the account's other links, records password_reset in the
 audit trail and queues a password_changed notice. Erasing the account drops mails still
-waiting for it. The mail daemon that sends what mail_outbox holds is not built yet (issue 13)."""
+waiting for it. (sembark-maild's delivery of mail_outbox: test_mail.py.)"""
 
 import re
 

@@ -155,6 +155,7 @@ static const struct key_case s_keys[] = {
 	I(auth, hash_threads, 1, 64, 2),
 	S(auth, totp_key_file, ""),
 	S(auth, totp_issuer, "sembark"),
+	B(auth, require_verified_email, false),
 	I(auth, session_cache_max, 0, 10000000, 100000),
 	I(auth, session_cache_ttl, 1, 3600, 60),
 	S(auth, user, ""),

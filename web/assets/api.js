@@ -142,6 +142,7 @@ const WORDS = {
   two_factor_enrolment_required: 'Your team requires two-factor login. Turn it on under Account first.',
   two_factor_off: 'Turn on two-factor login for yourself (under Account) before requiring it of the team.',
   team_has_members: 'As the owner you cannot leave a team with members. Delete the team on the Team page instead.',
+  email_not_verified: 'Confirm your email first: we just mailed a new link to it. Open it, then log in.',
   reset_link_dead: 'This link does not work any more: it was used, or its hour has passed. Ask for a new one on the login page.',
   export_too_large: 'Your data is too large for one download. Ask the operator of this server for it.',
 };

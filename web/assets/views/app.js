@@ -7,6 +7,7 @@
 import { ApiError } from '../api.js';
 import { h, showAlert, formAlert } from '../dom.js';
 import { loadMe, navigate, state, takeFlash, toLogin } from '../state.js';
+import { verifyBanner } from './verify.js';
 import { teamView } from './team.js';
 import { sessionsView } from './sessions.js';
 import { accountView } from './account.js';
@@ -54,7 +55,7 @@ export async function app(main) {
   const part = PARTS.find((p) => p.path === path && (!p.admin || isAdmin(me)));
   const flash = formAlert();
   const panel = h('div', { class: 'panel' });
-  main.replaceChildren(h('div', { class: 'dashboard' }, nav(me, part), h('div', { class: 'content' }, flash, panel)));
+  main.replaceChildren(h('div', { class: 'dashboard' }, nav(me, part), h('div', { class: 'content' }, flash, verifyBanner(), panel)));
   const f = takeFlash();
   if (f) showAlert(flash, f.text, f.kind);
   if (!part) return notFound(panel);

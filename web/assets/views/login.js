@@ -2,13 +2,16 @@
 // two-factor login on the code (views/two_factor.js). Wrong credentials,
 // the throttle's wait and a stale CSRF token (api.js retries once) are
 // handled in words; afterwards the dashboard, or the page that asked. A
-// forgotten password and a reset link's #reset= are views/recovery.js's.
+// forgotten password and a reset link's #reset= are views/recovery.js's; a
+// verification link's #verify= is sent here (views/verify.js), then the
+// dashboard (signed in) or this page says how it went.
 
 import { api } from '../api.js';
 import { field, h, showAlert } from '../dom.js';
 import { form, onSubmit } from '../forms.js';
 import { device, loadMe, navigate, safeNext, signedIn, takeFlash } from '../state.js';
 import { forgotCard, resetCard, takeResetToken } from './recovery.js';
+import { takeVerifyToken, verifyEmail } from './verify.js';
 import { secondStep } from './two_factor.js';
 
 function loginForm(next) {
@@ -45,6 +48,12 @@ function loginForm(next) {
 export async function login(main) {
   const next = safeNext(new URLSearchParams(location.search).get('next'));
   const reset = takeResetToken();
+  const verify = takeVerifyToken();
+  if (verify) {
+    const result = await verifyEmail(verify);
+    if (result.kind === 'success' && await loadMe()) return navigate('/app', { replaceState: true, flash: result });
+    return navigate('/login', { replaceState: true, flash: result });
+  }
   const flash = takeFlash();
   const back = () => navigate('/login', { replaceState: true });
   if (reset) {

@@ -1,4 +1,4 @@
--- 0012_export_erasure.sql - a person's right to take out and to erase
+-- 0014_export_erasure.sql - a person's right to take out and to erase
 -- what sembark stores about them (OWASP ASVS 8.3.2): GET /api/me/export,
 -- DELETE /api/me and DELETE /api/team.
 --
@@ -196,7 +196,7 @@ AS $$
 		'exported_at', now(),
 		'account', jsonb_build_object(
 			'id', u.id, 'email', u.email, 'name', u.name, 'role', u.role,
-			'created_at', u.created_at,
+			'created_at', u.created_at, 'email_verified_at', u.email_verified_at,
 			'two_factor', jsonb_build_object(
 				'enabled', u.totp_secret IS NOT NULL,
 				'enabled_at', u.totp_enabled_at,

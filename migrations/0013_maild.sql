@@ -1,5 +1,5 @@
--- 0014_maild.sql - the role of sembark-maild, the only process that talks
--- SMTP: it drains mail_outbox (migration 0013) and may do nothing else.
+-- 0013_maild.sql - the role of sembark-maild, the only process that talks
+-- SMTP: it drains mail_outbox (migration 0012) and may do nothing else.
 --
 -- sembark_maild may SELECT, UPDATE and DELETE mail_outbox (take the due
 -- mails, note a failed try, forget a delivered or given-up one) and no
