@@ -265,9 +265,9 @@ static void s_signed_up(struct authd_task *t, int r, const PGresult *res)
 static void s_signup_done(struct authd_pw_job *j)
 {
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
-	char verify_hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
+	char verify_hash[AUTHD_BYTEA_MAX + 1], verify_token[AUTHD_TOKEN_HEX + 1];
 	const char *params[] = { j->team_name, j->s.email, j->s.name, j->hash,
-				 j->code, code_hash, tok_hash, life, j->device, verify_hash, link };
+				 j->code, code_hash, tok_hash, life, j->device, verify_hash, verify_token };
 	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (j->hash_r < 0) {
@@ -279,9 +279,9 @@ static void s_signup_done(struct authd_pw_job *j)
 	authd_token_new(j->token, h);
 	authd_bytea(h, tok_hash);
 	s_life(j->a, life);
-	authd_verify_link(j->a, verify_hash, link);
+	authd_mail_token(verify_token, verify_hash);
 	authd_task_query(&j->t, AUTHD_STMT_SIGNUP, 11, params, s_signed_up);
-	sodium_memzero(link, sizeof(link));
+	sodium_memzero(verify_token, sizeof(verify_token));
 }
 
 /* authd_op_signup - a team, its owner (logged in) and its invite link */
@@ -379,9 +379,9 @@ static void s_accepted(struct authd_task *t, int r, const PGresult *res)
 static void s_accept_done(struct authd_pw_job *j)
 {
 	char code_hash[AUTHD_BYTEA_MAX + 1], tok_hash[AUTHD_BYTEA_MAX + 1], life[32];
-	char verify_hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
+	char verify_hash[AUTHD_BYTEA_MAX + 1], verify_token[AUTHD_TOKEN_HEX + 1];
 	const char *params[] = { code_hash, j->s.email, j->s.name, j->hash, tok_hash, life,
-				 j->device, verify_hash, link };
+				 j->device, verify_hash, verify_token };
 	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (j->hash_r < 0) {
@@ -392,9 +392,9 @@ static void s_accept_done(struct authd_pw_job *j)
 	authd_token_new(j->token, h);
 	authd_bytea(h, tok_hash);
 	s_life(j->a, life);
-	authd_verify_link(j->a, verify_hash, link);
+	authd_mail_token(verify_token, verify_hash);
 	authd_task_query(&j->t, AUTHD_STMT_ACCEPT, 9, params, s_accepted);
-	sodium_memzero(link, sizeof(link));
+	sodium_memzero(verify_token, sizeof(verify_token));
 }
 
 static void s_invite_found(struct authd_task *t, int r, const PGresult *res)

@@ -520,26 +520,24 @@ void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_jo
 
 /* ---- verify.c: proving an email ---------------------------------------------- */
 
-#define AUTHD_LINK_MAX (CONFIG_STR_MAX + 16 + AUTHD_TOKEN_HEX) /* <origin>/login#xxxxx=<token> */
-
 /*
  * AUTHD_SQL_VERIFY_MAIL - two data-modifying CTEs, "ev" and "em": for each
  * row (id, email, name) of `from`, an email_verifications row (token hash
  * `hash`, a bytea parameter; 24 hours) and a verify_email mail carrying
- * `link` (a text parameter), inside the statement that made the account
+ * `token` (a text parameter; maild makes the link with [ingress]
+ * public_origin), inside the statement that made the account
  */
-#define AUTHD_SQL_VERIFY_MAIL(from, hash, link) \
+#define AUTHD_SQL_VERIFY_MAIL(from, hash, token) \
 	"ev AS (INSERT INTO email_verifications (token_hash, user_id, expires_at) "      \
 	"SELECT " hash "::bytea, id, now() + interval '24 hours' FROM " from "), "        \
 	"em AS (INSERT INTO mail_outbox (user_id, to_addr, template, params) "            \
-	"SELECT id, email, 'verify_email', jsonb_build_object('name', name, 'link', "     \
-	link "::text) FROM " from ")"
+	"SELECT id, email, 'verify_email', jsonb_build_object('name', name, 'token', "    \
+	token "::text) FROM " from ")"
 
 /* authd_verify_prepare - declare this file's statements on the async pool */
 int authd_verify_prepare(struct authd *a);
-/* authd_verify_link - a fresh token's hash as a parameter, and the link the mail carries */
-void authd_verify_link(const struct authd *a, char hash[AUTHD_BYTEA_MAX + 1],
-		       char link[AUTHD_LINK_MAX]);
+/* authd_mail_token - a fresh link token (40 hex, for the mail) and its SHA-256 as a parameter */
+void authd_mail_token(char token[AUTHD_TOKEN_HEX + 1], char hash[AUTHD_BYTEA_MAX + 1]);
 /* authd_verify_resend - a new link for user_id (within the hourly limit), not waited for */
 void authd_verify_resend(struct authd *a, const char *user_id);
 /* authd_op_email_verify - {token}: the link's account has a verified email */

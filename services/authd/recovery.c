@@ -5,9 +5,10 @@
  * (so the answer and its timing say nothing about whether an account has
  * it): for an account with that email and fewer than three links in the
  * last hour, a link is stored (the SHA-256 of a fresh 20-byte token, one
- * hour) and a mail carrying <public_origin>/login#reset=<token> goes into
- * mail_outbox; always 202 {}. The token is in the fragment, which browsers
- * never send to a server or in a Referer. Per client address the route is
+ * hour) and a mail carrying its token goes into mail_outbox (maild makes
+ * the link <public_origin>/login#reset=<token>: no address stored with
+ * it); always 202 {}. The token is in the fragment, which browsers never
+ * send to a server or in a Referer. Per client address the route is
  * counted against [ingress] client_rate_limit.
  *
  * POST /api/password/reset {token, new_password}: a live, unused link
@@ -38,7 +39,7 @@ static const char s_forgot_sql[] =
 	"r AS (INSERT INTO password_resets (token_hash, user_id, expires_at) "
 	"      SELECT $2::bytea, id, now() + interval '1 hour' FROM u RETURNING user_id), "
 	"m AS (INSERT INTO mail_outbox (user_id, to_addr, template, params) "
-	"      SELECT u.id, u.email, 'password_reset', jsonb_build_object('name', u.name, 'link', $3::text) "
+	"      SELECT u.id, u.email, 'password_reset', jsonb_build_object('name', u.name, 'token', $3::text) "
 	"      FROM u JOIN r ON r.user_id = u.id) "
 	"SELECT count(*)::text FROM r";
 static const char s_reset_find_sql[] =
@@ -91,10 +92,8 @@ static void s_forgot_stored(struct authd_task *t, int r, const PGresult *res)
 void authd_op_password_forgot(struct authd_ctx *c)
 {
 	char email[AUTHD_EMAIL_MAX + 1], token[AUTHD_TOKEN_HEX + 1], hash[AUTHD_BYTEA_MAX + 1];
-	char link[AUTHD_LINK_MAX];
 	json_t *fields = json_object();
 	const char *v = authd_field_str(c->body, "email", fields, false, NULL), *why = NULL;
-	uint8_t h[AUTHD_HASH_BYTES];
 
 	if (v && authd_validate_email(v, email, &why) < 0)
 		authd_field_set(fields, "email", why ? why : "must be a valid email address");
@@ -103,14 +102,10 @@ void authd_op_password_forgot(struct authd_ctx *c)
 		return;
 	}
 	json_decref(fields);
-	authd_token_new(token, h); /* made whether or not the email has an account */
-	authd_bytea(h, hash);
-	snprintf(link, sizeof(link), "%s/login#reset=%s", c->a->b.d.cfg.ingress.public_origin,
-		 token);
+	authd_mail_token(token, hash); /* made whether or not the email has an account */
 	authd_task_query(&c->t, AUTHD_STMT_RESET_REQUEST, 3,
-			 (const char *const[]){ email, hash, link }, s_forgot_stored);
+			 (const char *const[]){ email, hash, token }, s_forgot_stored);
 	sodium_memzero(token, sizeof(token));
-	sodium_memzero(link, sizeof(link));
 }
 
 /* ---- POST /api/password/reset ------------------------------------------------------- */

@@ -3,7 +3,8 @@
  * invite) gets a verification link in the statement that creates it
  * (AUTHD_SQL_VERIFY_MAIL: an email_verifications row, the SHA-256 of a
  * 20-byte token, 24 hours, and a verify_email mail in mail_outbox with
- * <public_origin>/login#verify=<token>); a signed-in person may ask again
+ * its token, which maild turns into <public_origin>/login#verify=<token>);
+ * a signed-in person may ask again
  * (POST /api/me/verification, three links an hour); POST /api/email/verify
  * {token} (anyone: the link may be opened in another browser) uses a live
  * link once and sets users.email_verified_at. Whether an unverified account
@@ -31,7 +32,7 @@ static const char s_verify_sql[] =
 	"o AS (DELETE FROM email_verifications WHERE user_id IN (SELECT id FROM u)), "
 	AUTHD_SQL_AUDIT("'email_verified'", "u.team_id", "u.id", "u.email", "u.id", "u.email", "u")
 	" SELECT id FROM u";
-/* $1 user, $2 token hash, $3 link: a new link unless verified or three in the last hour */
+/* $1 user, $2 token hash, $3 token: a new link unless verified or three in the last hour */
 static const char s_resend_sql[] =
 	"WITH u AS (SELECT id, email, name FROM users WHERE id = $1::uuid "
 	"           AND email_verified_at IS NULL AND (SELECT count(*) FROM email_verifications e "
@@ -49,18 +50,13 @@ int authd_verify_prepare(struct authd *a)
 	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }
 
-/* authd_verify_link - a fresh token's hash as a parameter, and the link the mail carries */
-void authd_verify_link(const struct authd *a, char hash[AUTHD_BYTEA_MAX + 1],
-		       char link[AUTHD_LINK_MAX])
+/* authd_mail_token - a fresh link token (40 hex, for the mail) and its SHA-256 as a parameter */
+void authd_mail_token(char token[AUTHD_TOKEN_HEX + 1], char hash[AUTHD_BYTEA_MAX + 1])
 {
-	char token[AUTHD_TOKEN_HEX + 1];
 	uint8_t h[AUTHD_HASH_BYTES];
 
 	authd_token_new(token, h);
 	authd_bytea(h, hash);
-	snprintf(link, AUTHD_LINK_MAX, "%s/login#verify=%s", a->b.d.cfg.ingress.public_origin,
-		 token);
-	sodium_memzero(token, sizeof(token));
 }
 
 /* ---- POST /api/email/verify ------------------------------------------------------- */
@@ -125,11 +121,11 @@ static void s_resent(struct authd_task *t, int r, const PGresult *res)
 /* authd_verify_resend - a new link for user_id (within the hourly limit), not waited for */
 void authd_verify_resend(struct authd *a, const char *user_id)
 {
-	char hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
+	char hash[AUTHD_BYTEA_MAX + 1], token[AUTHD_TOKEN_HEX + 1];
 
-	authd_verify_link(a, hash, link);
-	authd_fire(a, AUTHD_STMT_EMAIL_RESEND, 3, (const char *const[]){ user_id, hash, link });
-	sodium_memzero(link, sizeof(link));
+	authd_mail_token(token, hash);
+	authd_fire(a, AUTHD_STMT_EMAIL_RESEND, 3, (const char *const[]){ user_id, hash, token });
+	sodium_memzero(token, sizeof(token));
 }
 
 /* authd_op_email_status - GET /api/me/verification: {email, email_verified} */
@@ -142,14 +138,14 @@ void authd_op_email_status(struct authd_ctx *c)
 /* authd_op_email_resend - a new verification link for the caller (202; none once verified) */
 void authd_op_email_resend(struct authd_ctx *c)
 {
-	char hash[AUTHD_BYTEA_MAX + 1], link[AUTHD_LINK_MAX];
+	char hash[AUTHD_BYTEA_MAX + 1], token[AUTHD_TOKEN_HEX + 1];
 
 	if (c->s.email_verified) {
 		authd_reply_error(&c->req, 409, "email_verified", "your email is already verified");
 		return;
 	}
-	authd_verify_link(c->a, hash, link);
+	authd_mail_token(token, hash);
 	authd_task_query(&c->t, AUTHD_STMT_EMAIL_RESEND, 3,
-			 (const char *const[]){ c->s.user_id, hash, link }, s_resent);
-	sodium_memzero(link, sizeof(link));
+			 (const char *const[]){ c->s.user_id, hash, token }, s_resent);
+	sodium_memzero(token, sizeof(token));
 }

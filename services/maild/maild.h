@@ -58,10 +58,10 @@ struct maild {
 
 #define MAIL_TEXT_MAX 16384
 
-/* The values a template may use: {{name}}, {{link}}, {{origin}}. */
+/* The values a template may use: {{name}}, {{token}} (a link's), {{origin}}. */
 struct mail_values {
 	const char *name;
-	const char *link;
+	const char *token;
 	const char *origin;
 };
 

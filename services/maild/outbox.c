@@ -160,7 +160,7 @@ static void s_send_row(struct maild *m, const PGresult *res, int i)
 		p = json_loads(params, 0, NULL);
 		v = (struct mail_values){
 			.name = json_string_value(json_object_get(p, "name")),
-			.link = json_string_value(json_object_get(p, "link")),
+			.token = json_string_value(json_object_get(p, "token")),
 			.origin = m->b.d.cfg.ingress.public_origin,
 		};
 		randombytes_buf(text, 16);

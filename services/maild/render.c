@@ -1,8 +1,9 @@
 /*
  * render.c - a mail from its template: the headers (From, To, Subject
  * from the template's first line, Date, Message-ID, plain UTF-8 text,
- * Auto-Submitted), then the body with {{name}}, {{link}} and {{origin}}
- * replaced, every line ending in CRLF. Values go into the body only,
+ * Auto-Submitted), then the body with {{name}}, {{token}} and {{origin}}
+ * replaced, every line ending in CRLF (the links are made here, from
+ * [ingress] public_origin and the token, so no address is stored with a mail). Values go into the body only,
  * with control characters turned into spaces, so nothing a person typed
  * can add a header; an address with a character that could end or split
  * a header is refused. Pure: no allocation, no clock, no randomness.
@@ -77,8 +78,8 @@ static const char *s_lookup(const struct mail_values *v, const char *key, size_t
 {
 	if (len == 4 && memcmp(key, "name", 4) == 0)
 		return v->name;
-	if (len == 4 && memcmp(key, "link", 4) == 0)
-		return v->link;
+	if (len == 5 && memcmp(key, "token", 5) == 0)
+		return v->token;
 	if (len == 6 && memcmp(key, "origin", 6) == 0)
 		return v->origin;
 	return NULL;

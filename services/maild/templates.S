@@ -1,7 +1,7 @@
 /*
  * templates.S - links the mail templates of services/maild/templates/
  * (plain text: a Subject: line, a blank line, the body with {{name}},
- * {{link}} and {{origin}}) into sembark-maild as NUL-terminated read-only
+ * {{token}} and {{origin}}) into sembark-maild as NUL-terminated read-only
  * strings, so no deployment can lose or change them. render.c names them.
  * The Makefile runs the assembler from the repository's root.
  */

@@ -29,14 +29,21 @@ class Inbox:
         self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg, session.ssl))
         return "250 Message accepted"
 
-    def with_subject(self, subject):
-        return [m for m in self.mails if m[2]["Subject"] == subject]
+    def with_subject(self, subject, to=None):
+        return [m for m in self.mails
+                if m[2]["Subject"] == subject and (to is None or m[1] == [to])]
 
-    def wait_for(self, subject, n=1, timeout=20):
-        """The first n mails with this subject, once they arrived."""
-        sembark.wait_until(lambda: len(self.with_subject(subject)) >= n, timeout=timeout,
+    def wait_for(self, subject, n=1, timeout=20, to=None):
+        """The first n mails with this subject (to this recipient), once they arrived."""
+        sembark.wait_until(lambda: len(self.with_subject(subject, to)) >= n, timeout=timeout,
                            what="%d mail(s) %r at the relay" % (n, subject))
-        return self.with_subject(subject)
+        return self.with_subject(subject, to)
+
+
+def forget_queued_mail(pg):
+    """Every stack of the suite shares one database, so one outbox: a mail test starts with it
+    empty, or its maild would send what earlier tests queued to its relay."""
+    pg.query("DELETE FROM mail_outbox")
 
     def wait(self, n=1, timeout=20):
         sembark.wait_until(lambda: len(self.mails) >= n, timeout=timeout,

@@ -18,7 +18,7 @@
 #include "services/maild/maild.h"
 
 static const struct mail_values s_values = {
-	.name = "Ada Lovelace", .link = "https://a.example/login#reset=0123", .origin = "https://a.example",
+	.name = "Ada Lovelace", .token = "0123", .origin = "https://a.example",
 };
 
 static void test_reset_mail(void **state)
