@@ -254,10 +254,22 @@ static const struct cfg_key *s_find(const char *section, const char *key)
 	return NULL;
 }
 
+#define NEAR_MAX 3 /* the farthest a suggested name may be */
+
 /* s_near - is an edit distance d from a name of len bytes close enough to suggest? */
 static bool s_near(size_t d, size_t len)
 {
-	return d <= MIN((size_t)3, MAX((size_t)1, len / 3));
+	return d <= MIN((size_t)NEAR_MAX, MAX((size_t)1, len / 3));
+}
+
+/* s_distance - the edit distance when it is at most NEAR_MAX, else more (and quickly) */
+static size_t s_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if ((la > lb ? la - lb : lb - la) > NEAR_MAX)
+		return SIZE_MAX;
+	return util_edit_distance_within(a, b, NEAR_MAX);
 }
 
 /* s_nearest_section - the section nearest to name (case-blind), NULL when none is near */
@@ -267,8 +279,11 @@ static const char *s_nearest_section(const char *name)
 	size_t best_d = SIZE_MAX;
 
 	for (size_t i = 0; i < N_KEYS; i++) {
-		size_t d = util_edit_distance(name, s_schema[i].section);
+		size_t d;
 
+		if (i > 0 && strcmp(s_schema[i].section, s_schema[i - 1].section) == 0)
+			continue; /* the schema lists a section's keys together */
+		d = s_distance(name, s_schema[i].section);
 		if (d < best_d) {
 			best = s_schema[i].section;
 			best_d = d;
@@ -288,7 +303,7 @@ static const struct cfg_key *s_nearest_key(const char *section, const char *key)
 
 		if (strcmp(s_schema[i].section, section) != 0)
 			continue;
-		d = util_edit_distance(key, s_schema[i].key);
+		d = s_distance(key, s_schema[i].key);
 		if (d < best_d) {
 			best = &s_schema[i];
 			best_d = d;
@@ -856,7 +871,7 @@ static void s_nearest_env(const char *name, char ret[static CONFIG_ENV_NAME_MAX]
 		size_t d;
 
 		s_env_name(&s_schema[i], buf);
-		d = util_edit_distance(name, buf);
+		d = s_distance(name, buf);
 		if (d < best_d && s_near(d, strlen(name))) {
 			snprintf(ret, CONFIG_ENV_NAME_MAX, "%s", buf);
 			best_d = d;

@@ -436,24 +436,42 @@ static size_t s_edit_cell(const char *a, const char *b, size_t i, size_t j,
 	return d;
 }
 
-/* util_edit_distance - optimal-string-alignment distance, case-blind; SIZE_MAX if too long */
-size_t util_edit_distance(const char *a, const char *b)
+/*
+ * util_edit_distance_within - util_edit_distance when it is at most max,
+ * else a number above max: max + 1 as soon as two rows of the table in a
+ * row are all above max (no later cell can come back below: each is at
+ * least one of the two rows above it, or its left neighbour, plus what it
+ * costs)
+ */
+size_t util_edit_distance_within(const char *a, const char *b, size_t max)
 {
 	size_t la = strnlen(a, UTIL_EDIT_MAX + 1), lb = strnlen(b, UTIL_EDIT_MAX + 1);
 	size_t row[3][UTIL_EDIT_MAX + 1];
+	bool above = false; /* the previous row was all above max */
 
 	if (la > UTIL_EDIT_MAX || lb > UTIL_EDIT_MAX)
 		return SIZE_MAX;
 	for (size_t j = 0; j <= lb; j++)
 		row[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t *cur = row[i % 3];
+		size_t *cur = row[i % 3], low;
 
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++)
+		cur[0] = low = i;
+		for (size_t j = 1; j <= lb; j++) {
 			cur[j] = s_edit_cell(a, b, i, j, row[(i + 1) % 3], row[(i + 2) % 3], cur);
+			low = cur[j] < low ? cur[j] : low;
+		}
+		if (low > max && above)
+			return max + 1;
+		above = low > max;
 	}
 	return row[la % 3][lb];
+}
+
+/* util_edit_distance - optimal-string-alignment distance, case-blind; SIZE_MAX if too long */
+size_t util_edit_distance(const char *a, const char *b)
+{
+	return util_edit_distance_within(a, b, SIZE_MAX - 1);
 }
 
 /* util_mono_us - CLOCK_MONOTONIC in microseconds */

@@ -94,5 +94,7 @@ void util_format_day(int64_t us, char buf[static UTIL_DAY_MAX]);
  * case; SIZE_MAX when either is longer than UTIL_EDIT_MAX bytes.
  */
 size_t util_edit_distance(const char *a, const char *b);
+/* util_edit_distance_within - the same when it is at most max, else some number above max (early) */
+size_t util_edit_distance_within(const char *a, const char *b, size_t max);
 
 #endif

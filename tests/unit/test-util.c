@@ -392,6 +392,15 @@ static void test_edit_distance(void **state)
 			fail_msg("\"%s\" to \"%s\": %zu, want %zu", cases[i].a, cases[i].b, d,
 				 cases[i].want);
 		assert_int_equal(util_edit_distance(cases[i].b, cases[i].a), cases[i].want);
+		/* bounded: the distance when within max, else anything above max */
+		for (size_t max = 0; max < 6; max++) {
+			size_t w = util_edit_distance_within(cases[i].a, cases[i].b, max);
+
+			if (cases[i].want <= max)
+				assert_int_equal(w, cases[i].want);
+			else
+				assert_true(w > max);
+		}
 	}
 	memset(long_s, 'a', UTIL_EDIT_MAX);
 	long_s[UTIL_EDIT_MAX] = '\0';
