@@ -11,6 +11,7 @@
 #   make bench       wrk benchmarks beside their ceilings (starts `make run` if nothing runs)
 #   make deb         the Debian package, in build/deb/ (debian/, docs/deploy-systemd.md)
 #   make test-deb    build, lintian, install, check and purge that package (changes this host)
+#   make test-boot   that package under systemd as PID 1 in a Debian 12 container (nspawn)
 #   make programs    only build/bin/* and build/web (what the package ships)
 
 VERSION  := $(shell cat VERSION)
@@ -91,7 +92,7 @@ WEB_OUT  := $(BUILD)/web/index.html
 .SECONDARY:
 
 .PHONY: all deps run test test-unit test-integration test-asan test-faults test-valgrind check-units \
-	bench clean distclean screenshots programs deb test-deb man
+	bench clean distclean screenshots programs deb test-deb test-boot man
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(WEB_OUT) $(BENCH_BINS)
@@ -189,6 +190,11 @@ check-units:
 deb:
 	@sh scripts/deps.sh deb
 	@bash scripts/build-deb.sh build/deb
+
+# not part of `make test`: the package booted under systemd in a Debian 12 container
+test-boot: deb
+	@sh scripts/deps.sh boot
+	@bash scripts/boot-test.sh "$$(ls -t build/deb/sembark_*.deb | grep -v dbgsym | head -n 1)"
 
 # not part of `make test`: installs the package on this host, then purges it
 test-deb:

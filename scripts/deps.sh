@@ -16,6 +16,8 @@
 #                               aiosmtpd for the mail tests' SMTP relay
 #   sh scripts/deps.sh deb      the same as no argument, and the Debian
 #                               packaging tools `make deb` runs
+#   sh scripts/deps.sh boot     the same as no argument, and debootstrap and
+#                               systemd-container (`make test-boot`)
 set -eu
 
 PACKAGES="
@@ -39,11 +41,15 @@ prometheus python3-aiosmtpd
 DEB_PACKAGES="
 debhelper dpkg-dev fakeroot lintian
 "
+BOOT_PACKAGES="
+debootstrap systemd-container
+"
 case ${1:-} in
 '') ;;
 test) PACKAGES="$PACKAGES $TEST_PACKAGES" ;;
 deb) PACKAGES="$PACKAGES $DEB_PACKAGES" ;;
-*) echo "deps: usage: deps.sh [test|deb]" >&2; exit 2 ;;
+boot) PACKAGES="$PACKAGES $BOOT_PACKAGES" ;;
+*) echo "deps: usage: deps.sh [test|deb|boot]" >&2; exit 2 ;;
 esac
 
 missing=""

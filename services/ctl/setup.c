@@ -249,6 +249,13 @@ static int s_setup(const struct ctl_context *ctx, const struct setup_opts *o)
 		r = ctl_load_password("db-owner-password", cfg->database.owner_password_file, &pw);
 	if (r < 0)
 		return r;
+	if (!pw) { /* a role without a password could not run migrate: say so before making it */
+		fprintf(stderr, "sembarkctl: setup: no owner password: set [database] "
+				"owner_password_file, or hand over the credential db-owner-password "
+				"(systemd-run -p LoadCredential=db-owner-password:sembark-db-owner-password "
+				"..., see docs/deploy-systemd.md)\n");
+		return -EINVAL;
+	}
 	if (geteuid() == 0)
 		acct = getpwnam(o->admin_user);
 	if (acct)
