@@ -536,6 +536,15 @@ void authd_pw_job_start(struct authd_pw_job *j, void (*begin)(struct authd_pw_jo
 
 /* authd_verify_prepare - declare this file's statements on the async pool */
 int authd_verify_prepare(struct authd *a);
+/*
+ * authd_link_token_field - body.token of a mailed link (reset, verification):
+ * its SHA-256 into hash, or a field error in fields ("is required", "must
+ * be a string", or the dead-link words for anything not 40 hex)
+ */
+void authd_link_token_field(struct authd_ctx *c, struct json_t *fields,
+			    uint8_t hash[AUTHD_HASH_BYTES]);
+/* authd_reply_link_dead - 422 {token: the dead-link words}: a link unknown, used or expired */
+void authd_reply_link_dead(struct rpc_request **req);
 /* authd_mail_token - a fresh link token (40 hex, for the mail) and its SHA-256 as a parameter */
 void authd_mail_token(char token[AUTHD_TOKEN_HEX + 1], char hash[AUTHD_BYTEA_MAX + 1]);
 /* authd_verify_resend - a new link for user_id (within the hourly limit), not waited for */

@@ -30,7 +30,6 @@
 #include "log.h"
 
 #define RESETS_PER_HOUR 3
-#define TOKEN_BAD "is invalid or has expired: ask for a new link"
 
 static const char s_forgot_sql[] =
 	"WITH u AS (SELECT id, email, name FROM users WHERE email = $1 AND ("
@@ -119,7 +118,7 @@ static void s_reset_applied(struct authd_task *t, int r, const PGresult *res)
 		return;
 	}
 	if (PQntuples(res) != 1) { /* used or expired meanwhile */
-		authd_reply_invalid(&j->req, json_pack("{s:s}", "token", TOKEN_BAD));
+		authd_reply_link_dead(&j->req);
 		return;
 	}
 	authd_cache_forget_user(&j->a->cache, j->s.user_id);
@@ -159,7 +158,7 @@ static void s_reset_found(struct authd_task *t, int r, const PGresult *res)
 	if (r == 0)
 		r = authd_one_row(res, cols, ELEMENTSOF(cols));
 	if (r == -ENOENT) {
-		authd_reply_invalid(&c->req, json_pack("{s:s}", "token", TOKEN_BAD));
+		authd_reply_link_dead(&c->req);
 		return;
 	}
 	if (r < 0) {
@@ -189,14 +188,12 @@ static void s_reset_found(struct authd_task *t, int r, const PGresult *res)
 void authd_op_password_reset(struct authd_ctx *c)
 {
 	json_t *fields = json_object();
-	size_t tlen = 0, plen = 0;
-	const char *token = authd_field_str(c->body, "token", fields, false, &tlen);
+	size_t plen = 0;
 	const char *pw = authd_field_str(c->body, "new_password", fields, false, &plen);
 	const char *why = NULL;
 	char hash[AUTHD_BYTEA_MAX + 1];
 
-	if (token && (tlen != AUTHD_TOKEN_HEX || authd_token_hash(token, c->reset_hash) < 0))
-		authd_field_set(fields, "token", TOKEN_BAD);
+	authd_link_token_field(c, fields, c->reset_hash);
 	if (pw && authd_validate_password(pw, plen, "", &why) < 0)
 		authd_field_set(fields, "new_password", why ? why : "is not allowed");
 	if (!fields || json_object_size(fields) > 0) {

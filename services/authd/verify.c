@@ -50,6 +50,22 @@ int authd_verify_prepare(struct authd *a)
 	return authd_stmts_add(a, defs, ELEMENTSOF(defs));
 }
 
+/* authd_link_token_field - body.token of a mailed link: its SHA-256, or a field error */
+void authd_link_token_field(struct authd_ctx *c, json_t *fields, uint8_t hash[AUTHD_HASH_BYTES])
+{
+	size_t len = 0;
+	const char *token = authd_field_str(c->body, "token", fields, false, &len);
+
+	if (token && (len != AUTHD_TOKEN_HEX || authd_token_hash(token, hash) < 0))
+		authd_field_set(fields, "token", TOKEN_BAD);
+}
+
+/* authd_reply_link_dead - 422 {token: the dead-link words} */
+void authd_reply_link_dead(struct rpc_request **req)
+{
+	authd_reply_invalid(req, json_pack("{s:s}", "token", TOKEN_BAD));
+}
+
 /* authd_mail_token - a fresh link token (40 hex, for the mail) and its SHA-256 as a parameter */
 void authd_mail_token(char token[AUTHD_TOKEN_HEX + 1], char hash[AUTHD_BYTEA_MAX + 1])
 {
@@ -70,7 +86,7 @@ static void s_verified(struct authd_task *t, int r, const PGresult *res)
 	if (r == 0)
 		r = authd_one_row(res, cols, ELEMENTSOF(cols));
 	if (r == -ENOENT) {
-		authd_reply_invalid(&c->req, json_pack("{s:s}", "token", TOKEN_BAD));
+		authd_reply_link_dead(&c->req);
 		return;
 	}
 	if (r < 0) {
@@ -86,13 +102,10 @@ static void s_verified(struct authd_task *t, int r, const PGresult *res)
 void authd_op_email_verify(struct authd_ctx *c)
 {
 	json_t *fields = json_object();
-	size_t len = 0;
-	const char *token = authd_field_str(c->body, "token", fields, false, &len);
 	uint8_t h[AUTHD_HASH_BYTES];
 	char hash[AUTHD_BYTEA_MAX + 1];
 
-	if (token && (len != AUTHD_TOKEN_HEX || authd_token_hash(token, h) < 0))
-		authd_field_set(fields, "token", TOKEN_BAD);
+	authd_link_token_field(c, fields, h);
 	if (!fields || json_object_size(fields) > 0) {
 		authd_reply_invalid(&c->req, fields);
 		return;

@@ -8,26 +8,30 @@ is refused in words. Screenshots: recovery-forgot, recovery-reset."""
 
 import re
 
-from smtp_relay import Relay, forget_queued_mail, mail_config, make_tls_files
+import pytest
+
+from smtp_relay import Relay, mail_stack, make_tls_files
 from test_web_story import PASSWORD, signup
 from test_web_two_factor import log_in
 
 NEW = "tuned frequency hopping 1942"
 
 
-def test_forgotten_password(make_stack, browsers, tmp_path):
+@pytest.fixture
+def mailing(make_stack, tmp_path):
+    """(stack, relay): a stack with sembark-maild and a real SMTP relay (STARTTLS) on loopback."""
     tls = make_tls_files(tmp_path)
     relay = Relay(tls).start()
     try:
-        stack = make_stack(config=mail_config(relay.port, tls))
-        forget_queued_mail(stack.pg)
+        stack = mail_stack(make_stack, tls, relay.port)
         stack.add_maild()
-        story(stack, browsers, relay)
+        yield stack, relay
     finally:
         relay.stop()
 
 
-def story(stack, browsers, relay):
+def test_forgotten_password(mailing, browsers):
+    stack, relay = mailing
     hedy = browsers(stack.url("/"))
     signup(hedy, "Frequency Hopping", "Hedy Owner", "hedy@lamarr.test")
     hedy.click("Log out")
@@ -77,35 +81,28 @@ def story(stack, browsers, relay):
     hedy.assert_clean()
 
 
-def test_verify_email_from_the_mail(make_stack, browsers, tmp_path):
-    tls = make_tls_files(tmp_path)
-    relay = Relay(tls).start()
-    try:
-        stack = make_stack(config=mail_config(relay.port, tls))
-        forget_queued_mail(stack.pg)
-        stack.add_maild()
-        grace = browsers(stack.url("/"))
-        signup(grace, "Compilers Inc", "Grace Verify", "grace@compilers.test")
-        grace.wait_text("Verify your email: open the link we mailed to grace@compilers.test.")
-        grace.click("Send the link again")
-        grace.wait_text("A new link is on its way to grace@compilers.test.")
-        grace.screenshot("verify-banner")
-        mails = relay.inbox.wait_for("Confirm your email for sembark", 2,
-                                     to="grace@compilers.test")
-        link = re.search(re.escape(stack.url("/login#verify=")) + r"[0-9a-f]{40}",
-                         mails[-1][2].get_content()).group(0)
-        grace.go(link[len(stack.url("")):])
-        grace.wait_path("/app")
-        grace.wait_text("Your email is verified. Thank you.")
-        assert "verify=" not in grace.d.current_url
-        assert "Verify your email" not in grace.text()
-        # the first link was voided by the use of the second: in words, on the login page
-        first = re.search(re.escape(stack.url("/login#verify=")) + r"[0-9a-f]{40}",
-                          mails[0][2].get_content()).group(0)
-        other = browsers(stack.url("/"))
-        other.go(first[len(stack.url("")):])
-        other.wait_text("This verification link does not work any more")
-        other.expect_fault("422")
-        grace.assert_clean()
-    finally:
-        relay.stop()
+def test_verify_email_from_the_mail(mailing, browsers):
+    stack, relay = mailing
+    grace = browsers(stack.url("/"))
+    signup(grace, "Compilers Inc", "Grace Verify", "grace@compilers.test")
+    grace.wait_text("Verify your email: open the link we mailed to grace@compilers.test.")
+    grace.click("Send the link again")
+    grace.wait_text("A new link is on its way to grace@compilers.test.")
+    grace.screenshot("verify-banner")
+    mails = relay.inbox.wait_for("Confirm your email for sembark", 2,
+                                 to="grace@compilers.test")
+    link = re.search(re.escape(stack.url("/login#verify=")) + r"[0-9a-f]{40}",
+                     mails[-1][2].get_content()).group(0)
+    grace.go(link[len(stack.url("")):])
+    grace.wait_path("/app")
+    grace.wait_text("Your email is verified. Thank you.")
+    assert "verify=" not in grace.d.current_url
+    assert "Verify your email" not in grace.text()
+    # the first link was voided by the use of the second: in words, on the login page
+    first = re.search(re.escape(stack.url("/login#verify=")) + r"[0-9a-f]{40}",
+                      mails[0][2].get_content()).group(0)
+    other = browsers(stack.url("/"))
+    other.go(first[len(stack.url("")):])
+    other.wait_text("This verification link does not work any more")
+    other.expect_fault("422")
+    grace.assert_clean()

@@ -86,3 +86,11 @@ def mail_config(port, tls_files, **mail):
             "ca_file": tls_files[1]}
     conf.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in mail.items()})
     return {"mail": conf}
+
+
+def mail_stack(make_stack, tls_files, port, **mail):
+    """A stack whose [mail] points at the relay on port, started with an empty outbox (its
+    sembark-maild is the caller's to add)."""
+    st = make_stack(config=mail_config(port, tls_files, **mail))
+    forget_queued_mail(st.pg)
+    return st

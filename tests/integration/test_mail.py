@@ -20,7 +20,7 @@ import sembark
 from client import Browser, make_team
 
 pytest.importorskip("aiosmtpd.controller", reason="python3-aiosmtpd missing")
-from smtp_relay import Inbox, Relay, forget_queued_mail, mail_config, make_tls_files  # noqa: E402
+from smtp_relay import Inbox, Relay, mail_stack, make_tls_files  # noqa: E402
 
 NEW_PASSWORD = "mail arrived safely 2026"
 IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
@@ -29,12 +29,6 @@ IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
     return make_tls_files(tmp_path_factory.mktemp("smtp-tls"))
-
-
-def mail_stack(make_stack, tls_files, port, **mail):
-    st = make_stack(config=mail_config(port, tls_files, **mail))
-    forget_queued_mail(st.pg)
-    return st
 
 
 RESET = "Choose a new password for sembark"
